@@ -1,0 +1,63 @@
+/*
+ * Pipeline YAML -> pipeline spec. Loading checks the shape of the file (known
+ * sections and keys, types of the service settings, `plugin`/`path`/`inputs`
+ * of each component) and reports every problem with file:line:col. Options of
+ * a component are checked later against its plugin's table (options.h), and
+ * the graph by graph.h.
+ */
+#ifndef SL_CONFIG_H
+#define SL_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "errs.h"
+#include "node.h"
+#include "sluice/plugin.h"
+
+/* Hard limits that keep a hostile file from exhausting memory or stack. */
+#define SL_CONFIG_MAX_NODES 100000 /* after alias expansion */
+#define SL_CONFIG_MAX_DEPTH 64
+
+typedef struct sl_service_spec {
+    const char *state_dir;       /* default "./state" */
+    int64_t queue_max_bytes;     /* per sink input queue; default 8 MiB */
+    int64_t shutdown_timeout_ms; /* drain limit on stop; default 10 s */
+    sl_log_level log_level;      /* default SL_LOG_INFO */
+} sl_service_spec;
+
+typedef struct sl_component_spec {
+    const char *name;          /* key in its section */
+    const sl_node *name_node;  /* that key, for error locations */
+    sl_kind kind;              /* from the section it is in */
+    const sl_node *node;       /* the component's mapping */
+    const char *plugin;        /* `plugin:` value, or NULL */
+    const char *path;          /* `path:` value (explicit .so), or NULL */
+    const sl_node *where;      /* node of `plugin:`/`path:` for loader errors */
+    const sl_node **inputs;    /* scalar nodes of `inputs:` */
+    size_t n_inputs;
+    int64_t queue_max_bytes;   /* sinks: `queue_max_bytes:`, 0 = service's */
+} sl_component_spec;
+
+typedef struct sl_pipeline_spec {
+    char *file;  /* path given to the loader */
+    sl_node *root;
+    sl_service_spec service;
+    sl_component_spec *comps; /* sources, then enrichers, then sinks, */
+    size_t n_comps;           /* each in file order */
+} sl_pipeline_spec;
+
+/* Keys every component may have besides its plugin's options. */
+int sl_config_reserved_key(const char *key);
+
+/* Load and shape-check a pipeline file. Returns 0, or -1 with errs filled;
+ * on -1 *out is freed and zeroed. */
+int sl_config_load_file(const char *path, sl_pipeline_spec *out, sl_errs *errs);
+
+/* Same from memory; `name` stands for the file name in messages. */
+int sl_config_load_buffer(const char *data, size_t len, const char *name,
+                          sl_pipeline_spec *out, sl_errs *errs);
+
+void sl_config_free(sl_pipeline_spec *spec);
+
+#endif
