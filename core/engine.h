@@ -1,0 +1,60 @@
+/*
+ * The running pipeline: plugins loaded and checked, one thread per source and
+ * per sink, bounded queues in front of sinks, enrichers run on the source
+ * thread that routes a batch, acknowledgements flowing back to sources.
+ */
+#ifndef SL_ENGINE_H
+#define SL_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "errs.h"
+
+typedef struct sl_engine sl_engine;
+
+typedef struct sl_engine_opts {
+    const char *plugin_path; /* --plugin-path, may be NULL */
+    int once;                /* --once */
+} sl_engine_opts;
+
+/* Exit status of a finished run. */
+typedef enum sl_run_result {
+    SL_RUN_OK = 0,        /* drained and stopped cleanly */
+    SL_RUN_FAILED = 3,    /* a component failed (init or at run time) */
+    SL_RUN_TIMEOUT = 4,   /* drain did not finish within shutdown_timeout */
+} sl_run_result;
+
+/*
+ * Load every plugin and check every component's options: all that
+ * `sluice validate` reports. Nothing is initialised or started. The spec must
+ * outlive the engine. Returns 0, or -1 with every problem in errs.
+ */
+int sl_engine_create(const sl_pipeline_spec *spec, const sl_engine_opts *opts,
+                     sl_engine **out, sl_errs *errs);
+
+/* Initialise plugins (sinks, enrichers, sources) and start the threads.
+ * On failure nothing keeps running. Returns 0 or -1 with err. */
+int sl_engine_start(sl_engine *e, char *err, size_t errlen);
+
+/* Ask sources to stop. Safe from any thread (not from a signal handler). */
+void sl_engine_request_stop(sl_engine *e);
+
+/* Non-zero once every source has returned from run(). */
+int sl_engine_sources_done(sl_engine *e);
+
+/* Wait up to ms milliseconds for every source to end or a stop request. */
+void sl_engine_wait(sl_engine *e, int ms);
+
+/* Stop sources, drain queues and in-flight batches within the service's
+ * shutdown_timeout, flush sinks. */
+sl_run_result sl_engine_shutdown(sl_engine *e);
+
+void sl_engine_destroy(sl_engine *e);
+
+/* Observability for tests and tools (component by name). */
+uint64_t sl_engine_counter(sl_engine *e, const char *component, const char *metric);
+size_t sl_engine_queue_peak(sl_engine *e, const char *sink);
+
+#endif

@@ -1,0 +1,243 @@
+#include "loader.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef SLUICE_PLUGIN_INSTALL_DIR
+#define SLUICE_PLUGIN_INSTALL_DIR "/usr/local/lib/sluice/plugins"
+#endif
+
+/* The smallest descriptor we can read: everything up to option_size. */
+#define SL_PLUGIN_MIN_SIZE (offsetof(sl_plugin, option_size) + sizeof(uint32_t))
+
+static int path_add(sl_plugin_path *pp, const char *dir, size_t len)
+{
+    if (len == 0)
+        return 0;
+    for (size_t i = 0; i < pp->n; i++)
+        if (strlen(pp->dirs[i]) == len && memcmp(pp->dirs[i], dir, len) == 0)
+            return 0;
+    char **nd = realloc(pp->dirs, (pp->n + 1) * sizeof *nd);
+    if (!nd)
+        return -1;
+    pp->dirs = nd;
+    if (!(pp->dirs[pp->n] = strndup(dir, len)))
+        return -1;
+    pp->n++;
+    return 0;
+}
+
+static int path_add_list(sl_plugin_path *pp, const char *list)
+{
+    while (list && *list) {
+        const char *colon = strchr(list, ':');
+        size_t len = colon ? (size_t)(colon - list) : strlen(list);
+        if (path_add(pp, list, len) < 0)
+            return -1;
+        list = colon ? colon + 1 : NULL;
+    }
+    return 0;
+}
+
+int sl_plugin_path_init(sl_plugin_path *pp, const char *cli)
+{
+    *pp = (sl_plugin_path){0};
+    if (path_add_list(pp, cli) < 0 || path_add_list(pp, getenv("SLUICE_PLUGIN_PATH")) < 0)
+        return -1;
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *dir = dirname(exe);
+        char buf[PATH_MAX + 32];
+        snprintf(buf, sizeof buf, "%s/plugins", dir);
+        if (path_add(pp, buf, strlen(buf)) < 0)
+            return -1;
+        snprintf(buf, sizeof buf, "%s/../lib/sluice/plugins", dir);
+        if (path_add(pp, buf, strlen(buf)) < 0)
+            return -1;
+    }
+    return path_add_list(pp, SLUICE_PLUGIN_INSTALL_DIR);
+}
+
+void sl_plugin_path_free(sl_plugin_path *pp)
+{
+    for (size_t i = 0; i < pp->n; i++)
+        free(pp->dirs[i]);
+    free(pp->dirs);
+    *pp = (sl_plugin_path){0};
+}
+
+/* Checks of a descriptor; a non-NULL return is the reason for refusing it. */
+static const char *check_descriptor(const sl_plugin *p, sl_kind kind, char *buf, size_t len)
+{
+    if (p->abi_major != SL_ABI_MAJOR) {
+        snprintf(buf, len, "plugin ABI major %u, this sluice speaks %u (rebuild the plugin "
+                 "against this sluice's headers)", p->abi_major, SL_ABI_MAJOR);
+        return buf;
+    }
+    if (p->abi_minor > SL_ABI_MINOR) {
+        snprintf(buf, len, "plugin built for ABI %u.%u, newer than this sluice (%u.%u); "
+                 "upgrade sluice", p->abi_major, p->abi_minor, SL_ABI_MAJOR, SL_ABI_MINOR);
+        return buf;
+    }
+    if (p->struct_size < SL_PLUGIN_MIN_SIZE) {
+        snprintf(buf, len, "descriptor is %u bytes, smaller than the %zu of ABI 1.0",
+                 p->struct_size, SL_PLUGIN_MIN_SIZE);
+        return buf;
+    }
+    if (!p->name || !*p->name)
+        return "descriptor has no name";
+    if (p->kind != SL_KIND_SOURCE && p->kind != SL_KIND_ENRICHER && p->kind != SL_KIND_SINK) {
+        snprintf(buf, len, "unknown plugin kind %u", p->kind);
+        return buf;
+    }
+    if (kind && p->kind != (uint32_t)kind) {
+        snprintf(buf, len, "plugin '%s' is a %s, but it is used as a %s", p->name,
+                 sl_kind_name(p->kind), sl_kind_name(kind));
+        return buf;
+    }
+    if (!p->init)
+        return "descriptor has no init callback";
+    if ((p->kind == SL_KIND_SOURCE && !p->run) || (p->kind == SL_KIND_ENRICHER && !p->process) ||
+        (p->kind == SL_KIND_SINK && !p->write)) {
+        snprintf(buf, len, "a %s plugin needs its %s callback", sl_kind_name(p->kind),
+                 p->kind == SL_KIND_SOURCE ? "run" : p->kind == SL_KIND_SINK ? "write" : "process");
+        return buf;
+    }
+    return NULL;
+}
+
+int sl_plugin_open(const char *file, sl_kind kind, sl_loaded *out, char *err, size_t errlen)
+{
+    *out = (sl_loaded){0};
+    struct stat st;
+    if (stat(file, &st) != 0) {
+        snprintf(err, errlen, "%s: %s", file, strerror(errno));
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s: not a regular file", file);
+        return -1;
+    }
+    void *dl = dlopen(file, RTLD_NOW | RTLD_LOCAL);
+    if (!dl) {
+        /* dlerror() already names the file: keep its text as is. */
+        const char *why = dlerror();
+        snprintf(err, errlen, "%s", why ? why : "dlopen failed");
+        return -1;
+    }
+    dlerror();
+    const sl_plugin *p = dlsym(dl, SL_PLUGIN_SYMBOL);
+    if (!p) {
+        snprintf(err, errlen, "%s: no '%s' symbol; not a sluice plugin (export "
+                 "SL_EXPORT const sl_plugin sluice_plugin)", file, SL_PLUGIN_SYMBOL);
+        dlclose(dl);
+        return -1;
+    }
+    char why_buf[256];
+    const char *why = check_descriptor(p, kind, why_buf, sizeof why_buf);
+    if (why) {
+        snprintf(err, errlen, "%s: %s", file, why);
+        dlclose(dl);
+        return -1;
+    }
+    out->dl = dl;
+    out->p = p;
+    if (!(out->file = strdup(file))) {
+        dlclose(dl);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+void sl_plugin_close(sl_loaded *l)
+{
+    if (l->dl)
+        dlclose(l->dl);
+    free(l->file);
+    *l = (sl_loaded){0};
+}
+
+int sl_plugin_load(const sl_plugin_path *pp, sl_kind kind, const char *name,
+                   const char *path, sl_loaded *out, char *err, size_t errlen)
+{
+    if (path)
+        return sl_plugin_open(path, kind, out, err, errlen);
+    for (const char *c = name; *c; c++) {
+        if (*c == '/' || *c == '.') {
+            snprintf(err, errlen, "plugin name '%s' may not contain '/' or '.'; use path: "
+                     "for a file", name);
+            return -1;
+        }
+    }
+    char file[PATH_MAX];
+    for (size_t i = 0; i < pp->n; i++) {
+        snprintf(file, sizeof file, "%s/%s_%s.so", pp->dirs[i], sl_kind_name(kind), name);
+        if (access(file, F_OK) == 0)
+            return sl_plugin_open(file, kind, out, err, errlen);
+    }
+    int n = snprintf(err, errlen, "unknown %s plugin '%s': no %s_%s.so in", sl_kind_name(kind),
+                     name, sl_kind_name(kind), name);
+    for (size_t i = 0; i < pp->n && n > 0 && (size_t)n < errlen; i++)
+        n += snprintf(err + n, errlen - (size_t)n, "%s %s", i ? "," : "", pp->dirs[i]);
+    if (n > 0 && (size_t)n < errlen)
+        snprintf(err + n, errlen - (size_t)n, " (see `sluice plugins list`, --plugin-path, "
+                 "SLUICE_PLUGIN_PATH)");
+    return -1;
+}
+
+static int seen_name(char **seen, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(seen[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+void sl_plugin_scan(const sl_plugin_path *pp, sl_plugin_visit_fn fn, void *arg)
+{
+    char **seen = NULL;
+    size_t nseen = 0;
+    for (size_t i = 0; i < pp->n; i++) {
+        struct dirent **list;
+        int cnt = scandir(pp->dirs[i], &list, NULL, alphasort);
+        if (cnt < 0)
+            continue;
+        for (int j = 0; j < cnt; j++) {
+            const char *nm = list[j]->d_name;
+            size_t len = strlen(nm);
+            if (len > 3 && strcmp(nm + len - 3, ".so") == 0 && !seen_name(seen, nseen, nm)) {
+                char file[PATH_MAX], err[512];
+                snprintf(file, sizeof file, "%s/%s", pp->dirs[i], nm);
+                sl_loaded l;
+                if (sl_plugin_open(file, 0, &l, err, sizeof err) == 0) {
+                    fn(file, l.p, NULL, arg);
+                    sl_plugin_close(&l);
+                } else {
+                    fn(file, NULL, err, arg);
+                }
+                char **ns = realloc(seen, (nseen + 1) * sizeof *ns);
+                if (ns) {
+                    seen = ns;
+                    if ((seen[nseen] = strdup(nm)))
+                        nseen++;
+                }
+            }
+            free(list[j]);
+        }
+        free(list);
+    }
+    for (size_t i = 0; i < nseen; i++)
+        free(seen[i]);
+    free(seen);
+}

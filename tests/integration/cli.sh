@@ -1,0 +1,105 @@
+# The command line: help, version, validate, plugins, exit codes, signals.
+. "$(dirname "$0")/lib.sh"
+
+expect_rc 0 "$SLUICE" --help
+expect_in "$TMP/out" "Exit codes"
+expect_rc 0 "$SLUICE" run --help
+expect_in "$TMP/out" "--once"
+expect_rc 2 "$SLUICE"
+expect_rc 2 "$SLUICE" frobnicate
+expect_in "$TMP/err" "unknown command 'frobnicate'"
+expect_rc 2 "$SLUICE" run
+expect_rc 2 "$SLUICE" validate a.yaml --bogus
+ok "help and usage errors"
+
+expect_rc 0 "$SLUICE" version
+expect_in "$TMP/out" "plugin ABI 1."
+ok "version"
+
+expect_rc 0 "$SLUICE" plugins list
+for p in "source    stdin" "source    generate" "enricher  modify" "sink      stdout" "sink      file" "sink      null"; do
+    expect_in "$TMP/out" "$p"
+done
+expect_rc 0 "$SLUICE" plugins describe file
+expect_in "$TMP/out" "sink file"
+expect_in "$TMP/out" "path"
+expect_in "$TMP/out" "required"
+expect_rc 0 "$SLUICE" plugins describe source_generate
+expect_in "$TMP/out" "rate"
+expect_rc 1 "$SLUICE" plugins describe nosuch
+expect_in "$TMP/err" "no plugin named 'nosuch'"
+ok "plugins list and describe"
+
+expect_rc 0 "$SLUICE" validate "$SL_SRC/pipelines/demo.yaml"
+expect_in "$TMP/out" "valid (1 sources, 1 enrichers, 2 sinks)"
+ok "validate the demo pipeline"
+
+# Several problems at once: every one is listed with its location.
+cat >"$TMP/bad.yaml" <<'YAML'
+service:
+  queue_max_bytes: lots
+sources:
+  in: { plugin: stdin, batch_max_evnts: 5 }
+sinks:
+  out: { plugin: nosuch, inputs: [in] }
+  file: { plugin: file, inputs: [inn] }
+YAML
+expect_rc 1 "$SLUICE" validate "$TMP/bad.yaml"
+expect_in "$TMP/err" "bad.yaml:2:20: service.queue_max_bytes"
+expect_in "$TMP/err" "bad.yaml:4:24: "
+expect_in "$TMP/err" "did you mean 'batch_max_events'"
+expect_in "$TMP/err" "unknown sink plugin 'nosuch'"
+expect_in "$TMP/err" "missing required option 'path'"
+expect_in "$TMP/err" "unknown input 'inn'"
+ok "validate lists every error with file:line:col"
+
+cat >"$TMP/env.yaml" <<'YAML'
+sources:
+  in: { plugin: stdin }
+sinks:
+  out: { plugin: file, inputs: [in], path: "${SLUICE_TEST_UNSET_VAR}/x" }
+YAML
+unset SLUICE_TEST_UNSET_VAR
+expect_rc 1 "$SLUICE" validate "$TMP/env.yaml"
+expect_in "$TMP/err" "env.yaml:4:"
+expect_in "$TMP/err" "SLUICE_TEST_UNSET_VAR"
+SLUICE_TEST_UNSET_VAR=$TMP expect_rc 0 "$SLUICE" validate "$TMP/env.yaml"
+expect_rc 1 "$SLUICE" run "$TMP/bad.yaml"
+ok "interpolation errors; run refuses an invalid pipeline with exit 1"
+
+# SIGTERM: sources stop, everything in flight is drained, exit 0, no gaps.
+cat >"$TMP/gen.yaml" <<YAML
+service: { state_dir: $TMP/state }
+sources:
+  gen: { plugin: generate, rate: 5000 }
+sinks:
+  out: { plugin: file, inputs: [gen], path: $TMP/gen.jsonl }
+YAML
+"$SLUICE" run "$TMP/gen.yaml" 2>"$TMP/gen.log" &
+pid=$!
+wait_for 10 test -s "$TMP/gen.jsonl" || fail "no events written"
+sleep 0.5
+kill -TERM "$pid"
+rc=0; wait "$pid" || rc=$?
+[ "$rc" -eq 0 ] || { cat "$TMP/gen.log"; fail "SIGTERM exit code $rc"; }
+python3 - "$TMP/gen.jsonl" <<'PY'
+import json, sys
+seqs = [json.loads(l)["seq"] for l in open(sys.argv[1])]
+assert seqs == list(range(1, len(seqs) + 1)), "gap or reorder in generated sequence"
+assert len(seqs) > 100, len(seqs)
+print(f"{len(seqs)} events, contiguous")
+PY
+expect_in "$TMP/gen.log" "stop requested; draining"
+ok "SIGTERM drains and exits 0"
+
+# A sink that cannot start: nothing runs, exit 3, the reason is printed.
+cat >"$TMP/noperm.yaml" <<YAML
+sources:
+  gen: { plugin: generate, count: 5 }
+sinks:
+  out: { plugin: file, inputs: [gen], path: /nonexistent-dir/x.jsonl }
+YAML
+expect_rc 3 "$SLUICE" run "$TMP/noperm.yaml"
+expect_in "$TMP/err" "sink 'out' failed to start"
+ok "a failing init exits 3 with the plugin's reason"
+finish

@@ -1,0 +1,35 @@
+# Shared helpers for integration tests (sourced, not run).
+set -euo pipefail
+: "${SLUICE:?SLUICE must point at the sluice binary}"
+TMP=$(mktemp -d /tmp/sluice-it.XXXXXX)
+cleanup() {
+    local pids
+    pids=$(jobs -p)
+    [ -n "$pids" ] && kill $pids 2>/dev/null || true
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass_count=0
+ok() { pass_count=$((pass_count + 1)); echo "ok - $*"; }
+finish() { echo "$pass_count passed, 0 failed"; }
+
+# expect_rc RC CMD...: run CMD, check its exit code, keep its output in $TMP/out and $TMP/err.
+expect_rc() {
+    local want=$1; shift
+    local rc=0
+    "$@" >"$TMP/out" 2>"$TMP/err" || rc=$?
+    [ "$rc" -eq "$want" ] || { cat "$TMP/out" "$TMP/err" >&2; fail "'$*' exited $rc, expected $want"; }
+}
+
+expect_in() { # expect_in FILE TEXT
+    grep -qF -- "$2" "$1" || { echo "--- $1:" >&2; cat "$1" >&2; fail "expected '$2' in $1"; }
+}
+
+# wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
+wait_for() {
+    local limit=$(( $1 * 10 )); shift
+    for _ in $(seq "$limit"); do "$@" && return 0; sleep 0.1; done
+    return 1
+}
