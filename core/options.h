@@ -47,4 +47,7 @@ int sl_parse_double(const char *s, double *out);
 int sl_parse_size(const char *s, int64_t *out);        /* 64KiB, 8MiB, 1GB */
 int sl_parse_duration_ms(const char *s, int64_t *out); /* 250ms, 5s, 2m, 1h */
 
+/* Levenshtein distance of two names, for "did you mean" hints (also graph.c). */
+size_t sl_edit_distance(const char *a, const char *b);
+
 #endif
