@@ -1,5 +1,5 @@
 # The command line: help, version, validate, plugins, exit codes, signals.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/common.bash"
 
 expect_rc 0 "$SLUICE" --help
 expect_in "$TMP/out" "Exit codes"

@@ -1,6 +1,6 @@
 # 200,000 stdin lines through enricher_modify to sink_file and sink_stdout at
 # once: both give back every line, in order.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/common.bash"
 
 python3 - "$TMP/in.txt" <<'PY'
 import sys
