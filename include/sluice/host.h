@@ -101,9 +101,12 @@ typedef struct sl_host {
      * Source: hand the builder's events to the pipeline. The core takes the
      * bytes and leaves `bb` empty and reusable. Blocks while the queues
      * downstream are full (backpressure). *seq (may be NULL) receives the
-     * batch's sequence number, later passed to the plugin's acked().
-     * Returns SL_OK, or SL_STOPPED when the pipeline is being torn down and
-     * the batch was not taken (it will never be acked).
+     * batch's sequence number (1, 2, 3, ... per source), later passed to the
+     * plugin's acked() — possibly before emit returns. An empty builder is
+     * not a batch: SL_OK with *seq = 0. Returns SL_OK; SL_ERR when the bytes
+     * are not well-formed events (rejected, logged, counted; no number
+     * used); SL_STOPPED when the pipeline is being torn down (the batch may
+     * have been taken only in part and will never be acknowledged).
      */
     int (*emit)(sl_ctx *ctx, sl_batch_builder *bb, uint64_t *seq);
 

@@ -122,9 +122,15 @@ typedef struct sl_plugin {
     int (*run)(void *state);
 
     /**
-     * Source, optional: every emitted batch is acknowledged exactly once, in
-     * emit order, after every sink downstream acknowledged it (or it was
-     * dropped by every path). `seq` is the value emit() returned. Keep it quick.
+     * Source, optional: every batch emit() took is acknowledged exactly once,
+     * in emit order, after every sink downstream acknowledged it (or after
+     * enrichers filtered all of its events out). `seq` is the number emit()
+     * gave the batch: 1 for the first batch taken, then 2, 3, ... with no
+     * gaps. It may run on any thread, even on the source's own thread inside
+     * emit() before emit() returns, so record what a batch covers (e.g. its
+     * end offset) before emitting it. Keep it quick; it must not block on the
+     * source thread. A batch that could not be delivered at teardown is never
+     * acknowledged, and then neither is any later one.
      */
     void (*acked)(void *state, uint64_t seq);
 
