@@ -502,7 +502,7 @@ void sl_batch_iter_init(sl_batch_iter *it, const sl_batch *b)
 {
     it->p = b->data;
     it->end = b->data ? b->data + b->len : NULL;
-    it->left = b->data ? b->count : 0;
+    it->left = b->count; /* no data but a count: sl_batch_next reports -1 */
 }
 
 int sl_batch_next(sl_batch_iter *it, sl_event *ev)

@@ -15,7 +15,9 @@
  *    {1: true} -> {"1":true}, {[1,2]: 0} -> {"[1,2]":0}.
  *  - A timestamp extension becomes an RFC 3339 string; any other extension,
  *    or a timestamp extension with a bad size or nanoseconds >= 1e9, null.
- *  - Nesting deeper than SL_JSON_MAX_DEPTH (100) containers fails with -1.
+ *  - Nesting deeper than SL_JSON_MAX_DEPTH (100) containers fails with -1,
+ *    and so do non-string keys nested inside non-string keys more than
+ *    SL_JSON_MAX_KEY_NESTING (4) times (each level doubles the escaping).
  *  - On failure the output buffer is restored to its length before the call.
  */
 #include "sluice/json.h"
@@ -28,6 +30,7 @@
 #include <time.h>
 
 #define SL_JSON_MAX_DEPTH 100
+#define SL_JSON_MAX_KEY_NESTING 4
 #define NS_PER_SEC 1000000000LL
 
 /* ------------------------------------------------------------------ */
@@ -311,15 +314,21 @@ static int ts_payload(const sl_value *v, int64_t *out)
 /* Values                                                              */
 /* ------------------------------------------------------------------ */
 
-static int json_value(sl_buf *out, const sl_value *v, int depth);
+static int json_value(sl_buf *out, const sl_value *v, int depth, int keys);
 
-/* A map key: strings as they are, anything else as its quoted JSON text. */
-static int json_key(sl_buf *out, const sl_value *k, int depth)
+/*
+ * A map key: strings as they are, anything else as its quoted JSON text.
+ * Each key nested inside a non-string key doubles the escaping, so that
+ * nesting is capped at SL_JSON_MAX_KEY_NESTING to keep the output linear.
+ */
+static int json_key(sl_buf *out, const sl_value *k, int depth, int keys)
 {
     if (k->type == SL_STR || k->type == SL_BIN)
         return sl_json_str(out, k->v.s.ptr, k->v.s.len);
+    if (keys >= SL_JSON_MAX_KEY_NESTING)
+        return -1;
     sl_buf tmp = {0};
-    int r = json_value(&tmp, k, depth);
+    int r = json_value(&tmp, k, depth, keys + 1);
     if (r == 0)
         r = sl_json_str(out, tmp.data ? tmp.data : "", tmp.len);
     sl_buf_free(&tmp);
@@ -328,7 +337,7 @@ static int json_key(sl_buf *out, const sl_value *k, int depth)
 
 /* The items of a container, comma-separated, without the brackets;
  * *first says whether nothing was written before them. */
-static int json_items(sl_buf *out, const sl_value *v, int depth, int *first)
+static int json_items(sl_buf *out, const sl_value *v, int depth, int keys, int *first)
 {
     sl_iter it;
     sl_value k, val;
@@ -339,25 +348,25 @@ static int json_items(sl_buf *out, const sl_value *v, int depth, int *first)
         if (!*first && sl_buf_append(out, ",", 1) != 0)
             return -1;
         *first = 0;
-        if (is_map && (json_key(out, &k, depth + 1) != 0 ||
+        if (is_map && (json_key(out, &k, depth + 1, keys) != 0 ||
                        sl_buf_append(out, ":", 1) != 0))
             return -1;
-        if (json_value(out, &val, depth + 1) != 0)
+        if (json_value(out, &val, depth + 1, keys) != 0)
             return -1;
     }
     return r == 0 ? 0 : -1;
 }
 
-static int json_container(sl_buf *out, const sl_value *v, int depth)
+static int json_container(sl_buf *out, const sl_value *v, int depth, int keys)
 {
     int first = 1, is_map = v->type == SL_MAP;
     if (sl_buf_append(out, is_map ? "{" : "[", 1) != 0 ||
-        json_items(out, v, depth, &first) != 0)
+        json_items(out, v, depth, keys, &first) != 0)
         return -1;
     return sl_buf_append(out, is_map ? "}" : "]", 1);
 }
 
-static int json_value(sl_buf *out, const sl_value *v, int depth)
+static int json_value(sl_buf *out, const sl_value *v, int depth, int keys)
 {
     int64_t ns;
     switch (v->type) {
@@ -369,7 +378,7 @@ static int json_value(sl_buf *out, const sl_value *v, int depth)
     case SL_STR:
     case SL_BIN: return sl_json_str(out, v->v.s.ptr, v->v.s.len);
     case SL_ARRAY:
-    case SL_MAP: return json_container(out, v, depth);
+    case SL_MAP: return json_container(out, v, depth, keys);
     case SL_EXT:
         if (v->ext_type != -1 || ts_payload(v, &ns) != 0)
             return sl_buf_puts(out, "null");
@@ -383,7 +392,7 @@ static int json_value(sl_buf *out, const sl_value *v, int depth)
 int sl_json_value(sl_buf *out, const sl_value *v)
 {
     size_t start = out->len;
-    if (!v || json_value(out, v, 0) != 0) {
+    if (!v || json_value(out, v, 0, 0) != 0) {
         out->len = start;
         return -1;
     }
@@ -460,12 +469,12 @@ static int event_line(sl_buf *out, const sl_event *ev, const char *time_key,
         first = 0;
     }
     if (ev->body.type == SL_MAP) {
-        if (json_items(out, &ev->body, 0, &first) != 0)
+        if (json_items(out, &ev->body, 0, 0, &first) != 0)
             return -1;
     } else {
         if (!first && sl_buf_append(out, ",", 1) != 0)
             return -1;
-        if (sl_buf_puts(out, "\"body\":") != 0 || json_value(out, &ev->body, 0) != 0)
+        if (sl_buf_puts(out, "\"body\":") != 0 || json_value(out, &ev->body, 0, 0) != 0)
             return -1;
     }
     return sl_buf_append(out, "}\n", 2);

@@ -639,6 +639,9 @@ static void test_batch_iteration(void)
     sl_batch_iter_init(&it, &empty);
     CU_ASSERT_EQUAL(sl_batch_next(&it, &ev), 0);
     CU_ASSERT_EQUAL(sl_batch_validate(&empty, NULL, 0), 0);
+    sl_batch lying = {NULL, 0, 2};
+    sl_batch_iter_init(&it, &lying);
+    CU_ASSERT_EQUAL(sl_batch_next(&it, &ev), -1);
     sl_bb_free(&bb);
 }
 

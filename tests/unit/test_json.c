@@ -214,6 +214,27 @@ static void test_depth_limit(void)
     CU_ASSERT_EQUAL(sl_json_value(&b, &v), -1);
     free(m);
     free(d);
+
+    /* Keys inside keys: 4 levels of non-string keys are written, the 5th
+     * is refused, so a tiny input cannot double its escaping 100 times. */
+    uint8_t k[16];
+    for (int levels = 1; levels <= 6; levels++) {
+        memset(k, 0x81, (size_t)levels); /* {{{...: 0}: 0}: 0} */
+        k[levels] = 0xa0;
+        memset(k + levels + 1, 0x00, (size_t)levels);
+        p = k;
+        CU_ASSERT_EQUAL_FATAL(sl_read_value(&p, k + 2 * levels + 1, &v), 0);
+        b.len = 0;
+        CU_ASSERT_EQUAL(sl_json_value(&b, &v), levels <= 5 ? 0 : -1);
+    }
+    b.len = 0;
+    memset(k, 0x81, 2);
+    k[2] = 0xa0;
+    memset(k + 3, 0x00, 2);
+    p = k;
+    CU_ASSERT_EQUAL_FATAL(sl_read_value(&p, k + 5, &v), 0);
+    CU_ASSERT_EQUAL(sl_json_value(&b, &v), 0);
+    CU_ASSERT(b.len == 14 && memcmp(b.data, "{\"{\\\"\\\":0}\":0}", 14) == 0);
     sl_buf_free(&b);
 }
 

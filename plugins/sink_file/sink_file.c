@@ -1,0 +1,196 @@
+/*
+ * sink file: events appended to a file as JSON lines.
+ *
+ * One buffer per batch, written with write(2) in a loop (short writes and
+ * EINTR). If a write fails halfway, the core retries the same batch; we
+ * remember how much of it reached the file and continue from there, so a
+ * retry does not leave a torn line followed by a duplicate. With
+ * fsync: batch, write() returns only after fdatasync(), so an acknowledged
+ * batch is on disk.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sluice/event.h"
+#include "sluice/host.h"
+#include "sluice/json.h"
+#include "sluice/plugin.h"
+
+#define INVALID_LOG_EVERY 1000
+
+typedef struct file_sink {
+    sl_ctx *ctx;
+    const sl_host *host;
+    char *path;
+    int fd;
+    int fsync_batch;
+    char *time_key;
+    sl_time_format fmt;
+    uint64_t invalid;
+    sl_buf buf;
+    /* a batch that failed part-way: its ticket and bytes already written */
+    int resume;
+    uint64_t resume_ticket;
+    size_t resume_len, resume_off;
+} file_sink;
+
+static const sl_option options[] = {
+    {"path", SL_OPT_STRING, NULL, 1, "file to append JSON lines to (created 0644)", NULL},
+    {"fsync", SL_OPT_STRING, "never", 0,
+     "batch = fdatasync after every batch before acknowledging it", "never|batch"},
+    {"time_key", SL_OPT_STRING, "time", 0,
+     "field holding the event time (empty = no time field)", NULL},
+    {"time_format", SL_OPT_STRING, "rfc3339", 0, "how the time is written",
+     "rfc3339|unix|unix_ms|unix_ns"},
+    {NULL, 0, NULL, 0, NULL, NULL},
+};
+
+static void file_free(file_sink *s)
+{
+    if (!s)
+        return;
+    if (s->fd >= 0)
+        close(s->fd);
+    sl_buf_free(&s->buf);
+    free(s->path);
+    free(s->time_key);
+    free(s);
+}
+
+static int file_init(sl_ctx *ctx, const sl_host *host, void **state, char *err,
+                     size_t errlen)
+{
+    const char *path = host->opt_str(ctx, "path");
+    const char *fsync_opt = host->opt_str(ctx, "fsync");
+    const char *key = host->opt_str(ctx, "time_key");
+    const char *fmt = host->opt_str(ctx, "time_format");
+    sl_time_format tf;
+    if (!path || !*path) {
+        snprintf(err, errlen, "path: required, the file to write");
+        return SL_ERR;
+    }
+    if (fsync_opt && strcmp(fsync_opt, "never") != 0 && strcmp(fsync_opt, "batch") != 0) {
+        snprintf(err, errlen, "fsync: expected never or batch, got '%s'", fsync_opt);
+        return SL_ERR;
+    }
+    if (sl_time_format_parse(fmt ? fmt : "rfc3339", &tf) != 0) {
+        snprintf(err, errlen, "time_format: unknown format '%s' (rfc3339, unix, unix_ms, unix_ns)",
+                 fmt);
+        return SL_ERR;
+    }
+    file_sink *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return SL_ERR;
+    }
+    s->fd = -1;
+    s->path = strdup(path);
+    s->time_key = strdup(key ? key : "");
+    if (!s->path || !s->time_key) {
+        file_free(s);
+        snprintf(err, errlen, "out of memory");
+        return SL_ERR;
+    }
+    s->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (s->fd < 0) {
+        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        file_free(s);
+        return SL_ERR;
+    }
+    s->ctx = ctx;
+    s->host = host;
+    s->fsync_batch = fsync_opt && strcmp(fsync_opt, "batch") == 0;
+    s->fmt = tf;
+    *state = s;
+    return SL_OK;
+}
+
+static void note_invalid(file_sink *s, uint32_t i, uint64_t n)
+{
+    uint64_t before = s->invalid;
+    s->invalid += n;
+    s->host->count(s->ctx, "events_invalid", n);
+    if (before / INVALID_LOG_EVERY != s->invalid / INVALID_LOG_EVERY || before == 0)
+        s->host->log(s->ctx, SL_LOG_WARN,
+                     "event %u of a batch cannot be written as JSON, skipped "
+                     "(%" PRIu64 " so far)", i, s->invalid);
+}
+
+/* Write buf[*off..len); *off tracks progress. Returns 0 or -1 (errno set). */
+static int write_all(int fd, const char *buf, size_t len, size_t *off)
+{
+    while (*off < len) {
+        ssize_t n = write(fd, buf + *off, len - *off);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (n == 0) { /* should not happen for a regular file; avoid spinning */
+            errno = EIO;
+            return -1;
+        }
+        *off += (size_t)n;
+    }
+    return 0;
+}
+
+static int file_write(void *state, const sl_batch *batch, uint64_t ticket, char *err,
+                      size_t errlen)
+{
+    file_sink *s = state;
+    sl_batch_iter it;
+    sl_event ev;
+    uint32_t i = 0;
+    int r;
+    s->buf.len = 0;
+    sl_batch_iter_init(&it, batch);
+    while ((r = sl_batch_next(&it, &ev)) == 1) {
+        if (sl_json_event_line(&s->buf, &ev, s->time_key, s->fmt) != 0)
+            note_invalid(s, i, 1);
+        i++;
+    }
+    if (r < 0)
+        note_invalid(s, i, batch->count - i);
+
+    size_t off = 0;
+    if (s->resume && s->resume_ticket == ticket && s->resume_len == s->buf.len)
+        off = s->resume_off;
+    s->resume = 0;
+    if (write_all(s->fd, s->buf.data, s->buf.len, &off) != 0) {
+        snprintf(err, errlen, "write %s: %s", s->path, strerror(errno));
+        goto retry_later;
+    }
+    if (s->fsync_batch && fdatasync(s->fd) != 0) {
+        snprintf(err, errlen, "fdatasync %s: %s", s->path, strerror(errno));
+        goto retry_later;
+    }
+    return SL_OK;
+retry_later:
+    s->resume = 1;
+    s->resume_ticket = ticket;
+    s->resume_len = s->buf.len;
+    s->resume_off = off;
+    return SL_ERR;
+}
+
+static void file_destroy(void *state)
+{
+    file_free(state);
+}
+
+SL_EXPORT const sl_plugin sluice_plugin = {
+    SL_PLUGIN_HEADER(SL_KIND_SINK, "file", "1.0.0"),
+    .description = "Appends events to a file as JSON lines (the body's fields plus the "
+                   "event time under time_key); optionally fdatasync per batch.",
+    .options = options,
+    .init = file_init,
+    .write = file_write,
+    .destroy = file_destroy,
+};
