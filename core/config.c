@@ -338,11 +338,15 @@ static int valid_name(const char *s)
     return 1;
 }
 
-int sl_config_reserved_key(const char *key)
+const char *const sl_config_reserved_keys[] = {"plugin", "path", "inputs", "queue_max_bytes",
+                                               NULL};
+
+int sl_config_reserved_key(const sl_component_spec *c, const char *key)
 {
-    static const char *const reserved[] = {"plugin", "path", "inputs", "queue_max_bytes"};
-    for (size_t i = 0; key && i < sizeof reserved / sizeof reserved[0]; i++)
-        if (strcmp(key, reserved[i]) == 0)
+    if (key && strcmp(key, "path") == 0)
+        return c && !c->plugin;
+    for (size_t i = 0; key && sl_config_reserved_keys[i]; i++)
+        if (strcmp(key, sl_config_reserved_keys[i]) == 0)
             return 1;
     return 0;
 }
@@ -466,16 +470,15 @@ static void component(loader *ld, sl_pipeline_spec *s, sl_kind kind, const sl_no
                c->name, is_null(val) ? "nothing" : what(val, b, sizeof b));
         return;
     }
-    const sl_node *pl = sl_node_get(val, "plugin"), *pa = sl_node_get(val, "path");
+    /* With `plugin:` present, `path` belongs to the plugin's options. */
+    const sl_node *pl = sl_node_get(val, "plugin");
+    const sl_node *pa = pl ? NULL : sl_node_get(val, "path");
     c->plugin = locator(ld, c, pl, "plugin", "a plugin name");
     c->path = locator(ld, c, pa, "path", "the path of a .so file");
     c->where = c->plugin ? pl : c->path ? pa : NULL;
     if (!pl && !pa)
         ERR_AT(ld, key, "%s '%s': missing 'plugin: NAME' (or 'path: FILE.so' for a plugin "
                "outside the plugin path)", kn, c->name);
-    else if (pl && pa)
-        ERR_AT(ld, sl_node_key_node(val, "path"),
-               "%s '%s': 'plugin' and 'path' both given; use exactly one", kn, c->name);
 
     const sl_node *in = sl_node_get(val, "inputs");
     if (in && kind == SL_KIND_SOURCE)
@@ -635,8 +638,9 @@ static void load_yaml(loader *ld, yaml_parser_t *p, sl_pipeline_spec *out)
     yaml_document_delete(&next);
 }
 
-int sl_config_load_buffer(const char *data, size_t len, const char *name,
-                          sl_pipeline_spec *out, sl_errs *errs)
+/* keep: on shape errors keep the spec and return 1 instead of -1. */
+static int load_buffer(const char *data, size_t len, const char *name,
+                       sl_pipeline_spec *out, sl_errs *errs, int keep)
 {
     memset(out, 0, sizeof *out);
     out->service.state_dir = "./state";
@@ -661,6 +665,8 @@ int sl_config_load_buffer(const char *data, size_t len, const char *name,
     if (out->root && !ld.fatal)
         shape(&ld, out);
     free(ld.tainted);
+    if (keep && ld.bad && !ld.fatal && out->root)
+        return 1;
     if (ld.bad || ld.fatal || !out->root) {
         sl_config_free(out);
         return -1;
@@ -668,7 +674,13 @@ int sl_config_load_buffer(const char *data, size_t len, const char *name,
     return 0;
 }
 
-int sl_config_load_file(const char *path, sl_pipeline_spec *out, sl_errs *errs)
+int sl_config_load_buffer(const char *data, size_t len, const char *name,
+                          sl_pipeline_spec *out, sl_errs *errs)
+{
+    return load_buffer(data, len, name, out, errs, 0);
+}
+
+static int load_file(const char *path, sl_pipeline_spec *out, sl_errs *errs, int keep)
 {
     memset(out, 0, sizeof *out);
     FILE *f = fopen(path, "rb");
@@ -690,9 +702,19 @@ int sl_config_load_file(const char *path, sl_pipeline_spec *out, sl_errs *errs)
         free(buf);
         return -1;
     }
-    int rc = sl_config_load_buffer(buf, n, path, out, errs);
+    int rc = load_buffer(buf, n, path, out, errs, keep);
     free(buf);
     return rc;
+}
+
+int sl_config_load_file(const char *path, sl_pipeline_spec *out, sl_errs *errs)
+{
+    return load_file(path, out, errs, 0);
+}
+
+int sl_config_load_file_keep(const char *path, sl_pipeline_spec *out, sl_errs *errs)
+{
+    return load_file(path, out, errs, 1);
 }
 
 void sl_config_free(sl_pipeline_spec *spec)

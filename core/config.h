@@ -47,12 +47,27 @@ typedef struct sl_pipeline_spec {
     size_t n_comps;           /* each in file order */
 } sl_pipeline_spec;
 
-/* Keys every component may have besides its plugin's options. */
-int sl_config_reserved_key(const char *key);
+/*
+ * Keys a component may have besides its plugin's options. `path` is one only
+ * for a component without `plugin:`, where it names the .so to load; next to
+ * `plugin:` it is an ordinary option (sink_file's output file, say).
+ */
+int sl_config_reserved_key(const sl_component_spec *c, const char *key);
+
+/* The reserved keys, NULL-terminated, for "did you mean" hints. */
+extern const char *const sl_config_reserved_keys[];
 
 /* Load and shape-check a pipeline file. Returns 0, or -1 with errs filled;
  * on -1 *out is freed and zeroed. */
 int sl_config_load_file(const char *path, sl_pipeline_spec *out, sl_errs *errs);
+
+/*
+ * Like sl_config_load_file, but when the YAML parsed and only shape checks
+ * failed, keeps the spec and returns 1 (errors in errs, free the spec as
+ * usual) so plugin, option and graph checks can add theirs: that is how
+ * `sluice validate` lists every problem at once. -1 as above otherwise.
+ */
+int sl_config_load_file_keep(const char *path, sl_pipeline_spec *out, sl_errs *errs);
 
 /* Same from memory; `name` stands for the file name in messages. */
 int sl_config_load_buffer(const char *data, size_t len, const char *name,

@@ -123,9 +123,19 @@ static int prepare(const cli *c, sl_pipeline_spec *spec, sl_engine **eng)
 {
     sl_errs errs = {0};
     sl_engine_opts opts = {.plugin_path = c->plugin_path, .once = c->once};
-    int rc = sl_config_load_file(c->args[0], spec, &errs);
-    if (rc == 0 && (rc = sl_engine_create(spec, &opts, eng, &errs)) < 0)
-        sl_config_free(spec);
+    int rc = sl_config_load_file_keep(c->args[0], spec, &errs);
+    if (rc >= 0) {
+        /* Even a spec with shape errors goes on to the plugin, option and
+         * graph checks, so one run lists every problem. */
+        if (sl_engine_create(spec, &opts, eng, &errs) < 0)
+            rc = -1;
+        else if (rc > 0)
+            sl_engine_destroy(*eng);
+        if (rc != 0) {
+            sl_config_free(spec);
+            rc = -1;
+        }
+    }
     print_errs(&errs);
     if (rc < 0)
         fprintf(stderr, "%s: %zu error%s\n", c->args[0], errs.n, errs.n == 1 ? "" : "s");

@@ -346,13 +346,12 @@ static void check_unknown(ctx *x, const sl_options *out)
     const sl_node *m = x->c->node;
     for (size_t i = 0; sl_node_kind_of(m) == SL_NODE_MAP && i < m->n; i++) {
         const char *key = m->keys[i]->str;
-        if (sl_config_reserved_key(key) || sl_options_find(out, key))
+        if (sl_config_reserved_key(x->c, key) || sl_options_find(out, key))
             continue;
         const char *best = NULL;
         size_t bestd = 3;
-        static const char *const reserved[] = {"plugin", "path", "inputs", "queue_max_bytes"};
-        for (size_t k = 0; k < out->n + 4; k++) {
-            const char *cand = k < out->n ? out->v[k].def->name : reserved[k - out->n];
+        for (size_t k = 0; k < out->n || sl_config_reserved_keys[k - out->n]; k++) {
+            const char *cand = k < out->n ? out->v[k].def->name : sl_config_reserved_keys[k - out->n];
             size_t d = sl_edit_distance(key, cand);
             if (d < bestd) {
                 bestd = d;

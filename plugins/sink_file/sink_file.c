@@ -42,6 +42,7 @@ typedef struct file_sink {
 
 static const sl_option options[] = {
     {"path", SL_OPT_STRING, NULL, 1, "file to append JSON lines to (created 0644)", NULL},
+    {"mkdir", SL_OPT_BOOL, "true", 0, "create missing parent directories of path (0755)", NULL},
     {"fsync", SL_OPT_STRING, "never", 0,
      "batch = fdatasync after every batch before acknowledging it", "never|batch"},
     {"time_key", SL_OPT_STRING, "time", 0,
@@ -50,6 +51,23 @@ static const sl_option options[] = {
      "rfc3339|unix|unix_ms|unix_ns"},
     {NULL, 0, NULL, 0, NULL, NULL},
 };
+
+/* mkdir -p of the directories above `path`, so a fresh state dir works. */
+static int make_parents(const char *path)
+{
+    char *dir = strdup(path);
+    if (!dir)
+        return -1;
+    int rc = 0;
+    for (char *p = dir + 1; rc == 0 && (p = strchr(p, '/')); p++) {
+        *p = '\0';
+        if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+            rc = -1;
+        *p = '/';
+    }
+    free(dir);
+    return rc;
+}
 
 static void file_free(file_sink *s)
 {
@@ -95,6 +113,11 @@ static int file_init(sl_ctx *ctx, const sl_host *host, void **state, char *err,
     if (!s->path || !s->time_key) {
         file_free(s);
         snprintf(err, errlen, "out of memory");
+        return SL_ERR;
+    }
+    if (host->opt_bool(ctx, "mkdir") && make_parents(path) != 0) {
+        snprintf(err, errlen, "cannot create the directories of %s: %s", path, strerror(errno));
+        file_free(s);
         return SL_ERR;
     }
     s->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);

@@ -97,7 +97,7 @@ cat >"$TMP/noperm.yaml" <<YAML
 sources:
   gen: { plugin: generate, count: 5 }
 sinks:
-  out: { plugin: file, inputs: [gen], path: /nonexistent-dir/x.jsonl }
+  out: { plugin: file, inputs: [gen], path: /proc/nonexistent/x.jsonl }
 YAML
 expect_rc 3 "$SLUICE" run "$TMP/noperm.yaml"
 expect_in "$TMP/err" "sink 'out' failed to start"

@@ -271,8 +271,6 @@ static const bad_case bad_cases[] = {
     {"sources:\n  a:\n    paths: [x]\nsinks:\n  b: {plugin: x, inputs: a}\n",
      "p.yaml:2:3: source 'a': missing 'plugin: NAME' (or 'path: FILE.so' for a plugin outside "
      "the plugin path)"},
-    {"sources:\n  a:\n    plugin: tail\n    path: ./tail.so\nsinks:\n  b: {plugin: x, inputs: a}\n",
-     "p.yaml:4:5: source 'a': 'plugin' and 'path' both given; use exactly one"},
     {"sources:\n  a: {plugin: }\nsinks:\n  b: {plugin: x, inputs: a}\n",
      "p.yaml:2:15: source 'a': plugin: expected a plugin name, got nothing"},
     {"sources:\n  a: {plugin: [tail]}\nsinks:\n  b: {plugin: x, inputs: a}\n",
@@ -501,12 +499,28 @@ static void test_load_file(void)
 
 static void test_reserved(void)
 {
-    CU_ASSERT_TRUE(sl_config_reserved_key("plugin"));
-    CU_ASSERT_TRUE(sl_config_reserved_key("path"));
-    CU_ASSERT_TRUE(sl_config_reserved_key("inputs"));
-    CU_ASSERT_TRUE(sl_config_reserved_key("queue_max_bytes"));
-    CU_ASSERT_FALSE(sl_config_reserved_key("format"));
-    CU_ASSERT_FALSE(sl_config_reserved_key(NULL));
+    sl_component_spec by_name = {.plugin = "file"}, by_path = {.path = "./x.so"};
+    CU_ASSERT_TRUE(sl_config_reserved_key(&by_name, "plugin"));
+    CU_ASSERT_TRUE(sl_config_reserved_key(&by_name, "inputs"));
+    CU_ASSERT_TRUE(sl_config_reserved_key(&by_name, "queue_max_bytes"));
+    CU_ASSERT_FALSE(sl_config_reserved_key(&by_name, "format"));
+    CU_ASSERT_FALSE(sl_config_reserved_key(&by_name, NULL));
+    /* `path` is the plugin's own option next to `plugin:`, the .so otherwise. */
+    CU_ASSERT_FALSE(sl_config_reserved_key(&by_name, "path"));
+    CU_ASSERT_TRUE(sl_config_reserved_key(&by_path, "path"));
+}
+
+/* `plugin:` and `path:` together: path is then an option, not the .so. */
+static void test_plugin_with_path_option(void)
+{
+    const char *y = "sources:\n  a: {plugin: stdin}\nsinks:\n  b: {plugin: file, path: /tmp/o, inputs: a}\n";
+    sl_pipeline_spec s;
+    sl_errs e = {0};
+    CU_ASSERT_EQUAL_FATAL(sl_config_load_buffer(y, strlen(y), "p.yaml", &s, &e), 0);
+    CU_ASSERT_STRING_EQUAL(s.comps[1].plugin, "file");
+    CU_ASSERT_PTR_NULL(s.comps[1].path);
+    sl_config_free(&s);
+    sl_errs_free(&e);
 }
 
 static void test_errs(void)
@@ -543,6 +557,7 @@ static const sl_test_case cases[] = {
     {"large mapping stays fast", test_many_keys_fast},
     {"load from file", test_load_file},
     {"reserved keys", test_reserved},
+    {"path next to plugin is an option", test_plugin_with_path_option},
     {"error list", test_errs},
     {0},
 };
