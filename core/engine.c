@@ -126,17 +126,23 @@ static sl_msg *tickets_take(sl_ticket_ring *t, uint64_t ticket)
         m = *s;
         *s = NULL;
     }
-    if (m) {
-        t->live--;
-        while (t->base < t->next && !t->slot[t->head]) {
-            t->head = (t->head + 1) % t->cap;
-            t->base++;
-        }
-        if (!t->live)
-            pthread_cond_broadcast(&t->empty);
+    while (m && t->base < t->next && !t->slot[t->head]) {
+        t->head = (t->head + 1) % t->cap;
+        t->base++;
     }
     pthread_mutex_unlock(&t->mu);
     return m;
+}
+
+/* A taken ticket is fully settled (its origin released): only now may the
+ * drain see the sink as idle, or it could miss an acknowledgement that is
+ * still on its way to the source. */
+static void tickets_settled(sl_ticket_ring *t)
+{
+    pthread_mutex_lock(&t->mu);
+    if (--t->live == 0)
+        pthread_cond_broadcast(&t->empty);
+    pthread_mutex_unlock(&t->mu);
 }
 
 static int tickets_wait_empty(sl_ticket_ring *t, const atomic_int *aborted,
@@ -163,16 +169,21 @@ static void sink_done(sl_comp *c, sl_msg *m, int ok)
     msg_unref(m);
 }
 
-void sl_engine_ack(sl_comp *c, uint64_t ticket)
+/* Settle a ticket: acknowledged (ok) or given up at teardown. */
+static void ticket_finish(sl_comp *c, uint64_t ticket, int ok)
 {
     sl_msg *m = tickets_take(&c->tickets, ticket);
     if (!m) {
-        sl_log(SL_LOG_WARN, c->spec->name, "ack of unknown or already acknowledged ticket %llu "
-               "(plugin bug)", (unsigned long long)ticket);
+        if (ok)
+            sl_log(SL_LOG_WARN, c->spec->name, "ack of unknown or already acknowledged "
+                   "ticket %llu (plugin bug)", (unsigned long long)ticket);
         return;
     }
-    sink_done(c, m, 1);
+    sink_done(c, m, ok);
+    tickets_settled(&c->tickets);
 }
+
+void sl_engine_ack(sl_comp *c, uint64_t ticket) { ticket_finish(c, ticket, 1); }
 
 /* ------------------------------------------------------------------ */
 /* Routing                                                             */
@@ -338,9 +349,7 @@ static void sink_deliver(sl_comp *c, sl_msg *m)
         sl_comp_error(c, "errors", "write failed, retrying in %lld ms: %s", (long long)backoff,
                       err[0] ? err : "(no message)");
         if (atomic_load(&c->eng->aborted)) {
-            sl_msg *mine = tickets_take(&c->tickets, ticket);
-            if (mine)
-                sink_done(c, mine, 0);
+            ticket_finish(c, ticket, 0);
             return;
         }
         sl_metrics_add(&c->metrics, "retries", 1);
@@ -637,11 +646,8 @@ static void sink_discard(sl_comp *c)
 {
     for (sl_qnode *n = c->q.head; n; n = n->next)
         sink_done(c, n->item, 0);
-    for (uint64_t t = c->tickets.base; c->tickets.slot && t < c->tickets.next; t++) {
-        sl_msg *m = tickets_take(&c->tickets, t);
-        if (m)
-            sink_done(c, m, 0);
-    }
+    for (uint64_t t = c->tickets.base; c->tickets.slot && t < c->tickets.next; t++)
+        ticket_finish(c, t, 0);
 }
 
 static int comp_quiet(const sl_comp *c)
