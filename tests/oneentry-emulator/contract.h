@@ -1,0 +1,28 @@
+/*
+ * The OneEntry UserActivity request contract (../shared/oneentry-api.md),
+ * as pure functions over headers and body so it can be unit-tested without
+ * a server. Each check returns 0, or -1 with a message for the client.
+ */
+#ifndef OE_CONTRACT_H
+#define OE_CONTRACT_H
+
+#include <stddef.h>
+
+/* Content-Type must be application/json; parameters (charset) are allowed. */
+int oe_check_content_type(const char *value, char *err, size_t errlen);
+
+/*
+ * Exactly one identity: "Authorization: Bearer <token>" or "x-guest-id".
+ * On success writes "bearer:<token>" or "guest:<id>" to who (cap bytes).
+ * Either header may be NULL (absent).
+ */
+int oe_check_identity(const char *authorization, const char *guest_id,
+                      char *who, size_t cap, char *err, size_t errlen);
+
+/*
+ * The body: a JSON object with a known type, the field that type requires,
+ * fields of the documented JSON types, no unknown or duplicate keys.
+ */
+int oe_check_body(const char *body, size_t len, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,32 @@
+/*
+ * The emulator's HTTP side: libmicrohttpd with an epoll thread pool, the
+ * contract check per request, fault injection and the control endpoint.
+ */
+#ifndef OE_SERVER_H
+#define OE_SERVER_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+typedef struct oe_config {
+    struct sockaddr_storage addr; /* a loopback address (checked by the caller) */
+    const char *events_path;      /* NULL = do not record */
+    const char *token;            /* NULL or "" = no x-app-token check */
+    const char *path;             /* the user-activity path */
+    const char *script;           /* initial script, NULL = none */
+    unsigned latency_ms, down_ms, threads;
+    int quiet;
+} oe_config;
+
+typedef struct oe_server oe_server;
+
+/* Starts listening. Returns the server, or NULL with err. */
+oe_server *oe_server_start(const oe_config *cfg, char *err, size_t errlen);
+
+/* The bound port (the chosen one when the config asked for port 0). */
+unsigned oe_server_port(const oe_server *s);
+
+/* Answers or closes what is pending, stops the threads, frees s. */
+void oe_server_stop(oe_server *s);
+
+#endif

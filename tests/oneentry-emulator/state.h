@@ -1,0 +1,61 @@
+/*
+ * Server state shared by the request path (server.c) and the control
+ * endpoint (control.c). Everything a request reads on the hot path is an
+ * atomic or behind a lock held for a few instructions.
+ */
+#ifndef OE_STATE_H
+#define OE_STATE_H
+
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "delay.h"
+#include "script.h"
+#include "server.h"
+
+struct oe_server {
+    struct MHD_Daemon *daemon;
+    struct MHD_Response *true_response; /* shared: "true", application/json */
+    oe_delay *delay;
+    int events_fd;
+    char *path;
+    int quiet;
+    atomic_int stopping;
+
+    atomic_uint latency_ms;
+    atomic_uint_fast64_t down_until_ns; /* oe_now_ns clock; 0 = up */
+
+    pthread_mutex_t token_mu;
+    char *token; /* NULL = no check */
+
+    pthread_mutex_t script_mu;
+    oe_action *script;
+    size_t script_len, script_next;
+    atomic_size_t script_left; /* lets the hot path skip the lock */
+
+    atomic_uint_fast64_t requests, accepted, rejected, injected;
+};
+
+/* Queue a response with a JSON error body {"statusCode":N,"message":msg}. */
+enum MHD_Result oe_reply_error(struct MHD_Connection *c, unsigned status, const char *msg,
+                               const char *retry_after);
+
+/* Queue a text response (the control endpoint's "ok", the stats JSON). */
+enum MHD_Result oe_reply_text(struct MHD_Connection *c, unsigned status, const char *type,
+                              const char *text);
+
+/* POST /_control?KEY=VALUE&... */
+enum MHD_Result oe_control(oe_server *s, struct MHD_Connection *c, const char *method);
+
+/* GET /_stats */
+enum MHD_Result oe_stats(oe_server *s, struct MHD_Connection *c, const char *method);
+
+/* Replace the script (under its lock); takes ownership of acts. */
+void oe_set_script(oe_server *s, oe_action *acts, size_t n);
+
+/* Replace the accepted token; "" or NULL = no check. Returns 0 or -1 (memory). */
+int oe_set_token(oe_server *s, const char *token);
+
+#endif
