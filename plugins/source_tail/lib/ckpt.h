@@ -1,0 +1,89 @@
+/*
+ * Checkpoints of the tail source: per file, where reading may resume and
+ * how to recognise the file again.
+ *
+ * On disk, one text line per file after a header:
+ *   <dev> <ino> <offset> <fp_len> <fp_hash> <tail_len> <tail_hash> <path>
+ * fp_* hash the file's first bytes (a reused inode holding another file
+ * fails this check); tail_* hash the bytes just before `offset` (a file
+ * rewritten or copy-truncated in place fails this one). Text keeps the file
+ * inspectable with cat; it is replaced atomically (temp, fsync, rename).
+ *
+ * These functions are not thread-safe; the plugin serialises access.
+ */
+#ifndef TAIL_CKPT_H
+#define TAIL_CKPT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TAIL_FP_MAX 256  /* bytes of a file's start that identify it */
+#define TAIL_HASH_MAX 64 /* bytes before an offset that vouch for it */
+
+typedef struct tail_ckpt {
+    uint64_t dev, ino;
+    uint64_t offset;    /* every line before it was acknowledged */
+    uint32_t fp_len;    /* fingerprint: length and hash of the first bytes */
+    uint64_t fp_hash;
+    uint32_t tail_len;  /* length and hash of the bytes before offset */
+    uint64_t tail_hash;
+    char *path;         /* where the file was last seen */
+    /* in memory only */
+    int used;
+    int orphan;         /* file dropped: forget the slot once nothing is in flight */
+    uint32_t gen;       /* bumped when the file restarts at 0 (truncation) */
+    uint32_t inflight;  /* batches emitted and not yet acknowledged */
+} tail_ckpt;
+
+typedef struct tail_ckpts {
+    tail_ckpt *v;
+    size_t n; /* slots in use or free (used == 0) */
+    size_t cap;
+} tail_ckpts;
+
+/** 64-bit FNV-1a of n bytes. */
+uint64_t tail_hash(const void *p, size_t n);
+
+void tail_ckpts_init(tail_ckpts *c);
+void tail_ckpts_free(tail_ckpts *c);
+
+/** Slot of (dev, ino), or -1. */
+long tail_ckpts_find(const tail_ckpts *c, uint64_t dev, uint64_t ino);
+
+/**
+ * A new slot for (dev, ino, path), fields zero but the identity; reuses a
+ * free slot. Returns its index or -1 when out of memory. Indices stay valid;
+ * pointers into c->v do not survive this call.
+ */
+long tail_ckpts_add(tail_ckpts *c, uint64_t dev, uint64_t ino, const char *path);
+
+/** Replace a slot's path. 0 or -1 (out of memory; the old path stays). */
+int tail_ckpts_set_path(tail_ckpts *c, size_t i, const char *path);
+
+/** Free slot i for reuse. */
+void tail_ckpts_remove(tail_ckpts *c, size_t i);
+
+/**
+ * Parse the on-disk text (replacing nothing: slots are added). Returns 0, or
+ * -1 with "line N: why" in err.
+ */
+int tail_ckpts_parse(tail_ckpts *c, const char *text, size_t len, char *err, size_t errlen);
+
+/** The on-disk text of every used slot, malloc'd in *out. 0 or -1 (memory). */
+int tail_ckpts_format(const tail_ckpts *c, char **out, size_t *len);
+
+/**
+ * Read <dir>/<name> into c. *existed tells whether the file was there.
+ * Returns 0, or -1 with the reason in err.
+ */
+int tail_ckpts_load(tail_ckpts *c, const char *dir, const char *name, int *existed,
+                    char *err, size_t errlen);
+
+/**
+ * Replace <dir>/<name> with data: write <name>.tmp, fsync it, rename it over,
+ * fsync the directory. Returns 0, or -1 with the reason in err.
+ */
+int tail_write_atomic(const char *dir, const char *name, const char *data, size_t len,
+                      char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,273 @@
+/*
+ * source tail: follow files matching globs, through rotation, one event per
+ * line: body {message}, meta {source, path, inode, offset}. `offset` is the
+ * byte offset of the line's first byte in its file.
+ *
+ * One thread for every file: each turn reads up to 8 MiB per file with
+ * pread() in 256 KiB blocks, splits with memchr and packs events straight
+ * into the batch buffer. Where reading resumes is decided by checkpoints
+ * (see lib/ckpt.h) that only move when every sink acknowledged the lines.
+ *
+ * Lines that are not valid UTF-8 become msgpack bin (invalid_utf8: bin, the
+ * default) so consumers that expect text are never handed broken strings;
+ * invalid_utf8: keep leaves them as str, byte for byte. Files are polled
+ * (poll_interval for new data, refresh_interval for new names); no inotify.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tail.h"
+
+static const sl_option options[] = {
+    {"paths", SL_OPT_LIST, NULL, 1, "globs of files to follow; new matches are picked up", NULL},
+    {"exclude", SL_OPT_LIST, NULL, 0,
+     "globs of files not to follow (without '/', matched against the file name)", NULL},
+    {"read_from", SL_OPT_STRING, "end", 0,
+     "where to start a file met at the very first start (later files: head)", "end|head"},
+    {"refresh_interval", SL_OPT_DURATION, "1s", 0, "how often the globs are expanded again", NULL},
+    {"poll_interval", SL_OPT_DURATION, "100ms", 0, "how often idle files are checked", NULL},
+    {"rotate_wait", SL_OPT_DURATION, "5s", 0,
+     "a renamed or deleted file is read until idle this long", NULL},
+    {"checkpoint_interval", SL_OPT_DURATION, "1s", 0,
+     "how often acknowledged offsets are saved (also at stop)", NULL},
+    {"max_line_bytes", SL_OPT_SIZE, "1MiB", 0, "longest line kept", NULL},
+    {"long_lines", SL_OPT_STRING, "truncate", 0, "what happens to longer lines", "truncate|skip"},
+    {"invalid_utf8", SL_OPT_STRING, "bin", 0,
+     "a line that is not UTF-8: msgpack bin, or str kept as is", "bin|keep"},
+    {"batch_max_events", SL_OPT_INT, "4096", 0, "most lines per batch", NULL},
+    {"batch_max_bytes", SL_OPT_SIZE, "1MiB", 0, "a batch is sent once this big", NULL},
+    {"max_open_files", SL_OPT_INT, "1024", 0, "file descriptors held at most", NULL},
+    {NULL, 0, NULL, 0, NULL, NULL},
+};
+
+static int range(char *err, size_t errlen, const char *name, int64_t v, int64_t lo, int64_t hi)
+{
+    if (v >= lo && v <= hi)
+        return 0;
+    snprintf(err, errlen, "%s must be between %" PRId64 " and %" PRId64 ", got %" PRId64,
+             name, lo, hi, v);
+    return -1;
+}
+
+static int read_options(tail_src *s, char *err, size_t errlen)
+{
+    const sl_host *h = s->host;
+    sl_ctx *c = s->ctx;
+    int64_t lmax = h->opt_int(c, "max_line_bytes"), bmax = h->opt_int(c, "batch_max_events");
+    int64_t bbytes = h->opt_int(c, "batch_max_bytes"), omax = h->opt_int(c, "max_open_files");
+    if (range(err, errlen, "max_line_bytes", lmax, 1, (int64_t)1 << 30) ||
+        range(err, errlen, "batch_max_events", bmax, 1, 1 << 20) ||
+        range(err, errlen, "batch_max_bytes", bbytes, 1024, (int64_t)1 << 30) ||
+        range(err, errlen, "max_open_files", omax, 1, 1 << 20))
+        return -1;
+    s->paths = h->opt_node(c, "paths");
+    s->excludes = h->opt_node(c, "exclude");
+    if (h->node_len(s->paths) == 0) {
+        snprintf(err, errlen, "paths: at least one glob is needed");
+        return -1;
+    }
+    const char *rf = h->opt_str(c, "read_from"), *ll = h->opt_str(c, "long_lines");
+    const char *u8 = h->opt_str(c, "invalid_utf8");
+    s->from_head = rf && strcmp(rf, "head") == 0;
+    s->skip_long = ll && strcmp(ll, "skip") == 0;
+    tail_pack_init(&s->pack, !(u8 && strcmp(u8, "keep") == 0));
+    s->max_line = (size_t)lmax;
+    s->batch_max = (uint32_t)bmax;
+    s->batch_bytes = (size_t)bbytes;
+    s->max_open = (size_t)omax;
+    s->refresh_ms = h->opt_int(c, "refresh_interval");
+    s->poll_ms = h->opt_int(c, "poll_interval");
+    s->rotate_wait_ms = h->opt_int(c, "rotate_wait");
+    s->ckpt_ms = h->opt_int(c, "checkpoint_interval");
+    s->once = h->once(c);
+    return 0;
+}
+
+static void tail_free(tail_src *s)
+{
+    for (size_t i = 0; i < s->n_files; i++) {
+        tfile *f = s->files[i];
+        if (f->fd >= 0)
+            close(f->fd);
+        tail_lines_free(&f->lines);
+        free(f->path);
+        free(f);
+    }
+    for (size_t i = 0; i < s->n_noted; i++)
+        free(s->noted[i]);
+    free(s->noted);
+    free(s->files);
+    free(s->rbuf);
+    sl_bb_free(&s->bb);
+    tail_pack_free(&s->pack);
+    tail_ckpts_free(&s->ckpts);
+    tail_pending_free(&s->pending);
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+}
+
+static int tail_init(sl_ctx *ctx, const sl_host *host, void **state, char *err, size_t errlen)
+{
+    tail_src *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return SL_ERR;
+    }
+    s->ctx = ctx;
+    s->host = host;
+    s->name = host->name(ctx);
+    s->next_seq = 1;
+    pthread_mutex_init(&s->mu, NULL);
+    sl_bb_init(&s->bb);
+    tail_ckpts_init(&s->ckpts);
+    tail_pending_init(&s->pending);
+    if (read_options(s, err, errlen) != 0)
+        goto fail;
+    if (!(s->state_dir = host->state_dir(ctx))) {
+        snprintf(err, errlen, "no state directory for checkpoints (see service.state_dir)");
+        goto fail;
+    }
+    if (tail_ckpts_load(&s->ckpts, s->state_dir, TAIL_CKPT_FILE, &s->store_existed, err,
+                        errlen) != 0)
+        goto fail;
+    if (!(s->rbuf = malloc(TAIL_READ_CHUNK))) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    *state = s;
+    return SL_OK;
+fail:
+    tail_free(s);
+    return SL_ERR;
+}
+
+/* Emit a last line that has no newline (end of input in --once mode). */
+static int finish_partial(tail_src *s, tfile *f)
+{
+    if (!tail_lines_partial(&f->lines) || f->fd < 0)
+        return 0;
+    if (tail_pack_prefix(&s->pack, sl_now_ns(), s->name, f->path, f->ino) != 0)
+        return -1;
+    s->bfile = f;
+    int r = tail_lines_finish(&f->lines, tail_on_line, s);
+    if (r == 0)
+        r = tail_flush(s);
+    s->bfile = NULL;
+    return r;
+}
+
+/* A rotated-away file that is drained and idle long enough is let go. */
+static int drained(tail_src *s, tfile *f, int64_t now)
+{
+    return f->rotated && f->at_eof &&
+           (s->once || now - f->idle_since_ms >= s->rotate_wait_ms);
+}
+
+/* One turn over every file. 0 fine, 1 stopping, -1 fatal. */
+static int turn(tail_src *s, int64_t now, int *progress)
+{
+    for (size_t i = 0; i < s->n_files;) {
+        tfile *f = s->files[i];
+        int r = f->fd < 0 ? tail_reopen(s, f, now) : 0;
+        if (r == 0)
+            r = tail_read(s, f, now, progress);
+        if (r == 0 && drained(s, f, now)) {
+            r = finish_partial(s, f);
+            if (r == 0) {
+                s->host->log(s->ctx, SL_LOG_INFO, "%s: drained after rotation", f->path);
+                r = -2;
+            }
+        }
+        if (r == -2) {
+            tail_drop(s, i);
+            continue;
+        }
+        if (r != 0)
+            return r;
+        i++;
+    }
+    return 0;
+}
+
+static int finish_all(tail_src *s)
+{
+    for (size_t i = 0; i < s->n_files; i++) {
+        int r = finish_partial(s, s->files[i]);
+        if (r != 0)
+            return r;
+    }
+    return 0;
+}
+
+static void nap(tail_src *s, int64_t ms)
+{
+    while (ms > 0 && !s->host->stopping(s->ctx)) {
+        int64_t step = ms < 100 ? ms : 100;
+        struct timespec ts = {0, (long)step * 1000000L};
+        nanosleep(&ts, NULL);
+        ms -= step;
+    }
+}
+
+static int tail_run(void *state)
+{
+    tail_src *s = state;
+    int64_t now = tail_now_ms();
+    if (tail_scan(s, 1, now) != 0)
+        return SL_ERR;
+    tail_recover_rotated(s, now);
+    int64_t next_scan = now + s->refresh_ms, next_save = now + s->ckpt_ms;
+    int r = 0;
+    while (!s->host->stopping(s->ctx)) {
+        int progress = 0;
+        if ((r = turn(s, now, &progress)) != 0)
+            break;
+        if (s->once && !progress) {
+            r = finish_all(s);
+            break;
+        }
+        now = tail_now_ms();
+        if (!s->once && now >= next_scan) {
+            if ((r = tail_scan(s, 0, now)) != 0)
+                break;
+            next_scan = now + s->refresh_ms;
+        }
+        if (now >= next_save) {
+            tail_save(s);
+            next_save = now + s->ckpt_ms;
+        }
+        if (!progress) {
+            nap(s, s->poll_ms);
+            now = tail_now_ms();
+        }
+    }
+    tail_save(s);
+    return r < 0 ? SL_ERR : SL_OK;
+}
+
+static void tail_destroy(void *state)
+{
+    tail_src *s = state;
+    if (!s)
+        return;
+    /* Sinks are destroyed first, so every acknowledgement is in by now. */
+    tail_save(s);
+    tail_free(s);
+}
+
+SL_EXPORT const sl_plugin sluice_plugin = {
+    SL_PLUGIN_HEADER(SL_KIND_SOURCE, "tail", "1.0.0"),
+    .description = "Follows files matching globs through rotation (rename, copytruncate, "
+                   "delete and recreate), one event per line: body {message}, meta {source, "
+                   "path, inode, offset}. Checkpoints (<state_dir>/<name>/checkpoints) move "
+                   "only when every sink acknowledged the lines. With --once, reads every "
+                   "file to its end and stops.",
+    .options = options,
+    .init = tail_init,
+    .run = tail_run,
+    .acked = tail_acked,
+    .destroy = tail_destroy,
+};

@@ -1,0 +1,383 @@
+/*
+ * One followed file: adopting it (resume from its checkpoint or decide where
+ * to start), reading it in large blocks, noticing truncation and in-place
+ * rewrites, closing idle files to stay under max_open_files.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tail.h"
+
+#define READ_CHUNK TAIL_READ_CHUNK
+#define TURN_BUDGET (8 * 1024 * 1024) /* bytes per file per turn: fairness */
+
+tfile *tail_find(tail_src *s, uint64_t dev, uint64_t ino)
+{
+    for (size_t i = 0; i < s->n_files; i++)
+        if (s->files[i]->dev == dev && s->files[i]->ino == ino)
+            return s->files[i];
+    return NULL;
+}
+
+/* Do the n bytes at off hash to h? (n == 0 vouches for nothing: yes.) */
+static int bytes_match(int fd, uint64_t off, uint32_t n, uint64_t h)
+{
+    unsigned char buf[TAIL_FP_MAX];
+    if (n == 0)
+        return 1;
+    if (n > sizeof buf || pread(fd, buf, n, (off_t)off) != (ssize_t)n)
+        return 0;
+    return tail_hash(buf, n) == h;
+}
+
+/* Fingerprint: hash of the first min(size, TAIL_FP_MAX) bytes. */
+static int read_fp(int fd, uint64_t size, uint32_t *len, uint64_t *hash)
+{
+    unsigned char buf[TAIL_FP_MAX];
+    size_t want = size < TAIL_FP_MAX ? (size_t)size : TAIL_FP_MAX;
+    ssize_t n = want ? pread(fd, buf, want, 0) : 0;
+    if (n < 0)
+        return -1;
+    *len = (uint32_t)n;
+    *hash = tail_hash(buf, (size_t)n);
+    return 0;
+}
+
+/* Remember the bytes before f->read_off, to detect a rewrite later. */
+static void load_last(tfile *f)
+{
+    size_t want = f->read_off < TAIL_HASH_MAX ? (size_t)f->read_off : TAIL_HASH_MAX;
+    ssize_t n = want ? pread(f->fd, f->last, want, (off_t)(f->read_off - want)) : 0;
+    f->last_len = n == (ssize_t)want ? (uint32_t)want : 0;
+}
+
+static void keep_last(tfile *f, const char *buf, size_t n)
+{
+    if (n >= TAIL_HASH_MAX) {
+        memcpy(f->last, buf + n - TAIL_HASH_MAX, TAIL_HASH_MAX);
+        f->last_len = TAIL_HASH_MAX;
+        return;
+    }
+    size_t keep = f->last_len + n > TAIL_HASH_MAX ? TAIL_HASH_MAX - n : f->last_len;
+    memmove(f->last, f->last + f->last_len - keep, keep);
+    memcpy(f->last + keep, buf, n);
+    f->last_len = (uint32_t)(keep + n);
+}
+
+/*
+ * Where to start a file: its checkpoint when the file is provably the same,
+ * else 0 (with *why saying why the checkpoint was not trusted), else the
+ * end for a file first met at the very first start with read_from: end.
+ */
+static uint64_t start_offset(tail_src *s, int fd, uint64_t size, long slot, int first,
+                             const char **why)
+{
+    *why = NULL;
+    if (slot < 0)
+        return first && !s->store_existed && !s->from_head ? size : 0;
+    pthread_mutex_lock(&s->mu);
+    tail_ckpt k = s->ckpts.v[slot];
+    pthread_mutex_unlock(&s->mu);
+    if (size < k.offset)
+        *why = "smaller than its checkpoint (truncated)";
+    else if (!bytes_match(fd, 0, k.fp_len, k.fp_hash))
+        *why = "first bytes differ from its checkpoint (inode reused or file replaced)";
+    else if (!bytes_match(fd, k.offset - k.tail_len, k.tail_len, k.tail_hash))
+        *why = "bytes before its checkpoint differ (rewritten in place)";
+    return *why ? 0 : k.offset;
+}
+
+static int add_file(tail_src *s, tfile *f)
+{
+    if (s->n_files == s->cap_files) {
+        size_t ncap = s->cap_files ? s->cap_files * 2 : 16;
+        tfile **nv = realloc(s->files, ncap * sizeof *nv);
+        if (!nv)
+            return -1;
+        s->files = nv;
+        s->cap_files = ncap;
+    }
+    s->files[s->n_files++] = f;
+    return 0;
+}
+
+/* Bind f to its checkpoint slot (found or new) and record where it starts. */
+static int bind_slot(tail_src *s, tfile *f, long slot, int restarted)
+{
+    pthread_mutex_lock(&s->mu);
+    if (slot < 0)
+        slot = tail_ckpts_add(&s->ckpts, f->dev, f->ino, f->path);
+    else if (tail_ckpts_set_path(&s->ckpts, (size_t)slot, f->path) != 0)
+        slot = -1;
+    if (slot >= 0) {
+        tail_ckpt *k = &s->ckpts.v[slot];
+        k->orphan = 0;
+        if (restarted)
+            k->gen++;
+        f->gen = k->gen;
+        k->offset = f->read_off;
+        k->tail_len = f->last_len;
+        k->tail_hash = tail_hash(f->last, f->last_len);
+        k->fp_len = f->fp_len;
+        k->fp_hash = f->fp_hash;
+        f->slot = (uint32_t)slot;
+        s->dirty = 1;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return slot >= 0 ? 0 : -1;
+}
+
+/*
+ * Start following the file at path (st from stat()). 1 adopted, 0 not now
+ * (vanished, unreadable, or no file descriptor free), -1 out of memory.
+ */
+int tail_adopt(tail_src *s, const char *path, const struct stat *st, int first, int rotated,
+               int64_t now)
+{
+    if (s->n_open >= s->max_open && tail_make_room(s) != 0)
+        return 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno != ENOENT)
+            tail_note(s, path, "cannot open: %s", strerror(errno));
+        return 0;
+    }
+    struct stat fs;
+    if (fstat(fd, &fs) != 0 || fs.st_dev != st->st_dev || fs.st_ino != st->st_ino) {
+        close(fd); /* replaced between stat and open: the next scan sees it */
+        return 0;
+    }
+    tfile *f = calloc(1, sizeof *f);
+    char *p = strdup(path);
+    if (!f || !p) {
+        free(f);
+        free(p);
+        close(fd);
+        return -1;
+    }
+    f->dev = (uint64_t)fs.st_dev;
+    f->ino = (uint64_t)fs.st_ino;
+    f->path = p;
+    f->fd = fd;
+    f->rotated = rotated;
+    f->idle_since_ms = now;
+    pthread_mutex_lock(&s->mu);
+    long slot = tail_ckpts_find(&s->ckpts, f->dev, f->ino);
+    pthread_mutex_unlock(&s->mu);
+    const char *why;
+    f->read_off = start_offset(s, fd, (uint64_t)fs.st_size, slot, first, &why);
+    if (why)
+        s->host->log(s->ctx, SL_LOG_WARN, "%s: %s; reading it from the start", path, why);
+    if (read_fp(fd, (uint64_t)fs.st_size, &f->fp_len, &f->fp_hash) != 0)
+        f->fp_len = 0, f->fp_hash = tail_hash(NULL, 0);
+    load_last(f);
+    tail_lines_init(&f->lines, s->max_line, s->skip_long, f->read_off);
+    if (bind_slot(s, f, slot, why != NULL) != 0 || add_file(s, f) != 0) {
+        tail_lines_free(&f->lines);
+        free(f->path);
+        free(f);
+        close(fd);
+        return -1;
+    }
+    s->n_open++;
+    tail_unnote(s, path);
+    s->host->log(s->ctx, SL_LOG_INFO, "following %s from offset %" PRIu64 "%s", path,
+                 f->read_off, rotated ? " (rotated away: until drained)" : "");
+    return 1;
+}
+
+/* Grow the fingerprint of a file that was shorter than TAIL_FP_MAX. */
+static int grow_fp(tail_src *s, tfile *f, uint64_t size)
+{
+    uint32_t len;
+    uint64_t hash;
+    if (f->fp_len >= TAIL_FP_MAX || size <= f->fp_len)
+        return 0;
+    if (!bytes_match(f->fd, 0, f->fp_len, f->fp_hash))
+        return 1;
+    if (read_fp(f->fd, size, &len, &hash) != 0)
+        return 0;
+    f->fp_len = len;
+    f->fp_hash = hash;
+    pthread_mutex_lock(&s->mu);
+    s->ckpts.v[f->slot].fp_len = len;
+    s->ckpts.v[f->slot].fp_hash = hash;
+    s->dirty = 1;
+    pthread_mutex_unlock(&s->mu);
+    return 0;
+}
+
+/* At the end of the data: was the file truncated or rewritten? */
+static int check_at_eof(tail_src *s, tfile *f)
+{
+    struct stat st;
+    if (fstat(f->fd, &st) != 0)
+        return 0;
+    const char *why = NULL;
+    if ((uint64_t)st.st_size < f->read_off)
+        why = "truncated (size below the read offset)";
+    else if (grow_fp(s, f, (uint64_t)st.st_size))
+        why = "first bytes changed (rewritten)";
+    if (!why)
+        return 0;
+    int r = tail_flush(s);
+    tail_restart_at_zero(s, f, why);
+    return r;
+}
+
+/* New data after a pause: do the bytes we last read still sit before it? */
+static int rewritten(tfile *f)
+{
+    unsigned char buf[TAIL_HASH_MAX];
+    if (f->last_len == 0)
+        return 0;
+    ssize_t n = pread(f->fd, buf, f->last_len, (off_t)(f->read_off - f->last_len));
+    return n != (ssize_t)f->last_len || memcmp(buf, f->last, f->last_len) != 0;
+}
+
+/*
+ * Read what f has, up to a fair share. 0 fine, 1 stopping, -1 fatal,
+ * -2 the file failed (drop it). *progress is set when bytes were read.
+ */
+int tail_read(tail_src *s, tfile *f, int64_t now, int *progress)
+{
+    if (f->fd < 0)
+        return 0;
+    if (tail_pack_prefix(&s->pack, sl_now_ns(), s->name, f->path, f->ino) != 0)
+        return -1;
+    s->bfile = f;
+    size_t budget = TURN_BUDGET;
+    int r = 0;
+    while (r == 0 && budget > 0) {
+        ssize_t n = pread(f->fd, s->rbuf, READ_CHUNK, (off_t)f->read_off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            s->host->log(s->ctx, SL_LOG_ERROR, "%s: read: %s; no longer followed", f->path,
+                         strerror(errno));
+            r = -2;
+            break;
+        }
+        if (n == 0) {
+            r = check_at_eof(s, f);
+            f->at_eof = 1;
+            break;
+        }
+        if (f->at_eof && rewritten(f)) {
+            if ((r = tail_flush(s)) != 0)
+                break;
+            tail_restart_at_zero(s, f, "bytes before the read offset changed (rewritten)");
+            continue;
+        }
+        f->at_eof = 0;
+        f->idle_since_ms = now;
+        *progress = 1;
+        r = tail_lines_feed(&f->lines, s->rbuf, (size_t)n, tail_on_line, s);
+        f->read_off += (uint64_t)n;
+        keep_last(f, s->rbuf, (size_t)n);
+        budget -= (size_t)n < budget ? (size_t)n : budget;
+    }
+    if (r == 0)
+        r = tail_flush(s);
+    s->bfile = NULL;
+    return r;
+}
+
+void tail_drop(tail_src *s, size_t i)
+{
+    tfile *f = s->files[i];
+    if (f->fd >= 0) {
+        close(f->fd);
+        s->n_open--;
+    }
+    pthread_mutex_lock(&s->mu);
+    tail_ckpt *k = &s->ckpts.v[f->slot];
+    k->orphan = 1;
+    if (k->inflight == 0)
+        tail_ckpts_remove(&s->ckpts, f->slot);
+    s->dirty = 1;
+    pthread_mutex_unlock(&s->mu);
+    tail_lines_free(&f->lines);
+    free(f->path);
+    free(f);
+    s->files[i] = s->files[--s->n_files];
+}
+
+/* Close the open file idle the longest (at its end, not draining). 0 or -1. */
+int tail_make_room(tail_src *s)
+{
+    tfile *best = NULL;
+    for (size_t i = 0; i < s->n_files; i++) {
+        tfile *f = s->files[i];
+        if (f->fd >= 0 && f->at_eof && !f->rotated && f != s->bfile &&
+            (!best || f->idle_since_ms < best->idle_since_ms))
+            best = f;
+    }
+    if (!best)
+        return -1;
+    close(best->fd);
+    best->fd = -1;
+    s->n_open--;
+    return 0;
+}
+
+static int set_path(tfile *f, const char *path)
+{
+    char *p = strdup(path);
+    if (!p)
+        return -1;
+    free(f->path);
+    f->path = p;
+    return 0;
+}
+
+/*
+ * Reopen a file closed for max_open_files when it has news. 0 fine (or not
+ * now), -1 out of memory, -2 gone (drop it).
+ */
+int tail_reopen(tail_src *s, tfile *f, int64_t now)
+{
+    struct stat st;
+    char found[4096];
+    const char *path = f->path;
+    int moved = stat(f->path, &st) != 0 || (uint64_t)st.st_dev != f->dev ||
+                (uint64_t)st.st_ino != f->ino;
+    if (moved) {
+        if (tail_find_in_dir(f->path, f->dev, f->ino, found, sizeof found) != 0) {
+            s->host->log(s->ctx, SL_LOG_WARN, "%s: deleted while closed (max_open_files); "
+                         "lines after offset %" PRIu64 " were not read", f->path, f->read_off);
+            return -2;
+        }
+        path = found;
+        if (stat(path, &st) != 0)
+            return 0;
+    } else if ((uint64_t)st.st_size == f->read_off) {
+        return 0; /* no news */
+    }
+    if (s->n_open >= s->max_open && tail_make_room(s) != 0)
+        return 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat fs;
+    if (fd < 0 || fstat(fd, &fs) != 0 || (uint64_t)fs.st_ino != f->ino ||
+        (uint64_t)fs.st_dev != f->dev) {
+        if (fd >= 0)
+            close(fd);
+        return 0;
+    }
+    if (moved && set_path(f, path) != 0) {
+        close(fd);
+        return -1;
+    }
+    f->fd = fd;
+    f->at_eof = 1; /* so the first read checks for a rewrite */
+    if (moved) {
+        f->rotated = 1;
+        f->idle_since_ms = now;
+    }
+    s->n_open++;
+    return 0;
+}
