@@ -346,6 +346,14 @@ static void sink_deliver(sl_comp *c, sl_msg *m)
         }
         if (rc == SL_PENDING)
             return;
+        if (rc == SL_FATAL) {
+            sl_log(SL_LOG_ERROR, c->spec->name, "sink cannot go on, stopping the pipeline: %s",
+                   err[0] ? err : "(no message)");
+            atomic_store(&c->failed, 1);
+            ticket_finish(c, ticket, 0);
+            sl_engine_request_stop(c->eng);
+            return;
+        }
         sl_comp_error(c, "errors", "write failed, retrying in %lld ms: %s", (long long)backoff,
                       err[0] ? err : "(no message)");
         if (atomic_load(&c->eng->aborted)) {
@@ -373,6 +381,12 @@ static void *sink_main(void *arg)
             if (dirty && p->flush)
                 p->flush(c->state);
             dirty = 0;
+            continue;
+        }
+        if (atomic_load(&c->failed)) {
+            /* A dead sink only drains its queue so sources are not blocked;
+             * nothing it drops is acknowledged. */
+            sink_done(c, item, 0);
             continue;
         }
         sink_deliver(c, item);
@@ -532,6 +546,11 @@ void sl_engine_request_stop(sl_engine *e)
     pthread_mutex_unlock(&e->mu);
 }
 
+int sl_engine_should_stop(sl_engine *e)
+{
+    return atomic_load(&e->stopping) || sl_engine_sources_done(e);
+}
+
 int sl_engine_sources_done(sl_engine *e)
 {
     for (size_t i = 0; i < e->n; i++) {
@@ -629,6 +648,8 @@ sl_run_result sl_engine_shutdown(sl_engine *e)
     uint64_t left = undelivered_batches(e);
     if (rc == 0 && left == 0)
         return any_failed(e) ? SL_RUN_FAILED : SL_RUN_OK;
+    if (rc == 0 && any_failed(e))
+        return SL_RUN_FAILED; /* what a failed component held stays unacknowledged */
 
     abort_all(e);
     /* Threads not stuck inside plugin code notice the abort at once. */

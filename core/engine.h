@@ -44,6 +44,10 @@ void sl_engine_request_stop(sl_engine *e);
 /* Non-zero once every source has returned from run(). */
 int sl_engine_sources_done(sl_engine *e);
 
+/* Non-zero when the run should end: every source ended, or a stop was
+ * requested (by sl_engine_request_stop or by a sink that cannot go on). */
+int sl_engine_should_stop(sl_engine *e);
+
 /* Wait up to ms milliseconds for every source to end or a stop request. */
 void sl_engine_wait(sl_engine *e, int ms);
 

@@ -211,9 +211,11 @@ static int cmd_run(const cli *c)
     }
     sl_log(SL_LOG_INFO, NULL, "pipeline %s running (%zu components)%s", c->args[0],
            spec.n_comps, c->once ? " in --once mode" : "");
-    while (!g_signals && !sl_engine_sources_done(eng))
+    while (!g_signals && !sl_engine_should_stop(eng))
         sl_engine_wait(eng, 200);
-    sl_log(SL_LOG_INFO, NULL, "%s; draining", g_signals ? "stop requested" : "all sources ended");
+    sl_log(SL_LOG_INFO, NULL, "%s; draining",
+           g_signals ? "stop requested" : sl_engine_sources_done(eng) ? "all sources ended"
+                                                                       : "a component failed");
     sl_run_result res = sl_engine_shutdown(eng);
     sl_engine_destroy(eng);
     if (res != SL_RUN_TIMEOUT)

@@ -45,6 +45,9 @@ enum {
     SL_ERR = -1,     /**< failed; the error buffer says why */
     SL_PENDING = 1,  /**< sink only: accepted, host->ack() will follow */
     SL_STOPPED = 2,  /**< the pipeline is stopping; give up quietly */
+    SL_FATAL = -2,   /**< sink write only: this sink can never go on (its
+                          reader is gone, ...). The batch is not
+                          acknowledged, the pipeline stops, exit status 3. */
 };
 
 /** Type of an option value, checked by the core before init(). */
@@ -145,8 +148,9 @@ typedef struct sl_plugin {
     /**
      * Sink: deliver `batch`. Return SL_OK when done (the core acknowledges),
      * SL_PENDING to keep the batch and call host->ack(ctx, ticket) later from
-     * any thread (the batch stays valid until then), or SL_ERR to have the core
-     * retry the same batch after a backoff.
+     * any thread (the batch stays valid until then), SL_ERR to have the core
+     * retry the same batch after a backoff (100 ms doubling to 5 s), or
+     * SL_FATAL when retrying can never help: the pipeline then stops.
      */
     int (*write)(void *state, const sl_batch *batch, uint64_t ticket,
                  char *err, size_t errlen);

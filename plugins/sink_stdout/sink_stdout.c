@@ -96,9 +96,11 @@ static int stdout_write(void *state, const sl_batch *batch, uint64_t ticket, cha
         return SL_OK;
     clearerr(stdout);
     if (fwrite(s->buf.data, 1, s->buf.len, stdout) != s->buf.len) {
-        snprintf(err, errlen, "write to stdout: %s", strerror(errno));
+        int e = errno;
+        snprintf(err, errlen, "write to stdout: %s", strerror(e));
         clearerr(stdout);
-        return SL_ERR;
+        /* The reader is gone (`sluice run ... | head`): no retry can help. */
+        return e == EPIPE ? SL_FATAL : SL_ERR;
     }
     return SL_OK;
 }

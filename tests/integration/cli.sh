@@ -102,4 +102,17 @@ YAML
 expect_rc 3 "$SLUICE" run "$TMP/noperm.yaml"
 expect_in "$TMP/err" "sink 'out' failed to start"
 ok "a failing init exits 3 with the plugin's reason"
+# A reader that goes away (`| head`) stops the pipeline at once, exit 3.
+cat >"$TMP/pipe.yaml" <<YAML
+sources:
+  gen: { plugin: generate, count: 1000000 }
+sinks:
+  out: { plugin: stdout, inputs: [gen] }
+YAML
+set +o pipefail
+rc=$( { timeout 20 "$SLUICE" run "$TMP/pipe.yaml" 2>"$TMP/pipe.log"; echo $? >"$TMP/pipe.rc"; } | head -n 1 >/dev/null; cat "$TMP/pipe.rc")
+set -o pipefail
+[ "$rc" -eq 3 ] || { cat "$TMP/pipe.log"; fail "closed stdout: exit $rc, expected 3"; }
+expect_in "$TMP/pipe.log" "Broken pipe"
+ok "a closed stdout stops the pipeline with exit 3"
 finish
