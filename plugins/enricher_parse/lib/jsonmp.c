@@ -1,0 +1,390 @@
+/* JSON objects to msgpack fields; see jsonmp.h. */
+#include "jsonmp.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct jp {
+    const char *s, *p, *end;
+    jsonmp *j;
+    pf_out *o;
+    size_t nc;     /* containers seen so far in this pass */
+    int pack;      /* second pass: write msgpack */
+    char *arena;   /* decoded strings (pack pass); never outgrows the input */
+    const char *why;
+} jp;
+
+static int value(jp *c, int depth);
+
+static int fail(jp *c, const char *why)
+{
+    if (!c->why)
+        c->why = why;
+    return -1;
+}
+
+static void ws(jp *c)
+{
+    while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r'))
+        c->p++;
+}
+
+static int hex4(const char *p, unsigned *out)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        char ch = p[i];
+        unsigned d = ch >= '0' && ch <= '9' ? (unsigned)(ch - '0')
+                   : ch >= 'a' && ch <= 'f' ? (unsigned)(ch - 'a' + 10)
+                   : ch >= 'A' && ch <= 'F' ? (unsigned)(ch - 'A' + 10) : 16;
+        if (d > 15)
+            return -1;
+        v = v << 4 | d;
+    }
+    *out = v;
+    return 0;
+}
+
+static size_t put_utf8(char *o, unsigned cp)
+{
+    if (cp < 0x80) {
+        o[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (char)(0xc0 | cp >> 6);
+        o[1] = (char)(0x80 | (cp & 0x3f));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (char)(0xe0 | cp >> 12);
+        o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        o[2] = (char)(0x80 | (cp & 0x3f));
+        return 3;
+    }
+    o[0] = (char)(0xf0 | cp >> 18);
+    o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+    o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+    o[3] = (char)(0x80 | (cp & 0x3f));
+    return 4;
+}
+
+/* \uXXXX (and its low surrogate) at c->p (after the 'u'); a lone
+ * surrogate becomes U+FFFD rather than invalid UTF-8. */
+static int unicode_escape(jp *c, unsigned *cp)
+{
+    if (c->end - c->p < 4 || hex4(c->p, cp) != 0)
+        return fail(c, "bad \\u escape");
+    c->p += 4;
+    if (*cp >= 0xdc00 && *cp <= 0xdfff) {
+        *cp = 0xfffd;
+    } else if (*cp >= 0xd800 && *cp <= 0xdbff) {
+        unsigned lo;
+        if (c->end - c->p >= 6 && c->p[0] == '\\' && c->p[1] == 'u' &&
+            hex4(c->p + 2, &lo) == 0 && lo >= 0xdc00 && lo <= 0xdfff) {
+            *cp = 0x10000 + ((*cp - 0xd800) << 10) + (lo - 0xdc00);
+            c->p += 6;
+        } else {
+            *cp = 0xfffd;
+        }
+    }
+    return 0;
+}
+
+/* A string at c->p ('"'); decoded into the arena on the pack pass. */
+static int string(jp *c, const char **out, size_t *len)
+{
+    char *o = c->arena;
+    c->p++;
+    for (;;) {
+        if (c->p >= c->end)
+            return fail(c, "unterminated string");
+        unsigned char ch = (unsigned char)*c->p++;
+        if (ch == '"')
+            break;
+        if (ch < 0x20)
+            return fail(c, "control character in string");
+        if (ch != '\\') {
+            if (c->pack)
+                *o++ = (char)ch;
+            continue;
+        }
+        if (c->p >= c->end)
+            return fail(c, "unterminated string");
+        char e = *c->p++;
+        static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+        const char *k = strchr(from, e);
+        unsigned cp;
+        if (e && k) {
+            if (c->pack)
+                *o++ = to[k - from];
+        } else if (e == 'u') {
+            if (unicode_escape(c, &cp) != 0)
+                return -1;
+            if (c->pack)
+                o += put_utf8(o, cp);
+        } else {
+            return fail(c, "bad escape in string");
+        }
+    }
+    if (c->pack) {
+        *out = c->arena;
+        *len = (size_t)(o - c->arena);
+        c->arena = o;
+    }
+    return 0;
+}
+
+static int number(jp *c)
+{
+    const char *st = c->p;
+    int is_int = 1;
+    if (c->p < c->end && *c->p == '-')
+        c->p++;
+    if (c->p < c->end && *c->p == '0')
+        c->p++;
+    else if (c->p < c->end && *c->p >= '1' && *c->p <= '9')
+        while (c->p < c->end && *c->p >= '0' && *c->p <= '9')
+            c->p++;
+    else
+        return fail(c, "bad number");
+    if (c->p < c->end && *c->p == '.') {
+        is_int = 0;
+        if (++c->p >= c->end || *c->p < '0' || *c->p > '9')
+            return fail(c, "bad number");
+        while (c->p < c->end && *c->p >= '0' && *c->p <= '9')
+            c->p++;
+    }
+    if (c->p < c->end && (*c->p == 'e' || *c->p == 'E')) {
+        is_int = 0;
+        c->p++;
+        if (c->p < c->end && (*c->p == '+' || *c->p == '-'))
+            c->p++;
+        if (c->p >= c->end || *c->p < '0' || *c->p > '9')
+            return fail(c, "bad number");
+        while (c->p < c->end && *c->p >= '0' && *c->p <= '9')
+            c->p++;
+    }
+    if (!c->pack)
+        return 0;
+    char tmp[400];
+    size_t n = (size_t)(c->p - st);
+    if (n >= sizeof tmp)
+        return fail(c, "number too long");
+    memcpy(tmp, st, n);
+    tmp[n] = 0;
+    char *e;
+    if (is_int) {
+        /* Integers stay exact as long as they fit 64 bits; beyond, a double. */
+        if (tmp[0] == '-') {
+            long long v = strtoll(tmp, &e, 10);
+            if (v != LLONG_MIN || strcmp(tmp, "-9223372036854775808") == 0)
+                return msgpack_pack_int64(&c->o->pk, v);
+        } else {
+            unsigned long long v = strtoull(tmp, &e, 10);
+            if (v != ULLONG_MAX || strcmp(tmp, "18446744073709551615") == 0)
+                return msgpack_pack_uint64(&c->o->pk, v);
+        }
+    }
+    return msgpack_pack_double(&c->o->pk, strtod(tmp, &e));
+}
+
+static int literal(jp *c, const char *word, size_t n)
+{
+    if ((size_t)(c->end - c->p) < n || memcmp(c->p, word, n) != 0)
+        return fail(c, "unexpected character");
+    c->p += n;
+    return 0;
+}
+
+/* Record (count pass) or fetch (pack pass) the size of container nc. */
+static int container_slot(jp *c, size_t *slot)
+{
+    if (!c->pack && c->nc == c->j->cap) {
+        size_t cap = c->j->cap ? c->j->cap * 2 : 64;
+        uint32_t *v = realloc(c->j->counts, cap * sizeof *v);
+        if (!v)
+            return fail(c, "out of memory");
+        c->j->counts = v;
+        c->j->cap = cap;
+    }
+    *slot = c->nc++;
+    return 0;
+}
+
+/* Object members or array items between the brackets. */
+static int items(jp *c, int depth, int is_obj, uint32_t *count)
+{
+    char close = is_obj ? '}' : ']';
+    *count = 0;
+    ws(c);
+    if (c->p < c->end && *c->p == close) {
+        c->p++;
+        return 0;
+    }
+    for (;;) {
+        ws(c);
+        if (is_obj) {
+            const char *k;
+            size_t kn;
+            if (c->p >= c->end || *c->p != '"')
+                return fail(c, "expected a member name");
+            if (string(c, &k, &kn) != 0)
+                return -1;
+            if (c->pack)
+                msgpack_pack_str_with_body(&c->o->pk, k, kn);
+            ws(c);
+            if (c->p >= c->end || *c->p != ':')
+                return fail(c, "expected ':'");
+            c->p++;
+        }
+        if (value(c, depth + 1) != 0)
+            return -1;
+        if (*count == UINT32_MAX)
+            return fail(c, "too many items");
+        (*count)++;
+        ws(c);
+        if (c->p < c->end && *c->p == ',') {
+            c->p++;
+            continue;
+        }
+        if (c->p < c->end && *c->p == close) {
+            c->p++;
+            return 0;
+        }
+        return fail(c, is_obj ? "expected ',' or '}'" : "expected ',' or ']'");
+    }
+}
+
+static int container(jp *c, int depth, int is_obj)
+{
+    size_t slot;
+    uint32_t n;
+    if (depth >= JSONMP_MAX_DEPTH) /* the top object is level 1 */
+        return fail(c, "nested too deep");
+    if (container_slot(c, &slot) != 0)
+        return -1;
+    c->p++;
+    if (c->pack) {
+        if (is_obj)
+            msgpack_pack_map(&c->o->pk, c->j->counts[slot]);
+        else
+            msgpack_pack_array(&c->o->pk, c->j->counts[slot]);
+    }
+    if (items(c, depth, is_obj, &n) != 0)
+        return -1;
+    if (!c->pack)
+        c->j->counts[slot] = n;
+    return 0;
+}
+
+static int value(jp *c, int depth)
+{
+    const char *s;
+    size_t n;
+    ws(c);
+    if (c->p >= c->end)
+        return fail(c, "unexpected end");
+    switch (*c->p) {
+    case '{': return container(c, depth, 1);
+    case '[': return container(c, depth, 0);
+    case '"':
+        if (string(c, &s, &n) != 0)
+            return -1;
+        return c->pack ? msgpack_pack_str_with_body(&c->o->pk, s, n) : 0;
+    case 't':
+        if (literal(c, "true", 4) != 0)
+            return -1;
+        return c->pack ? msgpack_pack_true(&c->o->pk) : 0;
+    case 'f':
+        if (literal(c, "false", 5) != 0)
+            return -1;
+        return c->pack ? msgpack_pack_false(&c->o->pk) : 0;
+    case 'n':
+        if (literal(c, "null", 4) != 0)
+            return -1;
+        return c->pack ? msgpack_pack_nil(&c->o->pk) : 0;
+    default:
+        return number(c);
+    }
+}
+
+/* The top-level object: each member becomes a field. */
+static int top_members(jp *c)
+{
+    const char *k;
+    size_t kn;
+    c->p++;
+    ws(c);
+    if (c->p < c->end && *c->p == '}') {
+        c->p++;
+        return 0;
+    }
+    for (;;) {
+        ws(c);
+        if (c->p >= c->end || *c->p != '"' || string(c, &k, &kn) != 0)
+            return fail(c, "expected a member name");
+        ws(c);
+        if (c->p >= c->end || *c->p != ':')
+            return fail(c, "expected ':'");
+        c->p++;
+        if (c->pack && pf_begin(c->o, k, kn) != 0)
+            return fail(c, "out of memory");
+        if (value(c, 1) != 0)
+            return -1;
+        if (c->pack && pf_commit(c->o) != 0)
+            return fail(c, "out of memory");
+        ws(c);
+        if (c->p < c->end && *c->p == ',') {
+            c->p++;
+            continue;
+        }
+        if (c->p < c->end && *c->p == '}') {
+            c->p++;
+            return 0;
+        }
+        return fail(c, "expected ',' or '}'");
+    }
+}
+
+static int run_pass(jp *c, int pack)
+{
+    c->p = c->s;
+    c->nc = 0;
+    c->pack = pack;
+    ws(c);
+    if (c->p >= c->end || *c->p != '{')
+        return fail(c, "not a JSON object");
+    if (top_members(c) != 0)
+        return -1;
+    ws(c);
+    return c->p == c->end ? 0 : fail(c, "text after the object");
+}
+
+int jsonmp_fields(jsonmp *j, const char *s, size_t n, pf_out *o, char *err, size_t errlen)
+{
+    jp c = {.s = s, .end = s + n, .j = j, .o = o};
+    if (run_pass(&c, 0) != 0)
+        goto bad;
+    /* Decoding never makes a string longer than its JSON text. */
+    if (!(c.arena = pf_arena_reserve(o, n))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (run_pass(&c, 1) != 0 || o->failed)
+        goto bad;
+    return 0;
+bad:
+    snprintf(err, errlen, "json: %s at byte %zu", o->failed ? "out of memory" : c.why,
+             (size_t)(c.p - s));
+    return -1;
+}
+
+void jsonmp_free(jsonmp *j)
+{
+    free(j->counts);
+    j->counts = NULL;
+    j->cap = 0;
+}
