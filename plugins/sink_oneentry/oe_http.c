@@ -1,0 +1,289 @@
+#include "oe_http.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#define RESP_MAX 4096
+
+/* One request slot; easy handles are reused so their connections and
+ * settings survive from one request to the next. */
+typedef struct slot {
+    struct slot *next_free;
+    CURL *easy;
+    void *user;
+    struct curl_slist hdr[4]; /* content-type, token, Expect, identity */
+    char resp[RESP_MAX];
+    size_t resp_len;
+    char retry_after[80];
+    char error[CURL_ERROR_SIZE];
+    struct timespec start;
+    int active;
+} slot;
+
+struct oe_http {
+    CURLM *multi;
+    oe_http_cfg cfg;
+    char *url, *token_hdr;
+    slot *free_slots;
+    slot **all;        /* every slot ever made, for cleanup */
+    size_t nall, capall;
+    int inflight;
+    slot *last_done;   /* returned by oe_http_next, recycled on the next call */
+};
+
+static char content_type[] = "Content-Type: application/json";
+static char no_expect[] = "Expect:"; /* no 100-continue round trip */
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+    slot *s = ud;
+    size_t len = size * n, room = RESP_MAX - 1 - s->resp_len;
+    memcpy(s->resp + s->resp_len, p, len < room ? len : room);
+    s->resp_len += len < room ? len : room;
+    return len;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+    slot *s = ud;
+    size_t len = size * n;
+    static const char name[] = "retry-after:";
+    if (len > sizeof name - 1 && strncasecmp(p, name, sizeof name - 1) == 0) {
+        const char *v = p + sizeof name - 1;
+        size_t vl = len - (sizeof name - 1);
+        while (vl && (*v == ' ' || *v == '\t'))
+            v++, vl--;
+        while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
+            vl--;
+        if (vl >= sizeof s->retry_after)
+            vl = sizeof s->retry_after - 1;
+        memcpy(s->retry_after, v, vl);
+        s->retry_after[vl] = 0;
+    }
+    return len;
+}
+
+static int slot_setup(oe_http *h, slot *s)
+{
+    CURL *e = s->easy;
+    int bad = 0;
+    bad |= curl_easy_setopt(e, CURLOPT_URL, h->url) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_POST, 1L) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_WRITEDATA, s) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_HEADERDATA, s) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->error) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_PRIVATE, s) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, h->cfg.connect_timeout_ms) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, h->cfg.timeout_ms) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, h->cfg.tls_verify ? 1L : 0L) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, h->cfg.tls_verify ? 2L : 0L) != CURLE_OK;
+    if (h->cfg.ca_file && *h->cfg.ca_file)
+        bad |= curl_easy_setopt(e, CURLOPT_CAINFO, h->cfg.ca_file) != CURLE_OK;
+    /* HTTP/2 over TLS when offered (multiplexed), HTTP/1.1 keep-alive otherwise. */
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+    curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    /* Only http(s), and never follow redirects with the token on. */
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    return bad ? -1 : 0;
+}
+
+static slot *slot_get(oe_http *h)
+{
+    slot *s = h->free_slots;
+    if (s) {
+        h->free_slots = s->next_free;
+        return s;
+    }
+    if (h->nall == h->capall) {
+        size_t nc = h->capall ? h->capall * 2 : 16;
+        slot **na = realloc(h->all, nc * sizeof *na);
+        if (!na)
+            return NULL;
+        h->all = na;
+        h->capall = nc;
+    }
+    if (!(s = calloc(1, sizeof *s)))
+        return NULL;
+    if (!(s->easy = curl_easy_init()) || slot_setup(h, s) < 0) {
+        if (s->easy)
+            curl_easy_cleanup(s->easy);
+        free(s);
+        return NULL;
+    }
+    h->all[h->nall++] = s;
+    return s;
+}
+
+static void slot_put(oe_http *h, slot *s)
+{
+    s->active = 0;
+    s->user = NULL;
+    s->next_free = h->free_slots;
+    h->free_slots = s;
+}
+
+int oe_http_new(oe_http **out, const oe_http_cfg *cfg, char *err, size_t errlen)
+{
+    oe_http *h = calloc(1, sizeof *h);
+    *out = NULL;
+    if (!h || !(h->url = strdup(cfg->url)))
+        goto oom;
+    h->cfg = *cfg;
+    h->cfg.url = h->url;
+    if (cfg->token && *cfg->token && asprintf(&h->token_hdr, "x-app-token: %s", cfg->token) < 0) {
+        h->token_hdr = NULL;
+        goto oom;
+    }
+    h->cfg.token = NULL; /* only the header copy is kept */
+    if (!(h->multi = curl_multi_init()))
+        goto oom;
+    curl_multi_setopt(h->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+    curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)cfg->max_conns);
+    curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, (long)cfg->max_conns);
+    *out = h;
+    return 0;
+oom:
+    snprintf(err, errlen, "cannot set up HTTP transport: out of memory");
+    oe_http_free(h);
+    return -1;
+}
+
+static struct curl_slist *headers(oe_http *h, slot *s, const char *ident)
+{
+    int n = 0;
+    s->hdr[n++].data = content_type;
+    s->hdr[n++].data = no_expect;
+    if (h->token_hdr)
+        s->hdr[n++].data = h->token_hdr;
+    s->hdr[n++].data = (char *)ident;
+    for (int i = 0; i < n; i++)
+        s->hdr[i].next = i + 1 < n ? &s->hdr[i + 1] : NULL;
+    return &s->hdr[0];
+}
+
+int oe_http_start(oe_http *h, const char *ident, const char *body, size_t len, void *user)
+{
+    slot *s = slot_get(h);
+    if (!s)
+        return -1;
+    s->user = user;
+    s->resp_len = 0;
+    s->retry_after[0] = 0;
+    s->error[0] = 0;
+    CURL *e = s->easy;
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers(h, s, ident));
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
+    clock_gettime(CLOCK_MONOTONIC, &s->start);
+    if (curl_multi_add_handle(h->multi, e) != CURLM_OK) {
+        slot_put(h, s);
+        return -1;
+    }
+    s->active = 1;
+    h->inflight++;
+    return 0;
+}
+
+void oe_http_wait(oe_http *h, int timeout_ms)
+{
+    int running;
+    curl_multi_perform(h->multi, &running);
+    curl_multi_poll(h->multi, NULL, 0, timeout_ms, NULL);
+    curl_multi_perform(h->multi, &running);
+}
+
+static double since_ms(const struct timespec *t)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - t->tv_sec) * 1e3 + (double)(now.tv_nsec - t->tv_nsec) / 1e6;
+}
+
+int oe_http_next(oe_http *h, oe_http_done *d)
+{
+    if (h->last_done) {
+        slot_put(h, h->last_done);
+        h->last_done = NULL;
+    }
+    int left;
+    CURLMsg *m;
+    while ((m = curl_multi_info_read(h->multi, &left))) {
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        slot *s;
+        CURLcode code = m->data.result;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&s);
+        curl_multi_remove_handle(h->multi, m->easy_handle);
+        h->inflight--;
+        s->resp[s->resp_len] = 0;
+        *d = (oe_http_done){.user = s->user, .body = s->resp, .body_len = s->resp_len,
+                            .latency_ms = since_ms(&s->start)};
+        if (code == CURLE_OK) {
+            curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &d->status);
+            d->retry_after = s->retry_after[0] ? s->retry_after : NULL;
+        } else {
+            d->error = s->error[0] ? s->error : curl_easy_strerror(code);
+        }
+        s->active = 0;
+        h->last_done = s;
+        return 1;
+    }
+    return 0;
+}
+
+int oe_http_abort_all(oe_http *h, void (*fn)(void *user, void *arg), void *arg)
+{
+    int n = 0;
+    for (size_t i = 0; i < h->nall; i++) {
+        slot *s = h->all[i];
+        if (!s->active)
+            continue;
+        curl_multi_remove_handle(h->multi, s->easy);
+        h->inflight--;
+        fn(s->user, arg);
+        slot_put(h, s);
+        n++;
+    }
+    return n;
+}
+
+int oe_http_inflight(const oe_http *h)
+{
+    return h->inflight;
+}
+
+void oe_http_wakeup(oe_http *h)
+{
+    curl_multi_wakeup(h->multi);
+}
+
+void oe_http_free(oe_http *h)
+{
+    if (!h)
+        return;
+    for (size_t i = 0; i < h->nall; i++) {
+        if (h->all[i]->active && h->multi)
+            curl_multi_remove_handle(h->multi, h->all[i]->easy);
+        curl_easy_cleanup(h->all[i]->easy);
+        free(h->all[i]);
+    }
+    if (h->multi)
+        curl_multi_cleanup(h->multi);
+    if (h->token_hdr) {
+        /* The token must not linger in freed memory longer than needed. */
+        memset(h->token_hdr, 0, strlen(h->token_hdr));
+        free(h->token_hdr);
+    }
+    free(h->all);
+    free(h->url);
+    free(h);
+}

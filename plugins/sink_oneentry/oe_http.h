@@ -1,0 +1,63 @@
+/*
+ * HTTP transport over the libcurl multi interface: many POSTs in flight on
+ * one thread, connections kept alive and reused (curl's connection cache),
+ * HTTP/2 multiplexing when the server offers it. Owned by one thread;
+ * only oe_http_wakeup may be called from another.
+ */
+#ifndef OE_HTTP_H
+#define OE_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct oe_http_cfg {
+    const char *url;         /* full URL: base + path */
+    const char *token;       /* x-app-token, NULL/empty = none */
+    long connect_timeout_ms;
+    long timeout_ms;
+    int tls_verify;
+    const char *ca_file;     /* NULL = system store */
+    int max_conns;           /* most connections to the host */
+} oe_http_cfg;
+
+/* A finished request. Pointers stay valid until the next oe_http_next. */
+typedef struct oe_http_done {
+    void *user;
+    long status;              /* 0 when no HTTP answer (see error) */
+    const char *error;        /* transport error text, NULL when answered */
+    const char *retry_after;  /* the Retry-After header value, or NULL */
+    const char *body;         /* the answer (first 4 KiB) */
+    size_t body_len;
+    double latency_ms;
+} oe_http_done;
+
+typedef struct oe_http oe_http;
+
+int oe_http_new(oe_http **out, const oe_http_cfg *cfg, char *err, size_t errlen);
+
+/*
+ * Start a POST of body (len bytes) with the identity header line `ident`
+ * ("x-guest-id: X"). body and ident must stay valid until the request is
+ * returned by oe_http_next. Returns 0 or -1 (out of memory).
+ */
+int oe_http_start(oe_http *h, const char *ident, const char *body, size_t len, void *user);
+
+/* Run transfers, waiting up to timeout_ms for activity or a wakeup. */
+void oe_http_wait(oe_http *h, int timeout_ms);
+
+/* Take one finished request: 1 filled, 0 none. */
+int oe_http_next(oe_http *h, oe_http_done *d);
+
+/* Stop every request in flight, calling fn(user, arg) for each so the
+ * caller can put its work back; used at stop. Returns how many. */
+int oe_http_abort_all(oe_http *h, void (*fn)(void *user, void *arg), void *arg);
+
+/* Requests in flight. */
+int oe_http_inflight(const oe_http *h);
+
+/* Interrupt oe_http_wait from another thread. */
+void oe_http_wakeup(oe_http *h);
+
+void oe_http_free(oe_http *h);
+
+#endif

@@ -1,0 +1,91 @@
+/*
+ * sink_oneentry internals shared by the plugin glue (sink_oneentry.c) and
+ * the delivery worker (oe_worker.c).
+ *
+ * write() (sink thread) validates and builds one job per event and hands
+ * them to the worker; the worker thread runs the curl multi loop and
+ * acknowledges a batch when its last event is delivered, spooled or
+ * dead-lettered.
+ */
+#ifndef OE_SINK_H
+#define OE_SINK_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "oe_body.h"
+#include "oe_deadletter.h"
+#include "oe_http.h"
+#include "oe_pace.h"
+#include "oe_retry.h"
+#include "oe_spool.h"
+#include "sluice/host.h"
+
+typedef struct oe_batch {
+    uint64_t ticket;
+    uint32_t left; /* events not yet finished; worker thread only */
+    int lost;      /* an event was abandoned at teardown: never acknowledge */
+} oe_batch;
+
+/* One event to deliver. Allocated with its header and body strings after
+ * it; a job read from the spool also owns a copy of the event bytes. */
+typedef struct oe_job {
+    struct oe_job *next;
+    oe_batch *batch;        /* NULL for a job read from the spool */
+    uint64_t spool_id;      /* for spool jobs */
+    const uint8_t *raw;     /* the encoded event (batch memory or owned) */
+    size_t raw_len;
+    const char *ident;      /* identity header line */
+    const char *json;
+    size_t json_len;
+    int is_user;
+    int attempts;
+    int64_t due_ns;         /* retry time */
+} oe_job;
+
+typedef struct oe_cfg {
+    oe_keys keys;
+    oe_status_set retryable;
+    int adaptive, concurrency, max_concurrency;
+    double rate_limit;
+    int64_t retry_base_ms, retry_max_ms, auth_probe_ms, drain_ms;
+    int spool_after;         /* consecutive failures before spooling */
+    int use_spool, drop_oldest, dry_run, has_token;
+} oe_cfg;
+
+typedef struct oe_sink {
+    sl_ctx *ctx;
+    const sl_host *host;
+    oe_cfg cfg;
+    char *url;
+    oe_http *http;
+    oe_spool *spool;
+    oe_deadletter dl;
+    pthread_mutex_t dl_mu;   /* dead letters come from both threads */
+    oe_request req;          /* scratch for write() */
+
+    /* hand-over from write() to the worker */
+    pthread_mutex_t mu;
+    pthread_cond_t idle;     /* worker signals progress (flush waits) */
+    oe_job *in_head, *in_tail;
+    int stop;                /* destroy asks the worker to end */
+    int busy;                /* worker holds undelivered work */
+
+    pthread_t thread;
+    int has_thread;
+    uint64_t rng;
+} oe_sink;
+
+/* Record a rejected event in the dead-letter file (thread-safe). */
+void oe_sink_dead_letter(oe_sink *s, const uint8_t *raw, size_t raw_len, const char *reason,
+                         long status, const char *msg, size_t msglen);
+
+/* Worker thread body. */
+void *oe_worker_main(void *arg);
+
+/* Build a job for one encoded event: 0 ok (*out), 1 rejected (why), -1 OOM. */
+int oe_job_make(const oe_keys *keys, oe_request *scratch, const uint8_t *raw, size_t raw_len,
+                int copy_raw, oe_job **out, char *why, size_t whylen);
+
+#endif

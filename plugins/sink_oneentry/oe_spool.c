@@ -1,0 +1,593 @@
+#include "oe_spool.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define HDR 12
+#define MAGIC "OES1"
+#define RING 16384           /* records read and not done, at most */
+#define RBUF (256 * 1024)    /* read-ahead buffer */
+
+typedef struct seg {
+    uint64_t id, size;
+} seg;
+
+typedef struct out_rec {
+    uint64_t seg, end;
+    int done;
+} out_rec;
+
+typedef struct rbuf {
+    int fd;
+    uint64_t seg;     /* segment the fd reads */
+    uint64_t base;    /* file offset of data[0] */
+    size_t len, cap;
+    uint8_t *data;
+} rbuf;
+
+struct oe_spool {
+    char *dir;
+    uint64_t max_bytes, seg_bytes, total;
+    seg *segs;
+    size_t nsegs, capsegs;
+    int wfd;
+    size_t ri;        /* index of the segment being read */
+    uint64_t roff;    /* next read offset in it */
+    rbuf rb;
+    out_rec *ring;
+    uint64_t base, next; /* ids of read records not yet committed */
+    uint64_t cseg, coff; /* committed position */
+    uint64_t unread;
+    int dirty;
+    oe_spool_stats st;
+};
+
+/* ---------------------------------------------------------------- */
+/* CRC-32 (IEEE), table built once                                    */
+/* ---------------------------------------------------------------- */
+
+static uint32_t crc_table[256];
+
+static void crc_init(void)
+{
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++)
+            c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        crc_table[i] = c;
+    }
+}
+
+static uint32_t crc_update(uint32_t crc, const uint8_t *p, size_t n)
+{
+    crc = ~crc;
+    while (n--)
+        crc = crc_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
+    return ~crc;
+}
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* ---------------------------------------------------------------- */
+/* Paths and segment list                                             */
+/* ---------------------------------------------------------------- */
+
+static int seg_path(const oe_spool *s, uint64_t id, char *buf, size_t len)
+{
+    return snprintf(buf, len, "%s/seg-%020" PRIu64 ".oes", s->dir, id) < (int)len ? 0 : -1;
+}
+
+static int seg_push(oe_spool *s, uint64_t id, uint64_t size)
+{
+    if (s->nsegs == s->capsegs) {
+        size_t nc = s->capsegs ? s->capsegs * 2 : 8;
+        seg *n = realloc(s->segs, nc * sizeof *n);
+        if (!n)
+            return -1;
+        s->segs = n;
+        s->capsegs = nc;
+    }
+    s->segs[s->nsegs++] = (seg){id, size};
+    return 0;
+}
+
+static int seg_cmp(const void *a, const void *b)
+{
+    uint64_t x = ((const seg *)a)->id, y = ((const seg *)b)->id;
+    return x < y ? -1 : x > y;
+}
+
+static int list_segments(oe_spool *s, char *err, size_t errlen)
+{
+    DIR *d = opendir(s->dir);
+    if (!d) {
+        snprintf(err, errlen, "spool %s: %s", s->dir, strerror(errno));
+        return -1;
+    }
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        uint64_t id;
+        char tail[8];
+        struct stat stt;
+        char path[4096];
+        if (sscanf(e->d_name, "seg-%20" SCNu64 ".%3s", &id, tail) != 2 || strcmp(tail, "oes"))
+            continue;
+        if (seg_path(s, id, path, sizeof path) || stat(path, &stt) != 0)
+            continue;
+        if (seg_push(s, id, (uint64_t)stt.st_size) < 0) {
+            closedir(d);
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+    }
+    closedir(d);
+    if (s->nsegs > 1)
+        qsort(s->segs, s->nsegs, sizeof *s->segs, seg_cmp);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- */
+/* Buffered reading and record framing                                */
+/* ---------------------------------------------------------------- */
+
+static int rb_open(oe_spool *s, uint64_t id)
+{
+    char path[4096];
+    if (s->rb.fd >= 0 && s->rb.seg == id)
+        return 0;
+    if (s->rb.fd >= 0)
+        close(s->rb.fd);
+    s->rb.fd = -1;
+    s->rb.len = 0;
+    if (seg_path(s, id, path, sizeof path) < 0 || (s->rb.fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        return -1;
+    s->rb.seg = id;
+    return 0;
+}
+
+/* Make [off, off+n) available at *p. 0, 1 when the file is shorter, -1 error. */
+static int rb_get(rbuf *r, uint64_t off, size_t n, const uint8_t **p)
+{
+    if (off >= r->base && off + n <= r->base + r->len) {
+        *p = r->data + (off - r->base);
+        return 0;
+    }
+    size_t want = n > RBUF ? n : RBUF;
+    if (want > r->cap) {
+        uint8_t *nd = realloc(r->data, want);
+        if (!nd)
+            return -1;
+        r->data = nd;
+        r->cap = want;
+    }
+    ssize_t got;
+    do
+        got = pread(r->fd, r->data, want, (off_t)off);
+    while (got < 0 && errno == EINTR);
+    if (got < 0)
+        return -1;
+    r->base = off;
+    r->len = (size_t)got;
+    if ((size_t)got < n)
+        return 1;
+    *p = r->data;
+    return 0;
+}
+
+/* Is there a valid record at off (before limit)? 1 yes (*plen), 0 no, -1 error. */
+static int record_at(rbuf *r, uint64_t off, uint64_t limit, uint32_t *plen)
+{
+    const uint8_t *h, *body;
+    if (off + HDR > limit)
+        return 0;
+    int g = rb_get(r, off, HDR, &h);
+    if (g != 0)
+        return g < 0 ? -1 : 0;
+    if (memcmp(h, MAGIC, 4) != 0)
+        return 0;
+    uint32_t len = get_u32(h + 4), crc = get_u32(h + 8);
+    if (len > OE_SPOOL_MAX_RECORD || off + HDR + len > limit)
+        return 0;
+    g = rb_get(r, off, HDR + (size_t)len, &body);
+    if (g != 0)
+        return g < 0 ? -1 : 0;
+    uint32_t c = crc_update(0, body + 4, 4);
+    if (crc_update(c, body + HDR, len) != crc)
+        return 0;
+    *plen = len;
+    return 1;
+}
+
+/*
+ * The first valid record at or after off: *at its offset, *plen its payload
+ * length. Returns 1 found, 0 none before limit, -1 error. Resynchronising
+ * scans for the magic byte by byte; a valid CRC confirms a real record.
+ */
+static int find_record(rbuf *r, uint64_t off, uint64_t limit, uint64_t *at, uint32_t *plen)
+{
+    for (; off + HDR <= limit; off++) {
+        int k = record_at(r, off, limit, plen);
+        if (k != 0) {
+            *at = off;
+            return k;
+        }
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- */
+/* Open: committed position, scan, torn tails                         */
+/* ---------------------------------------------------------------- */
+
+static void read_pos(oe_spool *s)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/pos", s->dir);
+    FILE *f = fopen(path, "re");
+    s->cseg = s->nsegs ? s->segs[0].id : 1;
+    s->coff = 0;
+    if (!f)
+        return;
+    uint64_t sg, of;
+    if (fscanf(f, "OESPOS1 %" SCNu64 " %" SCNu64, &sg, &of) == 2 && sg >= s->cseg) {
+        s->cseg = sg;
+        s->coff = of;
+    }
+    fclose(f);
+}
+
+/* Count the records of segment i from off; cut a torn tail; note damage. */
+static int scan_segment(oe_spool *s, size_t i, uint64_t off)
+{
+    seg *g = &s->segs[i];
+    uint64_t at;
+    uint32_t len;
+    if (rb_open(s, g->id) < 0)
+        return -1;
+    for (;;) {
+        int k = find_record(&s->rb, off, g->size, &at, &len);
+        if (k < 0)
+            return -1;
+        if (k == 0)
+            break;
+        if (at > off) {
+            s->st.corrupt_records++;
+            s->st.corrupt_bytes += at - off;
+        }
+        s->unread++;
+        off = at + HDR + len;
+    }
+    if (off < g->size) {
+        /* Nothing valid follows: an incomplete last record. Cut it so the
+         * writer appends after the last good record. */
+        char path[4096];
+        s->st.torn_bytes += g->size - off;
+        if (seg_path(s, g->id, path, sizeof path) < 0 || truncate(path, (off_t)off) != 0)
+            return -1;
+        g->size = off;
+        s->rb.len = 0;
+    }
+    return 0;
+}
+
+static int open_writer(oe_spool *s, uint64_t id, char *err, size_t errlen)
+{
+    char path[4096];
+    if (seg_path(s, id, path, sizeof path) < 0) {
+        snprintf(err, errlen, "spool path too long");
+        return -1;
+    }
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(err, errlen, "spool %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (s->wfd >= 0)
+        close(s->wfd);
+    s->wfd = fd;
+    return 0;
+}
+
+static int new_segment(oe_spool *s, char *err, size_t errlen)
+{
+    uint64_t id = s->nsegs ? s->segs[s->nsegs - 1].id + 1 : s->cseg;
+    if (seg_push(s, id, 0) < 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (open_writer(s, id, err, errlen) < 0) {
+        s->nsegs--;
+        return -1;
+    }
+    return 0;
+}
+
+static int load(oe_spool *s, char *err, size_t errlen)
+{
+    if (list_segments(s, err, errlen) < 0)
+        return -1;
+    read_pos(s);
+    /* Segments before the committed one were finished before a crash
+     * interrupted their deletion. */
+    size_t drop = 0;
+    while (drop < s->nsegs && s->segs[drop].id < s->cseg) {
+        char path[4096];
+        if (seg_path(s, s->segs[drop].id, path, sizeof path) == 0)
+            unlink(path);
+        drop++;
+    }
+    if (drop) {
+        memmove(s->segs, s->segs + drop, (s->nsegs - drop) * sizeof *s->segs);
+        s->nsegs -= drop;
+    }
+    if (s->nsegs && s->segs[0].id != s->cseg)
+        s->coff = 0; /* the committed segment is gone: start at the next one */
+    for (size_t i = 0; i < s->nsegs; i++) {
+        uint64_t from = i == 0 && s->coff <= s->segs[0].size ? s->coff : 0;
+        if (scan_segment(s, i, from) < 0) {
+            snprintf(err, errlen, "spool %s: reading segment %" PRIu64 ": %s", s->dir,
+                     s->segs[i].id, strerror(errno));
+            return -1;
+        }
+        s->total += s->segs[i].size;
+    }
+    if (s->nsegs) {
+        s->cseg = s->segs[0].id;
+        s->roff = s->coff <= s->segs[0].size ? s->coff : 0;
+        s->coff = s->roff;
+        return open_writer(s, s->segs[s->nsegs - 1].id, err, errlen);
+    }
+    return new_segment(s, err, errlen);
+}
+
+int oe_spool_open(oe_spool **out, const char *dir, uint64_t max_bytes, uint64_t seg_bytes,
+                  char *err, size_t errlen)
+{
+    static int crc_ready;
+    if (!crc_ready) { /* idempotent: racing initialisers write equal values */
+        crc_init();
+        crc_ready = 1;
+    }
+    *out = NULL;
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "spool %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    oe_spool *s = calloc(1, sizeof *s);
+    if (!s || !(s->dir = strdup(dir)) || !(s->ring = calloc(RING, sizeof *s->ring))) {
+        if (s)
+            free(s->dir);
+        free(s);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    s->wfd = -1;
+    s->rb.fd = -1;
+    s->max_bytes = max_bytes;
+    s->seg_bytes = seg_bytes ? seg_bytes : 8u << 20;
+    s->base = s->next = 1;
+    if (load(s, err, errlen) < 0) {
+        oe_spool_close(s);
+        return -1;
+    }
+    *out = s;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- */
+/* Append                                                             */
+/* ---------------------------------------------------------------- */
+
+int oe_spool_append(oe_spool *s, const void *p, size_t len, char *err, size_t errlen)
+{
+    if (len > OE_SPOOL_MAX_RECORD) {
+        snprintf(err, errlen, "record of %zu bytes exceeds the spool's limit", len);
+        return -1;
+    }
+    if (s->max_bytes && s->total + HDR + len > s->max_bytes)
+        return 1;
+    seg *w = &s->segs[s->nsegs - 1];
+    if (w->size > 0 && w->size + HDR + len > s->seg_bytes) {
+        if (new_segment(s, err, errlen) < 0)
+            return -1;
+        w = &s->segs[s->nsegs - 1];
+    }
+    uint8_t h[HDR];
+    memcpy(h, MAGIC, 4);
+    put_u32(h + 4, (uint32_t)len);
+    put_u32(h + 8, crc_update(crc_update(0, h + 4, 4), p, len));
+    struct iovec iov[2] = {{h, HDR}, {(void *)p, len}};
+    size_t want = HDR + len;
+    ssize_t n;
+    do
+        n = writev(s->wfd, iov, 2);
+    while (n < 0 && errno == EINTR);
+    if (n != (ssize_t)want) {
+        int e = n < 0 ? errno : ENOSPC;
+        /* Never leave a torn record behind a good one. */
+        if (n > 0 && ftruncate(s->wfd, (off_t)w->size) != 0)
+            e = errno;
+        snprintf(err, errlen, "spool write: %s", strerror(e));
+        return -1;
+    }
+    w->size += want;
+    s->total += want;
+    s->unread++;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- */
+/* Read, done, commit                                                 */
+/* ---------------------------------------------------------------- */
+
+/* Move the reader to the next record start; 1 when one is ready. */
+static int reader_seek(oe_spool *s, uint64_t *at, uint32_t *len)
+{
+    for (;;) {
+        seg *g = &s->segs[s->ri];
+        if (s->roff < g->size) {
+            if (rb_open(s, g->id) < 0)
+                return -1;
+            int k = find_record(&s->rb, s->roff, g->size, at, len);
+            if (k != 0)
+                return k;
+            s->roff = g->size; /* damage to the end, counted at open */
+        }
+        if (s->ri + 1 >= s->nsegs)
+            return 0;
+        s->ri++;
+        s->roff = 0;
+    }
+}
+
+int oe_spool_read(oe_spool *s, sl_buf *out, uint64_t *id, char *err, size_t errlen)
+{
+    uint64_t at;
+    uint32_t len;
+    const uint8_t *p;
+    if (s->unread == 0 || s->next - s->base >= RING)
+        return 0;
+    int k = reader_seek(s, &at, &len);
+    if (k <= 0) {
+        if (k < 0)
+            snprintf(err, errlen, "spool read: %s", strerror(errno));
+        return k;
+    }
+    if (rb_get(&s->rb, at + HDR, len, &p) != 0) {
+        snprintf(err, errlen, "spool read: %s", strerror(errno ? errno : EIO));
+        return -1;
+    }
+    out->len = 0;
+    if (sl_buf_append(out, p, len) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    s->roff = at + HDR + len;
+    s->unread--;
+    *id = s->next++;
+    s->ring[*id % RING] = (out_rec){s->segs[s->ri].id, s->roff, 0};
+    return 1;
+}
+
+void oe_spool_done(oe_spool *s, uint64_t id)
+{
+    if (id < s->base || id >= s->next)
+        return;
+    s->ring[id % RING].done = 1;
+    while (s->base < s->next && s->ring[s->base % RING].done) {
+        out_rec *r = &s->ring[s->base % RING];
+        s->cseg = r->seg;
+        s->coff = r->end;
+        s->base++;
+        s->dirty = 1;
+    }
+}
+
+uint64_t oe_spool_drop_oldest(oe_spool *s)
+{
+    uint64_t dropped = 0, at, id;
+    uint32_t len;
+    uint64_t seg_id = s->segs[s->ri].id;
+    while (s->unread && s->next - s->base < RING && reader_seek(s, &at, &len) == 1 &&
+           s->segs[s->ri].id == seg_id) {
+        s->roff = at + HDR + len;
+        s->unread--;
+        id = s->next++;
+        s->ring[id % RING] = (out_rec){seg_id, s->roff, 0};
+        oe_spool_done(s, id);
+        dropped++;
+    }
+    s->st.dropped += dropped;
+    return dropped;
+}
+
+static int write_pos(oe_spool *s, char *err, size_t errlen)
+{
+    char tmp[4096], path[4096];
+    snprintf(path, sizeof path, "%s/pos", s->dir);
+    snprintf(tmp, sizeof tmp, "%s/pos.tmp", s->dir);
+    FILE *f = fopen(tmp, "we");
+    if (!f || fprintf(f, "OESPOS1 %" PRIu64 " %" PRIu64 "\n", s->cseg, s->coff) < 0 ||
+        fclose(f) != 0 || rename(tmp, path) != 0) {
+        snprintf(err, errlen, "spool position %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* Segment 0 is finished: committed past its end and the reader moved on. */
+static int first_finished(const oe_spool *s)
+{
+    const seg *g = &s->segs[0];
+    return s->ri > 0 && (s->cseg > g->id || (s->cseg == g->id && s->coff >= g->size));
+}
+
+int oe_spool_commit(oe_spool *s, char *err, size_t errlen)
+{
+    /* All delivered: start a fresh segment so the old one can go. */
+    if (oe_spool_pending(s) == 0 && s->segs[s->nsegs - 1].size > 0) {
+        if (new_segment(s, err, errlen) < 0)
+            return -1;
+        if (s->ri + 2 == s->nsegs) {
+            s->ri++;
+            s->roff = 0;
+        }
+    }
+    while (s->nsegs > 1 && first_finished(s)) {
+        char path[4096];
+        s->total -= s->segs[0].size;
+        if (seg_path(s, s->segs[0].id, path, sizeof path) == 0)
+            unlink(path);
+        memmove(s->segs, s->segs + 1, (s->nsegs - 1) * sizeof *s->segs);
+        s->nsegs--;
+        s->ri--;
+        s->dirty = 1;
+    }
+    if (s->cseg < s->segs[0].id) {
+        s->cseg = s->segs[0].id;
+        s->coff = 0;
+    }
+    if (!s->dirty)
+        return 0;
+    s->dirty = 0;
+    return write_pos(s, err, errlen);
+}
+
+uint64_t oe_spool_unread(const oe_spool *s) { return s->unread; }
+uint64_t oe_spool_pending(const oe_spool *s) { return s->unread + (s->next - s->base); }
+uint64_t oe_spool_bytes(const oe_spool *s) { return s->total; }
+const oe_spool_stats *oe_spool_get_stats(const oe_spool *s) { return &s->st; }
+
+void oe_spool_close(oe_spool *s)
+{
+    char err[256];
+    if (!s)
+        return;
+    if (s->nsegs && s->wfd >= 0)
+        oe_spool_commit(s, err, sizeof err);
+    if (s->wfd >= 0)
+        close(s->wfd);
+    if (s->rb.fd >= 0)
+        close(s->rb.fd);
+    free(s->rb.data);
+    free(s->segs);
+    free(s->ring);
+    free(s->dir);
+    free(s);
+}

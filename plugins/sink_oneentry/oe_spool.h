@@ -1,0 +1,76 @@
+/*
+ * Disk spool: a FIFO of opaque records in segment files under one
+ * directory, surviving crashes. Each record is framed as
+ *   magic "OES1" | u32 length | u32 CRC-32 of (length, payload) | payload
+ * so a torn tail (kill -9 or power loss mid-write) is detected and cut at
+ * open, and a damaged record in the middle is skipped (resynchronising on the
+ * next magic + valid CRC) and counted, never misread as data.
+ *
+ * Records are read in order but may be finished (oe_spool_done) in any
+ * order; the committed position, persisted by oe_spool_commit in a small
+ * file (write temp, rename), only moves over a finished prefix. After a
+ * crash, records read but not committed are read again: duplicates, never
+ * loss. Segments wholly behind the committed position are deleted.
+ *
+ * Not thread-safe: one owner thread.
+ */
+#ifndef OE_SPOOL_H
+#define OE_SPOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sluice/json.h"
+
+#define OE_SPOOL_MAX_RECORD (1u << 20)
+
+typedef struct oe_spool oe_spool;
+
+/* Counters since open (torn/corrupt include what open found). */
+typedef struct oe_spool_stats {
+    uint64_t torn_bytes;      /* bytes of incomplete tail records cut */
+    uint64_t corrupt_records; /* damaged regions skipped */
+    uint64_t corrupt_bytes;   /* bytes in them */
+    uint64_t dropped;         /* records discarded by oe_spool_drop_oldest */
+} oe_spool_stats;
+
+/*
+ * Open (creating) the spool in `dir`. `max_bytes` bounds the segment files'
+ * total size (0 = unbounded); `seg_bytes` is the size at which the writer
+ * starts a new segment. Returns 0 or -1 with err.
+ */
+int oe_spool_open(oe_spool **out, const char *dir, uint64_t max_bytes, uint64_t seg_bytes,
+                  char *err, size_t errlen);
+
+/* Append one record. 0 done, 1 the spool is full (nothing written), -1 error. */
+int oe_spool_append(oe_spool *s, const void *p, size_t len, char *err, size_t errlen);
+
+/*
+ * Read the next unread record into *out (replacing its contents); *id names
+ * it for oe_spool_done. 1 read, 0 nothing to read now (empty, or too many
+ * records read and not done), -1 I/O error (err).
+ */
+int oe_spool_read(oe_spool *s, sl_buf *out, uint64_t *id, char *err, size_t errlen);
+
+/* A record read earlier is finished (delivered or otherwise dealt with). */
+void oe_spool_done(oe_spool *s, uint64_t id);
+
+/* Persist the committed position and delete finished segments. 0 or -1. */
+int oe_spool_commit(oe_spool *s, char *err, size_t errlen);
+
+/*
+ * Discard unread records from the oldest segment still being read (all of
+ * its unread records), to make room. Returns the number dropped.
+ */
+uint64_t oe_spool_drop_oldest(oe_spool *s);
+
+/* Records not yet read, records appended and not yet done, bytes on disk. */
+uint64_t oe_spool_unread(const oe_spool *s);
+uint64_t oe_spool_pending(const oe_spool *s);
+uint64_t oe_spool_bytes(const oe_spool *s);
+const oe_spool_stats *oe_spool_get_stats(const oe_spool *s);
+
+/* Commit and close. */
+void oe_spool_close(oe_spool *s);
+
+#endif

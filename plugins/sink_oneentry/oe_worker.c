@@ -1,0 +1,563 @@
+/*
+ * The delivery worker: one thread running the curl multi loop.
+ *
+ * Jobs come from three places, in this order of preference: retries that
+ * are due (a min-heap by time), the disk spool (oldest first), and fresh
+ * jobs from write(). While the spool holds anything, fresh jobs are
+ * appended to it instead of sent, so events leave in the order they came.
+ *
+ * Modes: normal (up to the concurrency limit in flight); degraded after
+ * spool_after_failures consecutive failures (everything goes to the spool,
+ * one probe request at a time with backoff); auth-paused after the app token
+ * is rejected (the same, probing every auth_probe_interval and logging one
+ * error each time). A success ends either mode.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "oe_sink.h"
+
+#define COMMIT_EVERY_NS (200 * 1000000LL)
+#define WAIT_MAX_MS 100
+
+typedef struct heap {
+    oe_job **v;
+    size_t n, cap;
+} heap;
+
+typedef struct worker {
+    oe_sink *s;
+    oe_job *ready, *ready_tail;
+    heap retry;
+    oe_aimd aimd;
+    oe_rate rate;
+    int64_t rate_wait_ns;
+    int consecutive_fail;
+    int degraded, auth_paused;
+    int64_t probe_due_ns;
+    int probe_attempt;
+    int64_t last_commit_ns, last_auth_log_ns, last_spool_err_ns;
+    uint64_t auth_failures;
+    int spool_heap;          /* move memory jobs of the heap to the spool */
+    int saw_stopping;
+    oe_request scratch;
+    sl_buf rec;
+} worker;
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* ---------------------------------------------------------------- */
+/* Retry heap                                                         */
+/* ---------------------------------------------------------------- */
+
+static int heap_push(heap *h, oe_job *j)
+{
+    if (h->n == h->cap) {
+        size_t nc = h->cap ? h->cap * 2 : 256;
+        oe_job **nv = realloc(h->v, nc * sizeof *nv);
+        if (!nv)
+            return -1;
+        h->v = nv;
+        h->cap = nc;
+    }
+    size_t i = h->n++;
+    while (i > 0 && h->v[(i - 1) / 2]->due_ns > j->due_ns) {
+        h->v[i] = h->v[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    h->v[i] = j;
+    return 0;
+}
+
+static oe_job *heap_pop(heap *h)
+{
+    oe_job *top = h->v[0], *last = h->v[--h->n];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= h->n)
+            break;
+        if (c + 1 < h->n && h->v[c + 1]->due_ns < h->v[c]->due_ns)
+            c++;
+        if (h->v[c]->due_ns >= last->due_ns)
+            break;
+        h->v[i] = h->v[c];
+        i = c;
+    }
+    if (h->n)
+        h->v[i] = last;
+    return top;
+}
+
+/* ---------------------------------------------------------------- */
+/* Finishing jobs                                                     */
+/* ---------------------------------------------------------------- */
+
+static void batch_release(worker *w, oe_batch *b, int lost)
+{
+    if (lost)
+        b->lost = 1;
+    if (--b->left > 0)
+        return;
+    if (!b->lost)
+        w->s->host->ack(w->s->ctx, b->ticket);
+    free(b);
+}
+
+/* The job's event is dealt with (delivered, spooled or dead-lettered). */
+static void finish(worker *w, oe_job *j)
+{
+    if (j->batch)
+        batch_release(w, j->batch, 0);
+    else if (w->s->spool)
+        oe_spool_done(w->s->spool, j->spool_id);
+    free(j);
+}
+
+/* Give up on a job at teardown without finishing it. */
+static void abandon(worker *w, oe_job *j)
+{
+    if (j->batch)
+        batch_release(w, j->batch, 1);
+    free(j);
+}
+
+static void retry_at(worker *w, oe_job *j, int64_t due)
+{
+    j->due_ns = due;
+    if (heap_push(&w->retry, j) < 0) {
+        /* Cannot hold it: give it back to the fresh queue's front. */
+        j->next = w->ready;
+        w->ready = j;
+        if (!w->ready_tail)
+            w->ready_tail = j;
+    }
+}
+
+/* ---------------------------------------------------------------- */
+/* Spool                                                              */
+/* ---------------------------------------------------------------- */
+
+static void spool_error(worker *w, const char *err)
+{
+    int64_t now = mono_ns();
+    if (now - w->last_spool_err_ns < 10000000000LL)
+        return;
+    w->last_spool_err_ns = now;
+    w->s->host->log(w->s->ctx, SL_LOG_ERROR, "spool: %s; events stay in memory", err);
+}
+
+/* Put a memory job into the spool: 0 spooled (job finished), 1 no room
+ * or no spool or error (job untouched). */
+static int to_spool(worker *w, oe_job *j)
+{
+    oe_sink *s = w->s;
+    char err[256];
+    if (!s->spool || !j->batch)
+        return 1;
+    int r = oe_spool_append(s->spool, j->raw, j->raw_len, err, sizeof err);
+    if (r == 1 && s->cfg.drop_oldest) {
+        uint64_t n = oe_spool_drop_oldest(s->spool);
+        oe_spool_commit(s->spool, err, sizeof err);
+        if (n) {
+            s->host->count(s->ctx, "spool_dropped", n);
+            s->host->log(s->ctx, SL_LOG_WARN, "spool full: dropped the %" PRIu64
+                         " oldest spooled events (on_full: drop_oldest)", n);
+        }
+        r = oe_spool_append(s->spool, j->raw, j->raw_len, err, sizeof err);
+    }
+    if (r < 0)
+        spool_error(w, err);
+    if (r != 0)
+        return 1;
+    s->host->count(s->ctx, "events_spooled", 1);
+    finish(w, j);
+    return 0;
+}
+
+/* Fresh jobs wait behind what the spool holds: append them to it. */
+static void spool_ready(worker *w)
+{
+    while (w->ready) {
+        oe_job *j = w->ready, *next = j->next;
+        if (to_spool(w, j) != 0)
+            return; /* full (on_full: block) or failing: they wait in memory */
+        w->ready = next;
+        if (!next)
+            w->ready_tail = NULL;
+    }
+}
+
+/* Memory jobs waiting in the retry heap go to the spool (acknowledged). */
+static void spool_heap_jobs(worker *w)
+{
+    size_t keep = 0;
+    heap *h = &w->retry;
+    oe_job **old = h->v;
+    size_t n = h->n;
+    h->n = 0;
+    for (size_t i = 0; i < n; i++) {
+        oe_job *j = old[i];
+        j->next = NULL;
+        if (j->batch && w->s->spool && to_spool(w, j) == 0)
+            continue;
+        old[keep++] = j;
+    }
+    /* The kept prefix is rebuilt as a heap in place. */
+    for (size_t i = 0; i < keep; i++)
+        heap_push(h, old[i]);
+    w->spool_heap = 0;
+}
+
+/* ---------------------------------------------------------------- */
+/* Picking and sending                                                */
+/* ---------------------------------------------------------------- */
+
+/* A job from the spool's next record; NULL when none. Records that no
+ * longer validate (options changed between runs) are dead-lettered. */
+static oe_job *from_spool(worker *w)
+{
+    oe_sink *s = w->s;
+    char err[256];
+    for (;;) {
+        uint64_t id;
+        oe_job *j;
+        int r = oe_spool_read(s->spool, &w->rec, &id, err, sizeof err);
+        if (r <= 0) {
+            if (r < 0)
+                spool_error(w, err);
+            return NULL;
+        }
+        r = oe_job_make(&s->cfg.keys, &w->scratch, (const uint8_t *)w->rec.data, w->rec.len, 1,
+                        &j, err, sizeof err);
+        if (r == 0) {
+            j->spool_id = id;
+            return j;
+        }
+        if (r < 0) {
+            /* Out of memory: leave the record unfinished; a restart replays it. */
+            spool_error(w, err);
+            return NULL;
+        }
+        s->host->count(s->ctx, "events_rejected", 1);
+        oe_sink_dead_letter(s, (const uint8_t *)w->rec.data, w->rec.len, err, 0, NULL, 0);
+        oe_spool_done(s->spool, id);
+    }
+}
+
+static oe_job *pick(worker *w, int64_t now)
+{
+    if (w->retry.n && w->retry.v[0]->due_ns <= now)
+        return heap_pop(&w->retry);
+    if (w->s->spool && oe_spool_unread(w->s->spool)) {
+        oe_job *j = from_spool(w);
+        if (j || oe_spool_unread(w->s->spool))
+            return j;
+    }
+    oe_job *j = w->ready;
+    if (j) {
+        w->ready = j->next;
+        if (!w->ready)
+            w->ready_tail = NULL;
+        j->next = NULL;
+    }
+    return j;
+}
+
+/* dry_run: show the request with secrets masked, send nothing. */
+static void print_request(worker *w, const oe_job *j)
+{
+    const char *ident = j->is_user ? "Authorization: Bearer ****" : j->ident;
+    printf("POST %s\nContent-Type: application/json\n%s%s\n\n%.*s\n\n", w->s->url,
+           w->s->cfg.has_token ? "x-app-token: ****\n" : "", ident, (int)j->json_len, j->json);
+    fflush(stdout);
+}
+
+static int holding(const worker *w)
+{
+    return w->degraded || w->auth_paused;
+}
+
+static void start_requests(worker *w, int64_t now)
+{
+    oe_sink *s = w->s;
+    int limit = holding(w) ? 1 : oe_aimd_limit(&w->aimd);
+    while (oe_http_inflight(s->http) < limit) {
+        if (holding(w) && now < w->probe_due_ns)
+            return;
+        if (w->rate_wait_ns > now)
+            return;
+        int64_t wait = oe_rate_take(&w->rate, now);
+        if (wait > 0) {
+            w->rate_wait_ns = now + wait * 1000000LL;
+            return;
+        }
+        oe_job *j = pick(w, now);
+        if (!j) {
+            if (w->rate.rate > 0)
+                w->rate.tokens += 1; /* nothing sent: give the token back */
+            return;
+        }
+        if (s->cfg.dry_run) {
+            print_request(w, j);
+            s->host->count(s->ctx, "events_delivered", 1);
+            finish(w, j);
+            continue;
+        }
+        if (oe_http_start(s->http, j->ident, j->json, j->json_len, j) < 0) {
+            retry_at(w, j, now + 100000000LL);
+            return;
+        }
+        if (holding(w))
+            w->probe_due_ns = INT64_MAX; /* the answer decides the next probe */
+    }
+}
+
+/* ---------------------------------------------------------------- */
+/* Answers                                                            */
+/* ---------------------------------------------------------------- */
+
+static void enter_degraded(worker *w, const char *why)
+{
+    w->degraded = 1;
+    w->spool_heap = 1;
+    w->probe_attempt = 0;
+    w->s->host->count(w->s->ctx, "outages", 1);
+    w->s->host->log(w->s->ctx, SL_LOG_WARN, "OneEntry is failing (%s, %d times in a row): "
+                    "events go to the spool until it answers again", why,
+                    w->consecutive_fail);
+}
+
+static void on_success(worker *w, oe_job *j, const oe_http_done *d)
+{
+    oe_aimd_record(&w->aimd, d->latency_ms, OE_OUT_OK);
+    w->consecutive_fail = 0;
+    if (holding(w))
+        w->s->host->log(w->s->ctx, SL_LOG_INFO, "OneEntry answers again: resuming delivery%s",
+                        w->auth_paused ? " (app token accepted)" : "");
+    w->degraded = w->auth_paused = 0;
+    w->probe_attempt = 0;
+    w->s->host->count(w->s->ctx, "events_delivered", 1);
+    finish(w, j);
+}
+
+static void on_auth_failure(worker *w, oe_job *j, const oe_http_done *d, int64_t now)
+{
+    oe_sink *s = w->s;
+    w->auth_failures++;
+    s->host->count(s->ctx, "auth_failures", 1);
+    if (!w->auth_paused || now - w->last_auth_log_ns >= s->cfg.auth_probe_ms * 1000000LL) {
+        s->host->log(s->ctx, SL_LOG_ERROR, "OneEntry rejected the app token (HTTP %ld): "
+                     "delivery paused, events are spooled; retrying every %" PRId64
+                     " ms (%" PRIu64 " rejections so far)", d->status, s->cfg.auth_probe_ms,
+                     w->auth_failures);
+        w->last_auth_log_ns = now;
+    }
+    w->auth_paused = 1;
+    w->spool_heap = 1;
+    w->probe_due_ns = now + s->cfg.auth_probe_ms * 1000000LL;
+    if (to_spool(w, j) != 0)
+        retry_at(w, j, w->probe_due_ns);
+}
+
+static void on_retryable(worker *w, oe_job *j, const oe_http_done *d, int64_t now)
+{
+    oe_sink *s = w->s;
+    int64_t ra = -1;
+    char why[64];
+    if (d->retry_after && oe_retry_after_parse(d->retry_after, time(NULL), &ra) != 0)
+        ra = -1;
+    oe_aimd_record(&w->aimd, d->latency_ms,
+                   d->error ? OE_OUT_ERROR
+                   : (d->status == 429 || d->status == 503) ? OE_OUT_OVERLOAD : OE_OUT_ERROR);
+    s->host->count(s->ctx, "retries", 1);
+    j->attempts++;
+    w->consecutive_fail++;
+    if (d->error)
+        snprintf(why, sizeof why, "%s", d->error);
+    else
+        snprintf(why, sizeof why, "HTTP %ld", d->status);
+    if (!w->degraded && s->spool && w->consecutive_fail >= s->cfg.spool_after)
+        enter_degraded(w, why);
+    int64_t back = oe_backoff_ms(j->attempts, s->cfg.retry_base_ms, s->cfg.retry_max_ms, &s->rng);
+    if (ra > back)
+        back = ra;
+    if (holding(w)) {
+        int64_t pb = oe_backoff_ms(++w->probe_attempt, s->cfg.retry_base_ms, s->cfg.retry_max_ms,
+                                   &s->rng);
+        w->probe_due_ns = now + (ra > pb ? ra : pb) * 1000000LL;
+    }
+    if ((holding(w) || w->saw_stopping) && to_spool(w, j) == 0)
+        return;
+    retry_at(w, j, now + back * 1000000LL);
+}
+
+static void on_rejected(worker *w, oe_job *j, const oe_http_done *d)
+{
+    char why[64];
+    oe_aimd_record(&w->aimd, d->latency_ms, OE_OUT_OK);
+    w->consecutive_fail = 0;
+    snprintf(why, sizeof why, "rejected by OneEntry (HTTP %ld)", d->status);
+    oe_sink_dead_letter(w->s, j->raw, j->raw_len, why, d->status, d->body, d->body_len);
+    finish(w, j);
+}
+
+static void on_answer(worker *w, const oe_http_done *d, int64_t now)
+{
+    oe_job *j = d->user;
+    long st = d->status;
+    if (d->error)
+        on_retryable(w, j, d, now);
+    else if (st >= 200 && st < 300)
+        on_success(w, j, d);
+    /* 401 for a user is the user's access token (the SDK refreshes it):
+     * that event cannot succeed. Otherwise 401/403 is the app token. */
+    else if ((st == 401 && !j->is_user) || st == 403)
+        on_auth_failure(w, j, d, now);
+    else if (oe_status_in(&w->s->cfg.retryable, st))
+        on_retryable(w, j, d, now);
+    else
+        on_rejected(w, j, d);
+}
+
+/* ---------------------------------------------------------------- */
+/* Loop                                                               */
+/* ---------------------------------------------------------------- */
+
+static int wait_ms(const worker *w, int64_t now)
+{
+    int64_t until = now + WAIT_MAX_MS * 1000000LL;
+    if (w->retry.n && w->retry.v[0]->due_ns < until)
+        until = w->retry.v[0]->due_ns;
+    if (holding(w) && w->probe_due_ns < until)
+        until = w->probe_due_ns;
+    if (w->rate_wait_ns > now && w->rate_wait_ns < until)
+        until = w->rate_wait_ns;
+    int64_t ms = (until - now + 999999) / 1000000;
+    return ms < 0 ? 0 : (int)ms;
+}
+
+/* Work left anywhere? Updates the flag flush() waits on. */
+static void update_busy(worker *w, int incoming)
+{
+    oe_sink *s = w->s;
+    int busy = incoming || w->ready || w->retry.n || oe_http_inflight(s->http) ||
+               (s->spool && oe_spool_pending(s->spool));
+    pthread_mutex_lock(&s->mu);
+    busy |= s->in_head != NULL;
+    if (s->busy && !busy)
+        pthread_cond_broadcast(&s->idle);
+    s->busy = busy;
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void housekeeping(worker *w, int64_t now)
+{
+    oe_sink *s = w->s;
+    char err[256];
+    if (s->spool && now - w->last_commit_ns >= COMMIT_EVERY_NS) {
+        if (oe_spool_commit(s->spool, err, sizeof err) < 0)
+            spool_error(w, err);
+        w->last_commit_ns = now;
+    }
+    if (!w->saw_stopping && s->host->stopping(s->ctx)) {
+        /* From now on a failure goes to the spool instead of waiting. */
+        w->saw_stopping = 1;
+        w->spool_heap = 1;
+    }
+    if (w->spool_heap && s->spool)
+        spool_heap_jobs(w);
+}
+
+static void take_incoming(worker *w, int *stop)
+{
+    oe_sink *s = w->s;
+    pthread_mutex_lock(&s->mu);
+    if (s->in_head) {
+        if (w->ready_tail)
+            w->ready_tail->next = s->in_head;
+        else
+            w->ready = s->in_head;
+        w->ready_tail = s->in_tail;
+        s->in_head = s->in_tail = NULL;
+    }
+    *stop = s->stop;
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void put_back_inflight(void *user, void *arg)
+{
+    worker *w = arg;
+    oe_job *j = user;
+    if (to_spool(w, j) != 0)
+        abandon(w, j);
+}
+
+/* Teardown: what is not delivered goes to the spool (and its batch is
+ * acknowledged); what cannot be spooled is abandoned, unacknowledged, so
+ * the source reads it again. Spool jobs simply stay in the spool. */
+static void shutdown_work(worker *w)
+{
+    oe_sink *s = w->s;
+    oe_http_abort_all(s->http, put_back_inflight, w);
+    while (w->retry.n) {
+        oe_job *j = heap_pop(&w->retry);
+        if (to_spool(w, j) != 0)
+            abandon(w, j);
+    }
+    while (w->ready) {
+        oe_job *j = w->ready;
+        w->ready = j->next;
+        if (to_spool(w, j) != 0)
+            abandon(w, j);
+    }
+    w->ready_tail = NULL;
+    if (w->aimd.adaptive)
+        s->host->log(s->ctx, SL_LOG_INFO, "adaptive concurrency ended at %d",
+                     oe_aimd_limit(&w->aimd));
+}
+
+static void run(worker *w)
+{
+    oe_sink *s = w->s;
+    for (;;) {
+        int stop;
+        take_incoming(w, &stop);
+        if (stop) {
+            shutdown_work(w);
+            return;
+        }
+        int64_t now = mono_ns();
+        housekeeping(w, now);
+        if (s->spool && (holding(w) || oe_spool_pending(s->spool) > 0))
+            spool_ready(w);
+        start_requests(w, now);
+        update_busy(w, 0);
+        oe_http_wait(s->http, wait_ms(w, now));
+        oe_http_done d;
+        now = mono_ns();
+        while (oe_http_next(s->http, &d))
+            on_answer(w, &d, now);
+    }
+}
+
+void *oe_worker_main(void *arg)
+{
+    oe_sink *s = arg;
+    worker w = {.s = s};
+    oe_aimd_init(&w.aimd, s->cfg.adaptive, s->cfg.concurrency, 1, s->cfg.max_concurrency);
+    oe_rate_init(&w.rate, s->cfg.rate_limit, mono_ns());
+    run(&w);
+    free(w.retry.v);
+    oe_request_free(&w.scratch);
+    sl_buf_free(&w.rec);
+    return NULL;
+}

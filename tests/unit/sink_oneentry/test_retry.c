@@ -1,0 +1,120 @@
+/* sink_oneentry retry policy and pacing: status sets, Retry-After, backoff
+ * bounds, AIMD concurrency, token bucket. */
+#include <string.h>
+
+#include "../../../plugins/sink_oneentry/oe_pace.h"
+#include "../../../plugins/sink_oneentry/oe_retry.h"
+#include "sl_test.h"
+
+static void test_status_sets(void)
+{
+    oe_status_set s;
+    char err[200];
+    CU_ASSERT_EQUAL(oe_status_set_parse("408, 429,500-599", &s, err, sizeof err), 0);
+    CU_ASSERT(oe_status_in(&s, 408) && oe_status_in(&s, 429));
+    CU_ASSERT(oe_status_in(&s, 500) && oe_status_in(&s, 503) && oe_status_in(&s, 599));
+    CU_ASSERT(!oe_status_in(&s, 400) && !oe_status_in(&s, 404) && !oe_status_in(&s, 200));
+    CU_ASSERT(!oe_status_in(&s, 99) && !oe_status_in(&s, 600) && !oe_status_in(&s, -1));
+    CU_ASSERT_EQUAL(oe_status_set_parse("", &s, err, sizeof err), 0);
+    CU_ASSERT(!oe_status_in(&s, 503));
+    CU_ASSERT_EQUAL(oe_status_set_parse("500-", &s, err, sizeof err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "retryable_status"));
+    CU_ASSERT_EQUAL(oe_status_set_parse("599-500", &s, err, sizeof err), -1);
+    CU_ASSERT_EQUAL(oe_status_set_parse("42", &s, err, sizeof err), -1);
+    CU_ASSERT_EQUAL(oe_status_set_parse("429;503", &s, err, sizeof err), -1);
+}
+
+static void test_retry_after(void)
+{
+    int64_t ms = -1;
+    CU_ASSERT_EQUAL(oe_retry_after_parse("2", 0, &ms), 0);
+    CU_ASSERT_EQUAL(ms, 2000);
+    CU_ASSERT_EQUAL(oe_retry_after_parse(" 120 ", 0, &ms), 0);
+    CU_ASSERT_EQUAL(ms, 120000);
+    CU_ASSERT_EQUAL(oe_retry_after_parse("99999999999999999999", 0, &ms), -1);
+    CU_ASSERT_EQUAL(oe_retry_after_parse("9999999", 0, &ms), 0);
+    CU_ASSERT_EQUAL(ms, 86400000); /* capped at a day */
+    /* Wed, 21 Oct 2015 07:28:00 GMT = 1445412480 */
+    CU_ASSERT_EQUAL(oe_retry_after_parse("Wed, 21 Oct 2015 07:28:00 GMT", 1445412470, &ms), 0);
+    CU_ASSERT_EQUAL(ms, 10000);
+    CU_ASSERT_EQUAL(oe_retry_after_parse("Wed, 21 Oct 2015 07:28:00 GMT", 1445412490, &ms), 0);
+    CU_ASSERT_EQUAL(ms, 0);
+    CU_ASSERT_EQUAL(oe_retry_after_parse("soon", 0, &ms), -1);
+    CU_ASSERT_EQUAL(oe_retry_after_parse("2x", 0, &ms), -1);
+    CU_ASSERT_EQUAL(oe_retry_after_parse("", 0, &ms), -1);
+}
+
+static void test_backoff_bounds(void)
+{
+    uint64_t rng = 12345;
+    int64_t max_seen[8] = {0};
+    for (int round = 0; round < 2000; round++)
+        for (int a = 1; a <= 7; a++) {
+            int64_t d = oe_backoff_ms(a, 100, 1000, &rng);
+            int64_t ceiling = a == 1 ? 100 : a == 2 ? 200 : a == 3 ? 400 : a == 4 ? 800 : 1000;
+            CU_ASSERT(d >= 0 && d <= ceiling);
+            if (d > max_seen[a])
+                max_seen[a] = d;
+        }
+    /* Full jitter actually spreads up to the ceiling. */
+    CU_ASSERT(max_seen[1] > 80 && max_seen[7] > 800);
+    CU_ASSERT(oe_backoff_ms(1000, 100, 30000, &rng) <= 30000);
+}
+
+static void test_aimd(void)
+{
+    oe_aimd a;
+    oe_aimd_init(&a, 1, 8, 1, 64);
+    CU_ASSERT_EQUAL(oe_aimd_limit(&a), 8);
+    /* Steady latency: +1 per window. */
+    for (int w = 0; w < 10; w++)
+        for (int i = 0, n = oe_aimd_limit(&a); i < n; i++)
+            oe_aimd_record(&a, 20.0, OE_OUT_OK);
+    CU_ASSERT_EQUAL(oe_aimd_limit(&a), 18);
+    /* Latency doubles: multiplicative decrease. */
+    for (int i = 0, n = oe_aimd_limit(&a); i < n; i++)
+        oe_aimd_record(&a, 45.0, OE_OUT_OK);
+    CU_ASSERT(oe_aimd_limit(&a) < 18);
+    /* A burst of 429s in one window is one decrease. */
+    int before = oe_aimd_limit(&a);
+    oe_aimd_record(&a, 20.0, OE_OUT_OVERLOAD);
+    oe_aimd_record(&a, 20.0, OE_OUT_OVERLOAD);
+    CU_ASSERT_EQUAL(oe_aimd_limit(&a), (int)(before * 0.7));
+    /* Bounds. */
+    for (int i = 0; i < 100; i++)
+        oe_aimd_record(&a, 20.0, OE_OUT_ERROR);
+    CU_ASSERT(oe_aimd_limit(&a) >= 1);
+    oe_aimd_init(&a, 0, 16, 1, 64);
+    for (int i = 0; i < 100; i++)
+        oe_aimd_record(&a, 500.0, OE_OUT_OVERLOAD);
+    CU_ASSERT_EQUAL(oe_aimd_limit(&a), 16); /* fixed stays fixed */
+}
+
+static void test_rate(void)
+{
+    oe_rate r;
+    int64_t t = 1000000000LL;
+    oe_rate_init(&r, 10, t);
+    int allowed = 0;
+    /* Over 1 simulated second starting with one token: 1 + 10 starts. */
+    for (int64_t ns = 0; ns <= 1000000000LL; ns += 1000000LL)
+        if (oe_rate_take(&r, t + ns) == 0)
+            allowed++;
+    CU_ASSERT(allowed >= 10 && allowed <= 11);
+    CU_ASSERT(oe_rate_take(&r, t + 1000000000LL) > 0);
+    oe_rate_init(&r, 0, t);
+    CU_ASSERT_EQUAL(oe_rate_take(&r, t), 0);
+}
+
+int main(void)
+{
+    static const sl_test_case cases[] = {
+        {"retryable status sets", test_status_sets},
+        {"Retry-After seconds and HTTP-date", test_retry_after},
+        {"backoff is full jitter under the cap", test_backoff_bounds},
+        {"adaptive concurrency AIMD", test_aimd},
+        {"rate limit token bucket", test_rate},
+        {NULL, NULL},
+    };
+    return sl_test_run("oneentry_retry", cases);
+}

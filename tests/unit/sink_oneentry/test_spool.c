@@ -1,0 +1,184 @@
+/* sink_oneentry disk spool: FIFO across reopen, out-of-order completion,
+ * torn tails cut, bit flips skipped and counted, size bound, drop_oldest. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../../plugins/sink_oneentry/oe_spool.h"
+#include "sl_test.h"
+
+static char dir[256];
+static char err[256];
+
+static void fresh_dir(void)
+{
+    char cmd[300];
+    snprintf(dir, sizeof dir, "/tmp/oe-spool-test-%d", (int)getpid());
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CU_ASSERT_EQUAL(system(cmd), 0);
+}
+
+static void put(oe_spool *s, int i)
+{
+    char rec[64];
+    int n = snprintf(rec, sizeof rec, "record-%06d", i);
+    CU_ASSERT_EQUAL(oe_spool_append(s, rec, (size_t)n, err, sizeof err), 0);
+}
+
+/* Read one record and check it is record-i; returns its id. */
+static uint64_t get(oe_spool *s, sl_buf *b, int i)
+{
+    char want[64];
+    uint64_t id = 0;
+    snprintf(want, sizeof want, "record-%06d", i);
+    CU_ASSERT_EQUAL_FATAL(oe_spool_read(s, b, &id, err, sizeof err), 1);
+    CU_ASSERT_EQUAL(b->len, strlen(want));
+    CU_ASSERT(b->len == strlen(want) && memcmp(b->data, want, b->len) == 0);
+    return id;
+}
+
+static void test_fifo_and_reopen(void)
+{
+    oe_spool *s;
+    sl_buf b = {0};
+    fresh_dir();
+    /* Small segments so several files are used and deleted. */
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 200, err, sizeof err), 0);
+    for (int i = 0; i < 50; i++)
+        put(s, i);
+    CU_ASSERT_EQUAL(oe_spool_unread(s), 50);
+    uint64_t ids[20];
+    for (int i = 0; i < 20; i++)
+        ids[i] = get(s, &b, i);
+    /* Finish out of order, leaving record 10 undone: commit stops before it. */
+    for (int i = 19; i >= 0; i--)
+        if (i != 10)
+            oe_spool_done(s, ids[i]);
+    CU_ASSERT_EQUAL(oe_spool_commit(s, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(oe_spool_pending(s), 40);
+    oe_spool_close(s); /* like a crash after the commit */
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 200, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(oe_spool_unread(s), 40);
+    for (int i = 10; i < 50; i++)
+        oe_spool_done(s, get(s, &b, i));
+    uint64_t id;
+    CU_ASSERT_EQUAL(oe_spool_read(s, &b, &id, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(oe_spool_commit(s, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(oe_spool_pending(s), 0);
+    CU_ASSERT_EQUAL(oe_spool_bytes(s), 0); /* every finished segment deleted */
+    oe_spool_close(s);
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 200, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(oe_spool_unread(s), 0);
+    put(s, 99);
+    oe_spool_done(s, get(s, &b, 99));
+    oe_spool_close(s);
+    sl_buf_free(&b);
+}
+
+static char *only_segment(void)
+{
+    static char path[512];
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "ls %s/seg-*.oes | tail -n 1", dir);
+    FILE *p = popen(cmd, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_PTR_NOT_NULL(fgets(path, sizeof path, p));
+    pclose(p);
+    path[strcspn(path, "\n")] = 0;
+    return path;
+}
+
+static void test_torn_tail_cut(void)
+{
+    oe_spool *s;
+    sl_buf b = {0};
+    struct stat st;
+    fresh_dir();
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, err, sizeof err), 0);
+    for (int i = 0; i < 5; i++)
+        put(s, i);
+    oe_spool_close(s);
+    char *seg = only_segment();
+    CU_ASSERT_EQUAL(stat(seg, &st), 0);
+    CU_ASSERT_EQUAL(truncate(seg, st.st_size - 3), 0); /* last record torn */
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(oe_spool_get_stats(s)->torn_bytes, (uint64_t)(12 + 13 - 3));
+    CU_ASSERT_EQUAL(oe_spool_unread(s), 4);
+    put(s, 5); /* appended after the last good record, readable */
+    for (int i = 0; i < 5; i++)
+        oe_spool_done(s, get(s, &b, i == 4 ? 5 : i));
+    uint64_t id;
+    CU_ASSERT_EQUAL(oe_spool_read(s, &b, &id, err, sizeof err), 0);
+    oe_spool_close(s);
+    sl_buf_free(&b);
+}
+
+static void test_bit_flip_skipped(void)
+{
+    oe_spool *s;
+    sl_buf b = {0};
+    fresh_dir();
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, err, sizeof err), 0);
+    for (int i = 0; i < 5; i++)
+        put(s, i);
+    oe_spool_close(s);
+    /* Flip one payload bit of record 2 (each record is 12 + 13 bytes). */
+    int fd = open(only_segment(), O_RDWR);
+    CU_ASSERT_FATAL(fd >= 0);
+    unsigned char c;
+    CU_ASSERT_EQUAL(pread(fd, &c, 1, 2 * 25 + 12 + 4), 1);
+    c ^= 0x10;
+    CU_ASSERT_EQUAL(pwrite(fd, &c, 1, 2 * 25 + 12 + 4), 1);
+    /* And damage the length of record 3: resynchronisation must not trust it. */
+    CU_ASSERT_EQUAL(pwrite(fd, "\xff", 1, 3 * 25 + 7), 1);
+    close(fd);
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(oe_spool_get_stats(s)->corrupt_records, 1); /* one damaged region */
+    CU_ASSERT_EQUAL(oe_spool_get_stats(s)->corrupt_bytes, 50);
+    CU_ASSERT_EQUAL(oe_spool_unread(s), 3);
+    oe_spool_done(s, get(s, &b, 0));
+    oe_spool_done(s, get(s, &b, 1));
+    oe_spool_done(s, get(s, &b, 4));
+    uint64_t id;
+    CU_ASSERT_EQUAL(oe_spool_read(s, &b, &id, err, sizeof err), 0);
+    oe_spool_close(s);
+    sl_buf_free(&b);
+}
+
+static void test_full_and_drop_oldest(void)
+{
+    oe_spool *s;
+    sl_buf b = {0};
+    fresh_dir();
+    /* 25 bytes a record; 100 bytes hold 4; segments of 50 bytes = 2 each. */
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 100, 50, err, sizeof err), 0);
+    for (int i = 0; i < 4; i++)
+        put(s, i);
+    CU_ASSERT_EQUAL(oe_spool_append(s, "record-000004", 13, err, sizeof err), 1);
+    CU_ASSERT_EQUAL(oe_spool_drop_oldest(s), 2);
+    CU_ASSERT_EQUAL(oe_spool_get_stats(s)->dropped, 2);
+    CU_ASSERT_EQUAL(oe_spool_commit(s, err, sizeof err), 0);
+    put(s, 4);
+    for (int i = 2; i < 5; i++)
+        oe_spool_done(s, get(s, &b, i));
+    oe_spool_close(s);
+    sl_buf_free(&b);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CU_ASSERT_EQUAL(system(cmd), 0);
+}
+
+int main(void)
+{
+    static const sl_test_case cases[] = {
+        {"FIFO, out-of-order done, reopen resumes at commit", test_fifo_and_reopen},
+        {"torn tail is cut at open", test_torn_tail_cut},
+        {"bit flips are skipped and counted", test_bit_flip_skipped},
+        {"size bound and drop_oldest", test_full_and_drop_oldest},
+        {NULL, NULL},
+    };
+    return sl_test_run("oneentry_spool", cases);
+}
