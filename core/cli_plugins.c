@@ -1,0 +1,129 @@
+/* sluice plugins list | describe NAME */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "loader.h"
+#include "options.h"
+
+static const char usage_plugins[] =
+    "Usage: sluice plugins list [--plugin-path DIRS]\n"
+    "       sluice plugins describe NAME [--kind source|enricher|sink] [--plugin-path DIRS]\n"
+    "\n"
+    "list      every plugin on the search path, with kind, version and file\n"
+    "describe  a plugin's description and option table (name, type, default, help);\n"
+    "          NAME is the plugin name (e.g. file) or <kind>_<name> (e.g. sink_file)\n";
+
+static void print_list_entry(const char *file, const sl_plugin *p, const char *why, void *arg)
+{
+    (void)arg;
+    if (p)
+        printf("%-9s %-16s %-8s %s\n", sl_kind_name(p->kind), p->name,
+               p->version ? p->version : "-", file);
+    else
+        printf("%-9s %-16s %-8s %s\n", "(broken)", "-", "-", why);
+}
+
+static const char *type_name(sl_opt_type t)
+{
+    static const char *const names[] = {"?", "string", "int", "bool", "double",
+                                        "size", "duration", "list", "map", "any"};
+    return (unsigned)t < sizeof names / sizeof *names ? names[t] : "?";
+}
+
+static void describe(const sl_loaded *l)
+{
+    const sl_plugin *p = l->p;
+    printf("%s %s %s (ABI %u.%u)\n  %s\n\n", sl_kind_name(p->kind), p->name,
+           p->version ? p->version : "", p->abi_major, p->abi_minor, l->file);
+    if (p->description)
+        printf("%s\n\n", p->description);
+    if (!sl_plugin_option(p, 0)) {
+        printf("No options.\n");
+        return;
+    }
+    printf("Options:\n");
+    for (size_t i = 0; sl_plugin_option(p, i); i++) {
+        const sl_option *o = sl_plugin_option(p, i);
+        char dflt[160];
+        if (o->required)
+            snprintf(dflt, sizeof dflt, "required");
+        else if (o->default_value)
+            snprintf(dflt, sizeof dflt, "default %s", o->default_value);
+        else
+            snprintf(dflt, sizeof dflt, "optional");
+        printf("  %-18s %-9s %-22s %s", o->name, type_name(o->type), dflt, o->help ? o->help : "");
+        if (o->choices)
+            printf(" (one of: %s)", o->choices);
+        printf("\n");
+    }
+}
+
+static int parse_kind(const char *s, sl_kind *k)
+{
+    for (int i = SL_KIND_SOURCE; i <= SL_KIND_SINK; i++)
+        if (!strcmp(s, sl_kind_name((uint32_t)i)))
+            return *k = (sl_kind)i, 0;
+    return -1;
+}
+
+/* NAME may be "file" (any kind, each match shown) or "sink_file". */
+static int cmd_describe(const cli *c, const sl_plugin_path *pp)
+{
+    sl_kind only = 0;
+    if (c->kind && parse_kind(c->kind, &only) < 0)
+        return cli_usage_error(usage_plugins, "--kind '%s': expected source, enricher or sink", c->kind);
+    const char *name = c->args[1];
+    const char *us = strchr(name, '_');
+    if (us && !only) {
+        char kind[16];
+        size_t n = (size_t)(us - name);
+        snprintf(kind, sizeof kind, "%.*s", (int)(n < sizeof kind ? n : sizeof kind - 1), name);
+        if (parse_kind(kind, &only) == 0)
+            name = us + 1;
+    }
+    int found = 0;
+    char err[1024];
+    for (int k = SL_KIND_SOURCE; k <= SL_KIND_SINK; k++) {
+        if (only && only != (sl_kind)k)
+            continue;
+        sl_loaded l;
+        if (sl_plugin_load(pp, (sl_kind)k, name, NULL, &l, err, sizeof err) == 0) {
+            if (found++)
+                printf("\n");
+            describe(&l);
+            sl_plugin_close(&l);
+        } else if (only || strstr(err, "unknown ") != err) {
+            fprintf(stderr, "sluice: %s\n", err); /* a broken file, or the kind asked for */
+        }
+    }
+    if (!found && !only)
+        fprintf(stderr, "sluice: no plugin named '%s' (see `sluice plugins list`)\n", name);
+    return found ? 0 : SL_EXIT_INVALID;
+}
+
+int cli_plugins(const cli *c)
+{
+    if (c->help)
+        return printf("%s", usage_plugins), 0;
+    const char *sub = c->nargs ? c->args[0] : NULL;
+    if (!sub || (strcmp(sub, "list") && strcmp(sub, "describe")))
+        return cli_usage_error(usage_plugins, "%s", "plugins needs 'list' or 'describe NAME'");
+    if (!strcmp(sub, "describe") && c->nargs != 2)
+        return cli_usage_error(usage_plugins, "%s", "plugins describe needs a NAME");
+    sl_plugin_path pp;
+    if (sl_plugin_path_init(&pp, c->plugin_path) < 0) {
+        fprintf(stderr, "sluice: out of memory\n");
+        return SL_RUN_FAILED;
+    }
+    int rc = 0;
+    if (!strcmp(sub, "list")) {
+        printf("%-9s %-16s %-8s %s\n", "KIND", "NAME", "VERSION", "FILE");
+        sl_plugin_scan(&pp, print_list_entry, NULL);
+    } else {
+        rc = cmd_describe(c, &pp);
+    }
+    sl_plugin_path_free(&pp);
+    return rc;
+}
+
