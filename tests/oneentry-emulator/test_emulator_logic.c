@@ -1,5 +1,6 @@
 /* Unit tests of the emulator's pure logic: JSON checking, the contract, scripts, delays, events. */
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -193,9 +194,15 @@ static void test_script(void)
         }
 }
 
+/* written by the timer thread; nwoken is published after the slot */
 static void *woken[8];
-static int nwoken;
-static void record_wake(void *item) { woken[nwoken++] = item; }
+static atomic_int nwoken;
+static void record_wake(void *item)
+{
+    int n = atomic_load(&nwoken);
+    woken[n] = item;
+    atomic_store(&nwoken, n + 1);
+}
 
 static void test_delay_order_and_stop(void)
 {
