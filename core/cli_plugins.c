@@ -27,7 +27,7 @@ static void print_list_entry(const char *file, const sl_plugin *p, const char *w
 static const char *type_name(sl_opt_type t)
 {
     static const char *const names[] = {"?", "string", "int", "bool", "double",
-                                        "size", "duration", "list", "map", "any"};
+                                        "size", "duration", "list", "map", "any", "secret"};
     return (unsigned)t < sizeof names / sizeof *names ? names[t] : "?";
 }
 

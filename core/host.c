@@ -116,6 +116,11 @@ static void h_count(sl_ctx *ctx, const char *metric, uint64_t delta)
     sl_metrics_add(&ctx->comp->metrics, metric, delta);
 }
 
+static void h_gauge(sl_ctx *ctx, const char *metric, int64_t value)
+{
+    sl_metrics_set(&ctx->comp->metrics, metric, value);
+}
+
 const sl_host sl_host_api = {
     .struct_size = sizeof(sl_host),
     .abi_major = SL_ABI_MAJOR,
@@ -142,4 +147,5 @@ const sl_host sl_host_api = {
     .emit = h_emit,
     .ack = h_ack,
     .count = h_count,
+    .gauge = h_gauge,
 };

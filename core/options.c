@@ -183,6 +183,7 @@ static const char *type_hint(sl_opt_type t)
 {
     switch (t) {
     case SL_OPT_STRING: return "a string";
+    case SL_OPT_SECRET: return "a string";
     case SL_OPT_INT: return "an integer";
     case SL_OPT_BOOL: return "true or false";
     case SL_OPT_DOUBLE: return "a number";

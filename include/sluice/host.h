@@ -115,8 +115,12 @@ typedef struct sl_host {
 
     /* ---- metrics ---- */
 
-    /** Add delta to the component's counter `metric` (created on first use). */
+    /** Add delta to the component's counter `metric` (created on first use).
+     *  Exported as sluice_<metric>_total{component="<name>",...}. */
     void (*count)(sl_ctx *ctx, const char *metric, uint64_t delta);
+    /** Set the component's gauge `metric` (a level, e.g. bytes behind the
+     *  end of a file). Exported as sluice_<metric>{component="<name>",...}. */
+    void (*gauge)(sl_ctx *ctx, const char *metric, int64_t value);
 } sl_host;
 
 /** Non-zero when `host` is new enough to have member `fn`. */

@@ -61,6 +61,8 @@ typedef enum sl_opt_type {
     SL_OPT_LIST = 7,     /**< sequence of scalars (a single scalar is a 1-item list) */
     SL_OPT_MAP = 8,      /**< mapping; walk it with the node accessors */
     SL_OPT_ANY = 9,      /**< any YAML value; walk it with the node accessors */
+    SL_OPT_SECRET = 10,  /**< a string the core never prints (tokens, keys);
+                              shown as "secret" by describe; read with opt_str */
 } sl_opt_type;
 
 /**
