@@ -1,0 +1,395 @@
+/*
+ * enricher activity: parsed access-log requests to OneEntry UserActivity
+ * events (body: type, productId/pageId/categoryId, query, meta, guest_id,
+ * user_token; see ../shared contract in README and act.h).
+ *
+ * Ordered rules, first match wins. Bots are excluded after a rule matched
+ * (so the user-agent scan runs only on requests that would become events).
+ * Unmatched requests are dropped or passed on unchanged; events that would
+ * be invalid (an id that is not a number, a search without a query, no
+ * identity) are rejected with a reason: counted, logged, never sent on.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "act.h"
+#include "sluice/event.h"
+#include "sluice/host.h"
+#include "sluice/plugin.h"
+
+#define REJECT_LOG_EVERY 10000 /* log the 1st, 10001st, ... rejection */
+
+typedef struct activity {
+    sl_ctx *ctx;
+    const sl_host *host;
+    act_rule *rules;
+    size_t nrules;
+    act_bots bots;
+    int exclude_bots;
+    int pass_unmatched;
+    act_ident ident;
+    act_fields fields;
+    msgpack_sbuffer body;  /* one event's body, packed before it is known valid */
+    msgpack_packer bpk;
+    uint64_t rejected;
+} activity;
+
+static const sl_option options[] = {
+    {"rules", SL_OPT_LIST, NULL, 1,
+     "ordered rules {type, method, path, path_prefix, params, status, productId, pageId, "
+     "categoryId, query, query_param, meta}; first match wins", NULL},
+    {"unmatched", SL_OPT_STRING, "drop", 0, "requests no rule matches", "drop|pass"},
+    {"exclude_bots", SL_OPT_BOOL, "true", 0, "drop requests from bots and crawlers", NULL},
+    {"bot_user_agents", SL_OPT_LIST, NULL, 0,
+     "case-insensitive user-agent substrings that mark a bot (replaces the built-in list)",
+     NULL},
+    {"guest_id_from", SL_OPT_STRING, NULL, 0,
+     "guest id source: a field (dotted path), cookie:NAME or param:NAME", NULL},
+    {"user_token_from", SL_OPT_STRING, NULL, 0,
+     "user token source: a field (dotted path), cookie:NAME or param:NAME", NULL},
+    {"derive_guest_id", SL_OPT_BOOL, "false", 0,
+     "without a guest id or token, derive a stable one from a keyed hash of IP + user agent",
+     NULL},
+    {"guest_id_key", SL_OPT_STRING, NULL, 0,
+     "secret (16+ characters) keying derived guest ids; never logged", NULL},
+    {"method_field", SL_OPT_STRING, "method", 0, "body field of the HTTP method", NULL},
+    {"path_field", SL_OPT_STRING, "path", 0, "body field of the URL path", NULL},
+    {"query_field", SL_OPT_STRING, "query", 0, "body field of the query parameter map", NULL},
+    {"status_field", SL_OPT_STRING, "status", 0, "body field of the response status", NULL},
+    {"user_agent_field", SL_OPT_STRING, "http_user_agent", 0, "body field of the user agent",
+     NULL},
+    {"client_ip_field", SL_OPT_STRING, "remote_addr", 0, "body field of the client address",
+     NULL},
+    {"cookie_field", SL_OPT_STRING, "http_cookie", 0,
+     "body field of the Cookie header, for cookie:NAME sources", NULL},
+    {NULL, 0, NULL, 0, NULL, NULL},
+};
+
+static void activity_free(activity *a)
+{
+    if (!a)
+        return;
+    for (size_t i = 0; i < a->nrules; i++)
+        act_rule_free(&a->rules[i]);
+    free(a->rules);
+    act_bots_free(&a->bots);
+    vsrc_free(&a->ident.guest);
+    vsrc_free(&a->ident.token);
+    msgpack_sbuffer_destroy(&a->body);
+    free(a);
+}
+
+/* ------------------------------------------------------------------ */
+/* Configuration                                                       */
+/* ------------------------------------------------------------------ */
+
+/* "file:line:col: why" into err; returns -1. */
+static int at_err(const sl_host *h, const sl_node *n, const char *why, char *err, size_t errlen)
+{
+    char at[160] = "";
+    if (n)
+        h->node_where(n, at, sizeof at);
+    snprintf(err, errlen, "%s%s%s", at, *at ? ": " : "", why);
+    return -1;
+}
+
+/* Call fn for each scalar of a scalar-or-list node. */
+static int each_scalar(const sl_host *h, const sl_node *n, act_rule *r,
+                       int (*fn)(act_rule *, const char *, char *, size_t), char *err,
+                       size_t errlen)
+{
+    char why[300];
+    size_t len = h->node_len(n);
+    for (size_t i = 0; i < len; i++) {
+        const sl_node *it = h->node_at(n, i);
+        const char *s = h->node_kind(it) == SL_NODE_SCALAR ? h->node_str(it) : NULL;
+        if (!s)
+            return at_err(h, it, "expected a value or a list of values", err, errlen);
+        if (fn(r, s, why, sizeof why) != 0)
+            return at_err(h, it, why, err, errlen);
+    }
+    return 0;
+}
+
+static int rule_params(const sl_host *h, const sl_node *n, act_rule *r, char *err,
+                       size_t errlen)
+{
+    char why[300];
+    if (h->node_kind(n) != SL_NODE_MAP)
+        return at_err(h, n, "params: expected a mapping name: regex ('' = present)", err,
+                      errlen);
+    for (size_t i = 0; i < h->node_len(n); i++) {
+        const char *re = h->node_str(h->node_at(n, i));
+        if (re && (!*re || !strcmp(re, "*")))
+            re = NULL;
+        if (act_rule_param(r, h->node_key(n, i), re, why, sizeof why) != 0)
+            return at_err(h, h->node_at(n, i), why, err, errlen);
+    }
+    return 0;
+}
+
+static int rule_meta(const sl_host *h, const sl_node *n, act_rule *r, char *err, size_t errlen)
+{
+    char why[300];
+    if (h->node_kind(n) != SL_NODE_MAP)
+        return at_err(h, n, "meta: expected a mapping key: value", err, errlen);
+    for (size_t i = 0; i < h->node_len(n); i++) {
+        const sl_node *v = h->node_at(n, i);
+        const char *s = h->node_str(v);
+        if (!s || act_rule_meta(r, h->node_key(n, i), s, h->node_quoted(v), why, sizeof why))
+            return at_err(h, v, s ? why : "meta: values must be scalars", err, errlen);
+    }
+    return 0;
+}
+
+/* One key of a rule mapping. */
+static int rule_key(const sl_host *h, const char *key, const sl_node *v, act_rule *r,
+                    char *err, size_t errlen)
+{
+    char why[300];
+    const char *s = h->node_kind(v) == SL_NODE_SCALAR ? h->node_str(v) : NULL;
+    int rc = 0;
+    if (!strcmp(key, "type"))
+        return 0; /* read first, by rule_load */
+    if (!strcmp(key, "method"))
+        return each_scalar(h, v, r, act_rule_method, err, errlen);
+    if (!strcmp(key, "status"))
+        return each_scalar(h, v, r, act_rule_status, err, errlen);
+    if (!strcmp(key, "params"))
+        return rule_params(h, v, r, err, errlen);
+    if (!strcmp(key, "meta"))
+        return rule_meta(h, v, r, err, errlen);
+    if (!s)
+        return at_err(h, v, "expected a single value", err, errlen);
+    if (!strcmp(key, "path"))
+        rc = act_rule_path(r, s, why, sizeof why);
+    else if (!strcmp(key, "path_prefix"))
+        rc = act_rule_path_prefix(r, s, why, sizeof why);
+    else if (!strcmp(key, "query_param")) {
+        char spec[256];
+        snprintf(spec, sizeof spec, "param:%s", s);
+        rc = act_rule_value(r, "query", spec, 0, why, sizeof why);
+    } else if (!strcmp(key, "productId") || !strcmp(key, "pageId") ||
+               !strcmp(key, "categoryId") || !strcmp(key, "query"))
+        rc = act_rule_value(r, key, s, h->node_quoted(v), why, sizeof why);
+    else {
+        snprintf(why, sizeof why, "unknown rule key '%s' (type, method, path, path_prefix, "
+                 "params, status, productId, pageId, categoryId, query, query_param, meta)", key);
+        rc = -1;
+    }
+    return rc ? at_err(h, v, why, err, errlen) : 0;
+}
+
+static int rule_load(const sl_host *h, const sl_node *n, size_t idx, act_rule *r, char *err,
+                     size_t errlen)
+{
+    char why[400];
+    if (h->node_kind(n) != SL_NODE_MAP)
+        return at_err(h, n, "each rule must be a mapping with a type", err, errlen);
+    const sl_node *t = h->node_get(n, "type");
+    if (act_rule_init(r, (int)idx, t ? h->node_str(t) : NULL, why, sizeof why) != 0)
+        return at_err(h, t ? t : n, why, err, errlen);
+    for (size_t i = 0; i < h->node_len(n); i++)
+        if (rule_key(h, h->node_key(n, i), h->node_at(n, i), r, err, errlen) != 0)
+            return -1;
+    if (act_rule_finish(r, why, sizeof why) != 0)
+        return at_err(h, n, why, err, errlen);
+    return 0;
+}
+
+static int load_rules(activity *a, char *err, size_t errlen)
+{
+    const sl_host *h = a->host;
+    const sl_node *rules = h->opt_node(a->ctx, "rules");
+    size_t n = rules ? h->node_len(rules) : 0;
+    if (n == 0)
+        return at_err(h, rules, "rules: at least one rule is needed", err, errlen);
+    if (!(a->rules = calloc(n, sizeof *a->rules)))
+        return at_err(h, NULL, "out of memory", err, errlen);
+    for (size_t i = 0; i < n; i++) {
+        a->nrules = i + 1; /* so a failed rule is freed too */
+        if (rule_load(h, h->node_at(rules, i), i, &a->rules[i], err, errlen) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int load_bots(activity *a, char *err, size_t errlen)
+{
+    const sl_host *h = a->host;
+    const sl_node *list = h->opt_node(a->ctx, "bot_user_agents");
+    a->exclude_bots = h->opt_bool(a->ctx, "exclude_bots");
+    if (!a->exclude_bots)
+        return 0;
+    if (!list)
+        return act_bots_init(&a->bots, NULL, 0, err, errlen);
+    size_t n = h->node_len(list);
+    const char **items = calloc(n + 1, sizeof *items);
+    if (!items)
+        return at_err(h, NULL, "out of memory", err, errlen);
+    for (size_t i = 0; i < n; i++)
+        if (!(items[i] = h->node_str(h->node_at(list, i)))) {
+            free(items);
+            return at_err(h, h->node_at(list, i), "bot_user_agents: expected text", err,
+                          errlen);
+        }
+    int rc = act_bots_init(&a->bots, items, n, err, errlen);
+    free(items);
+    return rc;
+}
+
+static int load_identity(activity *a, char *err, size_t errlen)
+{
+    const sl_host *h = a->host;
+    const char *g = h->opt_str(a->ctx, "guest_id_from");
+    const char *t = h->opt_str(a->ctx, "user_token_from");
+    char why[300];
+    if (g && vsrc_parse(&a->ident.guest, g, 0, 1, why, sizeof why) != 0)
+        return snprintf(err, errlen, "guest_id_from: %s", why), -1;
+    if (t && vsrc_parse(&a->ident.token, t, 0, 1, why, sizeof why) != 0)
+        return snprintf(err, errlen, "user_token_from: %s", why), -1;
+    a->ident.derive = h->opt_bool(a->ctx, "derive_guest_id");
+    if (a->ident.derive && act_ident_key(&a->ident, h->opt_str(a->ctx, "guest_id_key"), err,
+                                         errlen) != 0)
+        return -1;
+    if (!g && !t && !a->ident.derive)
+        h->log(a->ctx, SL_LOG_WARN, "no guest_id_from, user_token_from or derive_guest_id: "
+               "every event will be rejected for lack of an identity");
+    return 0;
+}
+
+static int activity_init(sl_ctx *ctx, const sl_host *host, void **state, char *err,
+                         size_t errlen)
+{
+    activity *a = calloc(1, sizeof *a);
+    if (!a) {
+        snprintf(err, errlen, "out of memory");
+        return SL_ERR;
+    }
+    a->ctx = ctx;
+    a->host = host;
+    msgpack_sbuffer_init(&a->body);
+    msgpack_packer_init(&a->bpk, &a->body, msgpack_sbuffer_write);
+    a->fields = (act_fields){
+        host->opt_str(ctx, "method_field"), host->opt_str(ctx, "path_field"),
+        host->opt_str(ctx, "query_field"), host->opt_str(ctx, "status_field"),
+        host->opt_str(ctx, "user_agent_field"), host->opt_str(ctx, "client_ip_field"),
+        host->opt_str(ctx, "cookie_field"),
+    };
+    a->pass_unmatched = !strcmp(host->opt_str(ctx, "unmatched"), "pass");
+    if (load_rules(a, err, errlen) != 0 || load_bots(a, err, errlen) != 0 ||
+        load_identity(a, err, errlen) != 0) {
+        activity_free(a);
+        return SL_ERR;
+    }
+    *state = a;
+    return SL_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* process                                                             */
+/* ------------------------------------------------------------------ */
+
+typedef struct tally {
+    uint64_t unmatched, bots, rejected;
+} tally;
+
+static void note_reject(activity *a, const act_rule *r, const act_reject *rej)
+{
+    char metric[64];
+    snprintf(metric, sizeof metric, "rejected_%s", rej->code);
+    a->host->count(a->ctx, metric, 1);
+    if (a->rejected++ % REJECT_LOG_EVERY == 0)
+        a->host->log(a->ctx, SL_LOG_WARN, "%s: event rejected: %s (%" PRIu64 " so far)",
+                     r->label, rej->why, a->rejected);
+}
+
+static int one_event(activity *a, const sl_event *ev, sl_batch_builder *out, tally *t)
+{
+    act_req q;
+    act_rule *r = NULL;
+    act_req_load(&q, &ev->body, &a->fields);
+    for (size_t i = 0; i < a->nrules && !r; i++)
+        if (act_rule_match(&a->rules[i], &q))
+            r = &a->rules[i];
+    if (!r) {
+        t->unmatched++;
+        if (a->pass_unmatched)
+            sl_bb_append_event(out, ev);
+        return 0;
+    }
+    if (a->exclude_bots && act_is_bot(&a->bots, q.ua, q.ua_len)) {
+        t->bots++;
+        return 0;
+    }
+    act_reject rej;
+    msgpack_sbuffer_clear(&a->body);
+    int rc = act_pack_body(r, &q, &a->ident, &a->bpk, &rej);
+    if (rc < 0)
+        return -1;
+    if (rc == 1) {
+        t->rejected++;
+        note_reject(a, r, &rej);
+        return 0;
+    }
+    msgpack_packer *pk = &out->pk;
+    sl_bb_begin(out, ev->time_ns);
+    rc = sl_pack_value(pk, &ev->meta);
+    rc |= pk->callback(pk->data, a->body.data, a->body.size);
+    sl_bb_end(out);
+    return rc ? -1 : 0;
+}
+
+static int activity_process(void *state, const sl_batch *in, sl_batch_builder *out, char *err,
+                            size_t errlen)
+{
+    activity *a = state;
+    sl_batch_iter it;
+    sl_event ev;
+    tally t = {0, 0, 0};
+    uint32_t i = 0;
+    int r;
+    size_t size0 = out->sbuf.size;
+    uint32_t count0 = out->count;
+    sl_batch_iter_init(&it, in);
+    while ((r = sl_batch_next(&it, &ev)) == 1) {
+        if (one_event(a, &ev, out, &t) != 0) {
+            snprintf(err, errlen, "event %u: out of memory", i);
+            goto fail;
+        }
+        i++;
+    }
+    if (r != 0) {
+        snprintf(err, errlen, "event %u: malformed event", i);
+        goto fail;
+    }
+    if (t.unmatched)
+        a->host->count(a->ctx, "unmatched", t.unmatched);
+    if (t.bots)
+        a->host->count(a->ctx, "excluded_bots", t.bots);
+    if (t.rejected)
+        a->host->count(a->ctx, "rejected", t.rejected);
+    return SL_OK;
+fail:
+    out->sbuf.size = size0;
+    out->count = count0;
+    return SL_ERR;
+}
+
+static void activity_destroy(void *state)
+{
+    activity_free(state);
+}
+
+SL_EXPORT const sl_plugin sluice_plugin = {
+    SL_PLUGIN_HEADER(SL_KIND_ENRICHER, "activity", "1.0.0"),
+    .description = "Turns parsed access-log requests into OneEntry UserActivity events "
+                   "(type, productId/pageId/categoryId, query, meta, guest_id, user_token) "
+                   "by ordered rules; excludes bots; rejects invalid events with a reason.",
+    .options = options,
+    .init = activity_init,
+    .process = activity_process,
+    .destroy = activity_destroy,
+};

@@ -1,0 +1,144 @@
+/*
+ * Access-log requests to OneEntry UserActivity events: rules, the request
+ * view they match against, and the event they produce.
+ *
+ * A rule's conditions are tested cheapest first (status class, method, a
+ * literal path prefix, query parameters) so that most requests are turned
+ * down before the path regex runs. The prefix comes from `path_prefix` or
+ * is derived from a regex that starts with '^' and a literal run.
+ */
+#ifndef ACT_H
+#define ACT_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sluice/event.h"
+#include "vsrc.h"
+
+#define ACT_NTYPES 10
+extern const char *const act_type_names[ACT_NTYPES];
+
+/* Largest id sent: JavaScript numbers (OneEntry's side) are exact to 2^53-1. */
+#define ACT_MAX_ID 9007199254740991LL
+
+typedef struct act_param {
+    char *name;
+    size_t len;
+    pcre2_code *re;          /* NULL: present and non-empty is enough */
+    pcre2_match_data *md;
+} act_param;
+
+typedef struct act_meta {
+    char *key;
+    vsrc src;
+} act_meta;
+
+typedef struct act_rule {
+    int type;                /* index into act_type_names */
+    char label[64];          /* "rule 3 (product_view)" */
+    char **methods;
+    size_t nmethods;
+    char *prefix;
+    size_t prefix_len;
+    pcre2_code *re;
+    pcre2_match_data *md;
+    int jit;
+    act_param *params;
+    size_t nparams;
+    uint8_t status_class[6]; /* allowed classes 1xx..5xx */
+    int64_t *statuses;       /* exact statuses also allowed */
+    size_t nstatuses;
+    int status_set;          /* the rule named statuses; else 2xx and 3xx */
+    vsrc product, page, category, query;
+    act_meta *meta;
+    size_t nmeta;
+} act_rule;
+
+/* Names of the request fields in a parsed event body. */
+typedef struct act_fields {
+    const char *method, *path, *query, *status, *user_agent, *client_ip, *cookie;
+} act_fields;
+
+/* The parts of one event the rules look at; pointers into the event. */
+typedef struct act_req {
+    const sl_value *body;
+    const char *method, *path, *ua, *ip, *cookie;
+    size_t method_len, path_len, ua_len, ip_len, cookie_len;
+    sl_value query;
+    int has_query;
+    int64_t status;
+    int has_status;
+} act_req;
+
+/* Rule construction, in any order, then act_rule_finish. Each returns 0 or
+ * -1 with the reason in err; act_rule_free releases a rule in any state. */
+int act_rule_init(act_rule *r, int index, const char *type, char *err, size_t errlen);
+int act_rule_method(act_rule *r, const char *method, char *err, size_t errlen);
+int act_rule_path(act_rule *r, const char *regex, char *err, size_t errlen);
+int act_rule_path_prefix(act_rule *r, const char *prefix, char *err, size_t errlen);
+/* `regex` NULL: the parameter must be present and non-empty. */
+int act_rule_param(act_rule *r, const char *name, const char *regex, char *err, size_t errlen);
+/* "2xx", "3xx", ..., an exact "404", or "any". */
+int act_rule_status(act_rule *r, const char *spec, char *err, size_t errlen);
+/* which: productId, pageId, categoryId or query. */
+int act_rule_value(act_rule *r, const char *which, const char *src, int quoted, char *err,
+                   size_t errlen);
+int act_rule_meta(act_rule *r, const char *key, const char *src, int quoted, char *err,
+                  size_t errlen);
+/* Defaults (ids and query from same-named captures), capture names
+ * resolved, and the type's required values checked. */
+int act_rule_finish(act_rule *r, char *err, size_t errlen);
+void act_rule_free(act_rule *r);
+
+/* Fill q from an event body. */
+void act_req_load(act_req *q, const sl_value *body, const act_fields *names);
+
+/* First value of query parameter name (a repeated key is an array): 1
+ * found (*s, *n set), 0 absent or not text. */
+int act_param_value(const act_req *q, const char *name, size_t len, const char **s, size_t *n);
+
+/* 1 when r matches q (r->md then holds the path captures), else 0. */
+int act_rule_match(act_rule *r, const act_req *q);
+
+/* Bot and crawler user agents: case-insensitive substrings. */
+typedef struct act_bots {
+    pcre2_code *re;
+    pcre2_match_data *md;
+    int jit;
+} act_bots;
+
+extern const char *const act_default_bots[];
+
+/* NULL list: the default list. 0 or -1 with err. */
+int act_bots_init(act_bots *b, const char *const *list, size_t n, char *err, size_t errlen);
+int act_is_bot(act_bots *b, const char *ua, size_t n);
+void act_bots_free(act_bots *b);
+
+/* Identity: where guest ids and user tokens come from. */
+typedef struct act_ident {
+    vsrc guest, token;   /* VS_NONE when not configured */
+    int derive;
+    uint8_t key[16];
+} act_ident;
+
+/* The key for derived guest ids, from a secret of 16 bytes or more. */
+int act_ident_key(act_ident *id, const char *secret, char *err, size_t errlen);
+
+/* Why an event was rejected: a counter suffix and a message. */
+typedef struct act_reject {
+    const char *code;    /* bad_id, missing_id, empty_query, no_identity */
+    char why[160];
+} act_reject;
+
+/*
+ * Pack the body map of the UserActivity event for a matched rule. Returns 0
+ * (packed), 1 (rejected, nothing packed, *rej says why) or -1 (out of
+ * memory).
+ */
+int act_pack_body(const act_rule *r, const act_req *q, const act_ident *id,
+                  msgpack_packer *pk, act_reject *rej);
+
+#endif

@@ -1,0 +1,223 @@
+/* The UserActivity body of a matched request; see act.h. */
+#include "act.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "siphash.h"
+
+int act_ident_key(act_ident *id, const char *secret, char *err, size_t errlen)
+{
+    static const uint8_t zero[16];
+    if (!secret || strlen(secret) < 16) {
+        snprintf(err, errlen, "guest_id_key: needs a secret of at least 16 characters");
+        return -1;
+    }
+    /* Any length of secret folds into SipHash's 128-bit key. */
+    siphash128(zero, secret, strlen(secret), id->key);
+    return 0;
+}
+
+/* The value a source names for this event. */
+static vval resolve(const vsrc *v, const act_rule *r, const act_req *q)
+{
+    vval out = {0, 0, 0, NULL, 0};
+    sl_value f;
+    switch (v->kind) {
+    case VS_NONE:
+        break;
+    case VS_CAPTURE: {
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(r->md);
+        uint32_t g = v->group;
+        if (g < pcre2_get_ovector_count(r->md) && ov[2 * g] != PCRE2_UNSET) {
+            out.s = q->path + ov[2 * g];
+            out.n = ov[2 * g + 1] - ov[2 * g];
+            out.found = 1;
+        }
+        break;
+    }
+    case VS_PARAM:
+        out.found = act_param_value(q, v->name, v->name_len, &out.s, &out.n);
+        break;
+    case VS_COOKIE:
+        out.found = q->cookie &&
+                    vsrc_cookie(q->cookie, q->cookie_len, v->name, v->name_len, &out.s, &out.n);
+        break;
+    case VS_FIELD:
+        if (!vsrc_field(q->body, v->name, v->name_len, &f))
+            break;
+        if (f.type == SL_STR) {
+            out.s = f.v.s.ptr;
+            out.n = f.v.s.len;
+            out.found = 1;
+        } else if (sl_value_to_int(&f, &out.i) == 0) {
+            out.is_int = out.found = 1;
+        }
+        break;
+    case VS_CONST_INT:
+        out.i = v->i;
+        out.is_int = out.found = 1;
+        break;
+    case VS_CONST_STR:
+        out.s = v->name;
+        out.n = v->name_len;
+        out.found = 1;
+        break;
+    }
+    /* nginx logs "-" for an empty variable */
+    if (out.found && !out.is_int && (out.n == 0 || (out.n == 1 && out.s[0] == '-')))
+        out.found = 0;
+    return out;
+}
+
+static int to_id(const vval *v, int64_t *out)
+{
+    if (v->is_int) {
+        *out = v->i;
+        return v->i >= 0 && v->i <= ACT_MAX_ID ? 0 : -1;
+    }
+    if (v->n == 0 || v->n > 16)
+        return -1;
+    int64_t x = 0;
+    for (size_t i = 0; i < v->n; i++) {
+        if (v->s[i] < '0' || v->s[i] > '9')
+            return -1;
+        x = x * 10 + (v->s[i] - '0');
+    }
+    *out = x;
+    return x <= ACT_MAX_ID ? 0 : -1;
+}
+
+static int reject(act_reject *rej, const char *code, const char *why)
+{
+    rej->code = code;
+    snprintf(rej->why, sizeof rej->why, "%s", why);
+    return 1;
+}
+
+typedef struct ids {
+    int64_t v[3];
+    int has[3];
+} ids;
+
+/* productId, pageId, categoryId: required ones present, all numbers. */
+static int resolve_ids(const act_rule *r, const act_req *q, ids *out, act_reject *rej)
+{
+    static const char *names[3] = {"productId", "pageId", "categoryId"};
+    const vsrc *src[3] = {&r->product, &r->page, &r->category};
+    int need[3] = {r->product.kind != VS_NONE && !strncmp(act_type_names[r->type], "product_", 8),
+                   r->type == 1 || r->type == 2, 0};
+    for (int i = 0; i < 3; i++) {
+        vval v = resolve(src[i], r, q);
+        out->has[i] = 0;
+        if (!v.found) {
+            if (need[i]) {
+                snprintf(rej->why, sizeof rej->why, "%s: missing", names[i]);
+                rej->code = "missing_id";
+                return 1;
+            }
+            continue;
+        }
+        if (to_id(&v, &out->v[i]) != 0) {
+            if (v.is_int)
+                snprintf(rej->why, sizeof rej->why, "%s: %lld is out of range", names[i],
+                         (long long)v.i);
+            else
+                snprintf(rej->why, sizeof rej->why, "%s: '%.*s' is not a number", names[i],
+                         (int)(v.n > 40 ? 40 : v.n), v.s);
+            rej->code = "bad_id";
+            return 1;
+        }
+        out->has[i] = 1;
+    }
+    return 0;
+}
+
+static void hex(const uint8_t *in, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 15];
+    }
+}
+
+/* The derived guest id: "g" + 32 hex digits of SipHash(ip "\n" ua). */
+static int derive_guest(const act_ident *id, const act_req *q, char out[34])
+{
+    uint8_t buf[1024], h[16];
+    size_t ipn = q->ip_len < 64 ? q->ip_len : 64;
+    size_t uan = q->ua_len < sizeof buf - 65 ? q->ua_len : sizeof buf - 65;
+    if (!q->ip && !q->ua)
+        return -1;
+    if (ipn)
+        memcpy(buf, q->ip, ipn);
+    buf[ipn] = '\n';
+    if (uan)
+        memcpy(buf + ipn + 1, q->ua, uan);
+    siphash128(id->key, buf, ipn + 1 + uan, h);
+    out[0] = 'g';
+    hex(h, 16, out + 1);
+    out[33] = 0;
+    return 0;
+}
+
+static int pack_kv_str(msgpack_packer *pk, const char *k, const char *s, size_t n)
+{
+    return sl_pack_cstr(pk, k) | sl_pack_str(pk, s, n);
+}
+
+static int pack_meta(const act_rule *r, const act_req *q, msgpack_packer *pk, uint32_t nmeta)
+{
+    int rc = sl_pack_cstr(pk, "meta") | msgpack_pack_map(pk, nmeta);
+    for (size_t i = 0; i < r->nmeta; i++) {
+        vval v = resolve(&r->meta[i].src, r, q);
+        if (!v.found)
+            continue;
+        rc |= sl_pack_cstr(pk, r->meta[i].key);
+        rc |= v.is_int ? msgpack_pack_int64(pk, v.i) : sl_pack_str(pk, v.s, v.n);
+    }
+    return rc;
+}
+
+int act_pack_body(const act_rule *r, const act_req *q, const act_ident *id,
+                  msgpack_packer *pk, act_reject *rej)
+{
+    static const char *id_names[3] = {"productId", "pageId", "categoryId"};
+    ids d;
+    char derived[34];
+    if (resolve_ids(r, q, &d, rej) != 0)
+        return 1;
+    vval query = resolve(&r->query, r, q);
+    if (query.is_int)
+        query.found = 0;
+    if (r->type == 3 && !query.found)
+        return reject(rej, "empty_query", "search: empty or missing query");
+    vval guest = resolve(&id->guest, r, q), token = resolve(&id->token, r, q);
+    if (!guest.found && !token.found && id->derive && derive_guest(id, q, derived) == 0) {
+        guest = (vval){1, 0, 0, derived, 33};
+    }
+    if (!guest.found && !token.found)
+        return reject(rej, "no_identity", "no guest id or user token");
+    if (guest.is_int || token.is_int)
+        return reject(rej, "no_identity", "guest id and user token must be text");
+    uint32_t nmeta = 0;
+    for (size_t i = 0; i < r->nmeta; i++)
+        nmeta += resolve(&r->meta[i].src, r, q).found;
+    uint32_t n = 1 + (uint32_t)(d.has[0] + d.has[1] + d.has[2]) + query.found +
+                 (nmeta > 0) + guest.found + token.found;
+    int rc = msgpack_pack_map(pk, n);
+    rc |= pack_kv_str(pk, "type", act_type_names[r->type], strlen(act_type_names[r->type]));
+    for (int i = 0; i < 3; i++)
+        if (d.has[i])
+            rc |= sl_pack_cstr(pk, id_names[i]) | msgpack_pack_int64(pk, d.v[i]);
+    if (query.found)
+        rc |= pack_kv_str(pk, "query", query.s, query.n);
+    if (nmeta)
+        rc |= pack_meta(r, q, pk, nmeta);
+    if (guest.found)
+        rc |= pack_kv_str(pk, "guest_id", guest.s, guest.n);
+    if (token.found)
+        rc |= pack_kv_str(pk, "user_token", token.s, token.n);
+    return rc ? -1 : 0;
+}

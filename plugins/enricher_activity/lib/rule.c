@@ -1,0 +1,459 @@
+/* Rule construction and matching; see act.h. */
+#include "act.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+const char *const act_type_names[ACT_NTYPES] = {
+    "product_view", "page_view", "category_view", "search",
+    "product_add_to_cart", "product_remove_from_cart",
+    "product_add_to_wishlist", "product_remove_from_wishlist",
+    "product_purchase", "product_rating",
+};
+
+static int oom(char *err, size_t errlen)
+{
+    snprintf(err, errlen, "out of memory");
+    return -1;
+}
+
+static pcre2_code *compile(const char *pattern, uint32_t flags, int *jit, char *err,
+                           size_t errlen)
+{
+    int ec;
+    PCRE2_SIZE off;
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, flags, &ec,
+                                   &off, NULL);
+    if (!re) {
+        PCRE2_UCHAR msg[160];
+        pcre2_get_error_message(ec, msg, sizeof msg);
+        snprintf(err, errlen, "regex '%s': %s at offset %zu", pattern, (const char *)msg,
+                 (size_t)off);
+        return NULL;
+    }
+    *jit = pcre2_jit_compile(re, PCRE2_JIT_COMPLETE) == 0;
+    return re;
+}
+
+static int run(pcre2_code *re, pcre2_match_data *md, int jit, const char *s, size_t n)
+{
+    int rc = jit ? pcre2_jit_match(re, (PCRE2_SPTR)s, n, 0, 0, md, NULL)
+                 : pcre2_match(re, (PCRE2_SPTR)s, n, 0, 0, md, NULL);
+    return rc >= 0;
+}
+
+int act_rule_init(act_rule *r, int index, const char *type, char *err, size_t errlen)
+{
+    memset(r, 0, sizeof *r);
+    r->type = -1;
+    for (int i = 0; type && i < ACT_NTYPES; i++)
+        if (strcmp(type, act_type_names[i]) == 0)
+            r->type = i;
+    if (r->type < 0) {
+        snprintf(err, errlen, "type: '%s' is not one of product_view, page_view, "
+                 "category_view, search, product_add_to_cart, product_remove_from_cart, "
+                 "product_add_to_wishlist, product_remove_from_wishlist, product_purchase, "
+                 "product_rating", type ? type : "(missing)");
+        return -1;
+    }
+    snprintf(r->label, sizeof r->label, "rule %d (%s)", index + 1, type);
+    return 0;
+}
+
+int act_rule_method(act_rule *r, const char *method, char *err, size_t errlen)
+{
+    char **m = realloc(r->methods, (r->nmethods + 1) * sizeof *m);
+    if (!m)
+        return oom(err, errlen);
+    r->methods = m;
+    if (!(m[r->nmethods] = strdup(method)))
+        return oom(err, errlen);
+    r->nmethods++;
+    return 0;
+}
+
+/*
+ * The literal text every match must start with: '^' then characters that
+ * are not regex syntax. A quantifier after the run makes its last character
+ * optional, so it is left out; any '|' could open another branch, so then
+ * there is no prefix at all.
+ */
+static void derive_prefix(const char *re, char *out, size_t cap, size_t *len)
+{
+    size_t n = 0;
+    *len = 0;
+    if (re[0] != '^' || strchr(re, '|'))
+        return;
+    for (const char *p = re + 1; *p && !strchr("\\^$.|?*+()[]{}", *p) && n + 1 < cap; p++)
+        out[n++] = *p;
+    const char *after = re + 1 + n;
+    if (n > 0 && *after && strchr("?*{", *after))
+        n--;
+    *len = n;
+}
+
+int act_rule_path(act_rule *r, const char *regex, char *err, size_t errlen)
+{
+    if (r->re) {
+        snprintf(err, errlen, "path: given twice");
+        return -1;
+    }
+    if (!(r->re = compile(regex, 0, &r->jit, err, errlen)))
+        return -1;
+    if (!(r->md = pcre2_match_data_create_from_pattern(r->re, NULL)))
+        return oom(err, errlen);
+    if (!r->prefix) {
+        char buf[256];
+        size_t n;
+        derive_prefix(regex, buf, sizeof buf, &n);
+        if (n && !(r->prefix = strndup(buf, n)))
+            return oom(err, errlen);
+        r->prefix_len = n;
+    }
+    return 0;
+}
+
+int act_rule_path_prefix(act_rule *r, const char *prefix, char *err, size_t errlen)
+{
+    free(r->prefix); /* an explicit prefix wins over a derived one */
+    if (!(r->prefix = strdup(prefix)))
+        return oom(err, errlen);
+    r->prefix_len = strlen(prefix);
+    return 0;
+}
+
+int act_rule_param(act_rule *r, const char *name, const char *regex, char *err, size_t errlen)
+{
+    act_param *p = realloc(r->params, (r->nparams + 1) * sizeof *p);
+    if (!p)
+        return oom(err, errlen);
+    r->params = p;
+    p += r->nparams;
+    memset(p, 0, sizeof *p);
+    r->nparams++;
+    if (!(p->name = strdup(name)))
+        return oom(err, errlen);
+    p->len = strlen(name);
+    if (!regex)
+        return 0;
+    int jit; /* parameter values are short: the interpreter is fine */
+    if (!(p->re = compile(regex, 0, &jit, err, errlen)))
+        return -1;
+    if (!(p->md = pcre2_match_data_create_from_pattern(p->re, NULL)))
+        return oom(err, errlen);
+    return 0;
+}
+
+int act_rule_status(act_rule *r, const char *spec, char *err, size_t errlen)
+{
+    size_t n = strlen(spec);
+    r->status_set = 1;
+    if (strcasecmp(spec, "any") == 0) {
+        memset(r->status_class, 1, sizeof r->status_class);
+        return 0;
+    }
+    if (n == 3 && spec[0] >= '1' && spec[0] <= '5' && (spec[1] == 'x' || spec[1] == 'X') &&
+        (spec[2] == 'x' || spec[2] == 'X')) {
+        r->status_class[spec[0] - '0'] = 1;
+        return 0;
+    }
+    if (n == 3 && spec[0] >= '1' && spec[0] <= '5' && spec[1] >= '0' && spec[1] <= '9' &&
+        spec[2] >= '0' && spec[2] <= '9') {
+        int64_t *s = realloc(r->statuses, (r->nstatuses + 1) * sizeof *s);
+        if (!s)
+            return oom(err, errlen);
+        r->statuses = s;
+        s[r->nstatuses++] = strtol(spec, NULL, 10);
+        return 0;
+    }
+    snprintf(err, errlen, "status: '%s' is not 2xx-style, an HTTP status or any", spec);
+    return -1;
+}
+
+static vsrc *value_slot(act_rule *r, const char *which)
+{
+    return !strcmp(which, "productId") ? &r->product
+         : !strcmp(which, "pageId") ? &r->page
+         : !strcmp(which, "categoryId") ? &r->category
+         : !strcmp(which, "query") ? &r->query : NULL;
+}
+
+int act_rule_value(act_rule *r, const char *which, const char *src, int quoted, char *err,
+                   size_t errlen)
+{
+    vsrc *v = value_slot(r, which);
+    if (!v) {
+        snprintf(err, errlen, "'%s' is not productId, pageId, categoryId or query", which);
+        return -1;
+    }
+    vsrc_free(v);
+    return vsrc_parse(v, src, quoted, 0, err, errlen);
+}
+
+int act_rule_meta(act_rule *r, const char *key, const char *src, int quoted, char *err,
+                  size_t errlen)
+{
+    act_meta *m = realloc(r->meta, (r->nmeta + 1) * sizeof *m);
+    if (!m)
+        return oom(err, errlen);
+    r->meta = m;
+    m += r->nmeta;
+    memset(m, 0, sizeof *m);
+    r->nmeta++;
+    if (!(m->key = strdup(key)))
+        return oom(err, errlen);
+    return vsrc_parse(&m->src, src, quoted, 0, err, errlen);
+}
+
+/* Resolve a capture name to its group number in the path regex. */
+static int resolve_capture(act_rule *r, vsrc *v, const char *what, char *err, size_t errlen)
+{
+    if (v->kind != VS_CAPTURE)
+        return 0;
+    int g = r->re ? pcre2_substring_number_from_name(r->re, (PCRE2_SPTR)v->name) : -1;
+    if (g <= 0) {
+        snprintf(err, errlen, "%s: capture '%s' is not a named group (?<%s>...) of path",
+                 what, v->name, v->name);
+        return -1;
+    }
+    v->group = (uint32_t)g;
+    return 0;
+}
+
+/* productId etc. default to the capture of the same name, when there is one. */
+static int default_capture(act_rule *r, vsrc *v, const char *name, char *err, size_t errlen)
+{
+    if (v->kind != VS_NONE || !r->re ||
+        pcre2_substring_number_from_name(r->re, (PCRE2_SPTR)name) <= 0)
+        return 0;
+    char spec[64];
+    snprintf(spec, sizeof spec, "capture:%s", name);
+    return vsrc_parse(v, spec, 0, 0, err, errlen);
+}
+
+int act_rule_finish(act_rule *r, char *err, size_t errlen)
+{
+    static const char *names[] = {"productId", "pageId", "categoryId", "query"};
+    vsrc *slots[] = {&r->product, &r->page, &r->category, &r->query};
+    if (!r->status_set)
+        r->status_class[2] = r->status_class[3] = 1;
+    for (int i = 0; i < 4; i++)
+        if (default_capture(r, slots[i], names[i], err, errlen) != 0 ||
+            resolve_capture(r, slots[i], names[i], err, errlen) != 0)
+            return -1;
+    for (size_t i = 0; i < r->nmeta; i++)
+        if (resolve_capture(r, &r->meta[i].src, r->meta[i].key, err, errlen) != 0)
+            return -1;
+    const char *type = act_type_names[r->type];
+    if (!strncmp(type, "product_", 8) && r->product.kind == VS_NONE) {
+        snprintf(err, errlen, "%s needs productId: a (?<productId>...) group in path, or "
+                 "productId: param:NAME / capture:NAME / field:NAME", type);
+        return -1;
+    }
+    if ((r->type == 1 || r->type == 2) && r->page.kind == VS_NONE) {
+        snprintf(err, errlen, "%s needs pageId: a (?<pageId>...) group in path, or "
+                 "pageId: param:NAME / capture:NAME / field:NAME", type);
+        return -1;
+    }
+    if (r->type == 3 && r->query.kind == VS_NONE) {
+        snprintf(err, errlen, "search needs query: e.g. query: param:q");
+        return -1;
+    }
+    return 0;
+}
+
+void act_rule_free(act_rule *r)
+{
+    for (size_t i = 0; i < r->nmethods; i++)
+        free(r->methods[i]);
+    free(r->methods);
+    free(r->prefix);
+    pcre2_match_data_free(r->md);
+    pcre2_code_free(r->re);
+    for (size_t i = 0; i < r->nparams; i++) {
+        free(r->params[i].name);
+        pcre2_match_data_free(r->params[i].md);
+        pcre2_code_free(r->params[i].re);
+    }
+    free(r->params);
+    free(r->statuses);
+    vsrc_free(&r->product);
+    vsrc_free(&r->page);
+    vsrc_free(&r->category);
+    vsrc_free(&r->query);
+    for (size_t i = 0; i < r->nmeta; i++) {
+        free(r->meta[i].key);
+        vsrc_free(&r->meta[i].src);
+    }
+    free(r->meta);
+    memset(r, 0, sizeof *r);
+}
+
+/* ------------------------------------------------------------------ */
+/* Matching                                                            */
+/* ------------------------------------------------------------------ */
+
+static int is_key(const sl_value *k, const char *s)
+{
+    return s && k->type == SL_STR && k->v.s.len == strlen(s) &&
+           memcmp(k->v.s.ptr, s, k->v.s.len) == 0;
+}
+
+static void take_str(const sl_value *v, const char **s, size_t *n)
+{
+    if (v->type == SL_STR) {
+        *s = v->v.s.ptr;
+        *n = v->v.s.len;
+    }
+}
+
+void act_req_load(act_req *q, const sl_value *body, const act_fields *f)
+{
+    sl_iter it;
+    sl_value k, v;
+    memset(q, 0, sizeof *q);
+    q->body = body;
+    if (sl_iter_init(&it, body) != 0)
+        return;
+    /* One walk over the body; the field names are short, so compare fully. */
+    while (sl_iter_next(&it, &k, &v) == 1) {
+        if (is_key(&k, f->path))
+            take_str(&v, &q->path, &q->path_len);
+        else if (is_key(&k, f->method))
+            take_str(&v, &q->method, &q->method_len);
+        else if (is_key(&k, f->status))
+            q->has_status = sl_value_to_int(&v, &q->status) == 0;
+        else if (is_key(&k, f->query) && v.type == SL_MAP) {
+            q->query = v;
+            q->has_query = 1;
+        } else if (is_key(&k, f->user_agent))
+            take_str(&v, &q->ua, &q->ua_len);
+        else if (is_key(&k, f->client_ip))
+            take_str(&v, &q->ip, &q->ip_len);
+        else if (is_key(&k, f->cookie))
+            take_str(&v, &q->cookie, &q->cookie_len);
+    }
+}
+
+static int status_ok(const act_rule *r, const act_req *q)
+{
+    if (!q->has_status)
+        return 0;
+    int64_t c = q->status / 100;
+    if (c >= 1 && c <= 5 && r->status_class[c])
+        return 1;
+    for (size_t i = 0; i < r->nstatuses; i++)
+        if (r->statuses[i] == q->status)
+            return 1;
+    return 0;
+}
+
+static int method_ok(const act_rule *r, const act_req *q)
+{
+    if (r->nmethods == 0)
+        return 1;
+    for (size_t i = 0; i < r->nmethods; i++)
+        if (strlen(r->methods[i]) == q->method_len &&
+            strncasecmp(r->methods[i], q->method, q->method_len) == 0)
+            return 1;
+    return 0;
+}
+
+int act_param_value(const act_req *q, const char *name, size_t len, const char **s, size_t *n)
+{
+    sl_value v, first;
+    if (!q->has_query || sl_map_get(&q->query, name, len, &v) != 1)
+        return 0;
+    if (v.type == SL_ARRAY) {
+        sl_iter it;
+        if (sl_iter_init(&it, &v) != 0 || sl_iter_next(&it, NULL, &first) != 1)
+            return 0;
+        v = first;
+    }
+    if (v.type != SL_STR)
+        return 0;
+    *s = v.v.s.ptr;
+    *n = v.v.s.len;
+    return 1;
+}
+
+static int params_ok(act_rule *r, const act_req *q)
+{
+    for (size_t i = 0; i < r->nparams; i++) {
+        act_param *p = &r->params[i];
+        const char *s;
+        size_t n;
+        if (!act_param_value(q, p->name, p->len, &s, &n))
+            return 0;
+        if (!p->re ? n == 0 : !run(p->re, p->md, 0, s, n))
+            return 0;
+    }
+    return 1;
+}
+
+int act_rule_match(act_rule *r, const act_req *q)
+{
+    if (!status_ok(r, q) || !method_ok(r, q) || !q->path)
+        return 0;
+    if (r->prefix_len &&
+        (q->path_len < r->prefix_len || memcmp(q->path, r->prefix, r->prefix_len) != 0))
+        return 0;
+    if (r->nparams && !params_ok(r, q))
+        return 0;
+    return !r->re || run(r->re, r->md, r->jit, q->path, q->path_len);
+}
+
+/* ------------------------------------------------------------------ */
+/* Bots                                                                */
+/* ------------------------------------------------------------------ */
+
+const char *const act_default_bots[] = {
+    "bot", "crawl", "spider", "slurp", "facebookexternalhit", "mediapartners-google",
+    "adsbot", "feedfetcher", "bingpreview", "curl/", "wget/", "python-requests",
+    "python-urllib", "aiohttp", "go-http-client", "java/", "libwww-perl", "httpclient",
+    "scrapy", "headlesschrome", "phantomjs", "lighthouse", "pingdom", "uptime",
+    "ia_archiver", "archiver", "semrush", "ahrefs", "mj12", "dataprovider", "nutch",
+    "whatsapp", "embedly", "preview", "validator", "monitoring", NULL,
+};
+
+int act_bots_init(act_bots *b, const char *const *list, size_t n, char *err, size_t errlen)
+{
+    memset(b, 0, sizeof *b);
+    if (!list) {
+        list = act_default_bots;
+        for (n = 0; list[n]; n++) {}
+    }
+    if (n == 0)
+        return 0;
+    /* One alternation of quoted literals: a single JIT scan of the agent. */
+    size_t cap = 1;
+    for (size_t i = 0; i < n; i++)
+        cap += strlen(list[i]) + 5;
+    char *pat = malloc(cap);
+    if (!pat)
+        return oom(err, errlen);
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++)
+        o += (size_t)sprintf(pat + o, "%s\\Q%s\\E", i ? "|" : "", list[i]);
+    b->re = compile(pat, PCRE2_CASELESS, &b->jit, err, errlen);
+    free(pat);
+    if (!b->re)
+        return -1;
+    if (!(b->md = pcre2_match_data_create(1, NULL)))
+        return oom(err, errlen);
+    return 0;
+}
+
+int act_is_bot(act_bots *b, const char *ua, size_t n)
+{
+    return b->re && ua && run(b->re, b->md, b->jit, ua, n);
+}
+
+void act_bots_free(act_bots *b)
+{
+    pcre2_match_data_free(b->md);
+    pcre2_code_free(b->re);
+    memset(b, 0, sizeof *b);
+}
