@@ -37,7 +37,7 @@ typedef struct activity {
 } activity;
 
 static const sl_option options[] = {
-    {"rules", SL_OPT_LIST, NULL, 1,
+    {"rules", SL_OPT_ANY, NULL, 1,
      "ordered rules {type, method, path, path_prefix, params, status, productId, pageId, "
      "categoryId, query, query_param, meta}; first match wins", NULL},
     {"unmatched", SL_OPT_STRING, "drop", 0, "requests no rule matches", "drop|pass"},
@@ -52,7 +52,7 @@ static const sl_option options[] = {
     {"derive_guest_id", SL_OPT_BOOL, "false", 0,
      "without a guest id or token, derive a stable one from a keyed hash of IP + user agent",
      NULL},
-    {"guest_id_key", SL_OPT_STRING, NULL, 0,
+    {"guest_id_key", SL_OPT_SECRET, NULL, 0,
      "secret (16+ characters) keying derived guest ids; never logged", NULL},
     {"method_field", SL_OPT_STRING, "method", 0, "body field of the HTTP method", NULL},
     {"path_field", SL_OPT_STRING, "path", 0, "body field of the URL path", NULL},
@@ -203,9 +203,9 @@ static int load_rules(activity *a, char *err, size_t errlen)
 {
     const sl_host *h = a->host;
     const sl_node *rules = h->opt_node(a->ctx, "rules");
-    size_t n = rules ? h->node_len(rules) : 0;
+    size_t n = rules && h->node_kind(rules) == SL_NODE_SEQ ? h->node_len(rules) : 0;
     if (n == 0)
-        return at_err(h, rules, "rules: at least one rule is needed", err, errlen);
+        return at_err(h, rules, "rules: expected a list of at least one rule", err, errlen);
     if (!(a->rules = calloc(n, sizeof *a->rules)))
         return at_err(h, NULL, "out of memory", err, errlen);
     for (size_t i = 0; i < n; i++) {
