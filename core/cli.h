@@ -35,4 +35,10 @@ int cli_run(const cli *c);
 int cli_validate(const cli *c);
 int cli_plugins(const cli *c);
 
+/* `plugins check FILE.so` (cli_plugins_check.c); want 0 = any kind. */
+int cli_plugins_check(const cli *c, sl_kind want);
+/* Print a loaded plugin's header, description and option table. */
+struct sl_loaded;
+void cli_describe_plugin(const struct sl_loaded *l);
+
 #endif

@@ -9,10 +9,13 @@
 static const char usage_plugins[] =
     "Usage: sluice plugins list [--plugin-path DIRS]\n"
     "       sluice plugins describe NAME [--kind source|enricher|sink] [--plugin-path DIRS]\n"
+    "       sluice plugins check FILE.so [--kind source|enricher|sink]\n"
     "\n"
     "list      every plugin on the search path, with kind, version and file\n"
     "describe  a plugin's description and option table (name, type, default, help);\n"
-    "          NAME is the plugin name (e.g. file) or <kind>_<name> (e.g. sink_file)\n";
+    "          NAME is the plugin name (e.g. file) or <kind>_<name> (e.g. sink_file)\n"
+    "check     load one .so in isolation and list every problem (ABI, descriptor,\n"
+    "          callbacks, option table); exit 0 when the core would load it, 1 otherwise\n";
 
 static void print_list_entry(const char *file, const sl_plugin *p, const char *why, void *arg)
 {
@@ -31,7 +34,7 @@ static const char *type_name(sl_opt_type t)
     return (unsigned)t < sizeof names / sizeof *names ? names[t] : "?";
 }
 
-static void describe(const sl_loaded *l)
+void cli_describe_plugin(const sl_loaded *l)
 {
     const sl_plugin *p = l->p;
     printf("%s %s %s (ABI %u.%u)\n  %s\n\n", sl_kind_name(p->kind), p->name,
@@ -91,7 +94,7 @@ static int cmd_describe(const cli *c, const sl_plugin_path *pp)
         if (sl_plugin_load(pp, (sl_kind)k, name, NULL, &l, err, sizeof err) == 0) {
             if (found++)
                 printf("\n");
-            describe(&l);
+            cli_describe_plugin(&l);
             sl_plugin_close(&l);
         } else if (only || strstr(err, "unknown ") != err) {
             fprintf(stderr, "sluice: %s\n", err); /* a broken file, or the kind asked for */
@@ -107,8 +110,18 @@ int cli_plugins(const cli *c)
     if (c->help)
         return printf("%s", usage_plugins), 0;
     const char *sub = c->nargs ? c->args[0] : NULL;
+    if (sub && !strcmp(sub, "check")) {
+        sl_kind only = 0;
+        if (c->nargs != 2)
+            return cli_usage_error(usage_plugins, "%s", "plugins check needs one FILE.so");
+        if (c->kind && parse_kind(c->kind, &only) < 0)
+            return cli_usage_error(usage_plugins, "--kind '%s': expected source, enricher or sink",
+                                   c->kind);
+        return cli_plugins_check(c, only);
+    }
     if (!sub || (strcmp(sub, "list") && strcmp(sub, "describe")))
-        return cli_usage_error(usage_plugins, "%s", "plugins needs 'list' or 'describe NAME'");
+        return cli_usage_error(usage_plugins, "%s",
+                               "plugins needs 'list', 'describe NAME' or 'check FILE.so'");
     if (!strcmp(sub, "describe") && c->nargs != 2)
         return cli_usage_error(usage_plugins, "%s", "plugins describe needs a NAME");
     sl_plugin_path pp;

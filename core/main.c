@@ -15,6 +15,7 @@ static const char usage_main[] =
     "  validate FILE            check a pipeline (YAML, plugins, options, graph); list every error\n"
     "  plugins list             list the plugins found on the plugin path\n"
     "  plugins describe NAME    show a plugin's description and options\n"
+    "  plugins check FILE.so    load one plugin in isolation and list every problem\n"
     "  version                  print the version and plugin ABI\n"
     "\n"
     "Run `sluice <command> --help` for the options of a command.\n"
