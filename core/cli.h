@@ -35,6 +35,8 @@ int cli_run(const cli *c);
 int cli_validate(const cli *c);
 int cli_plugins(const cli *c);
 
+/* `plugin new --kind KIND NAME [DIR]` (cli_plugin_new.c). */
+int cli_plugin_new(const cli *c);
 /* `plugins check FILE.so` (cli_plugins_check.c); want 0 = any kind. */
 int cli_plugins_check(const cli *c, sl_kind want);
 /* Print a loaded plugin's header, description and option table. */

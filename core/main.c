@@ -16,6 +16,7 @@ static const char usage_main[] =
     "  plugins list             list the plugins found on the plugin path\n"
     "  plugins describe NAME    show a plugin's description and options\n"
     "  plugins check FILE.so    load one plugin in isolation and list every problem\n"
+    "  plugin new --kind K NAME [DIR]  scaffold an out-of-tree plugin project\n"
     "  version                  print the version and plugin ABI\n"
     "\n"
     "Run `sluice <command> --help` for the options of a command.\n"
@@ -40,6 +41,7 @@ static const struct {
     {"run", cli_run},
     {"validate", cli_validate},
     {"plugins", cli_plugins},
+    {"plugin", cli_plugin_new},
     {"version", cmd_version},
 };
 
