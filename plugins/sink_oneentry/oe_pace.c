@@ -1,13 +1,15 @@
 #include "oe_pace.h"
 
 #define TOLERANCE 1.5  /* mean latency this much above the best = congestion */
+#define SLACK_MS 5.0   /* ... and at least this much: loopback jitter is not congestion */
+#define MIN_WINDOW 16  /* completions averaged before a decision, whatever the limit */
 #define BACKOFF 0.7    /* multiplicative decrease */
 #define FORGET 1.02    /* best latency drifts up 2% a window, to re-learn */
 
 void oe_aimd_init(oe_aimd *a, int adaptive, int initial, int min, int max)
 {
     *a = (oe_aimd){.limit = initial, .min = min < 1 ? 1 : min, .max = max,
-                   .adaptive = adaptive};
+                   .adaptive = adaptive, .slow_start = 1};
     if (a->max < a->min)
         a->max = a->min;
     if (a->limit < a->min)
@@ -27,6 +29,7 @@ static void decrease(oe_aimd *a)
     if (a->limit < a->min)
         a->limit = a->min;
     a->decreased = 1;
+    a->slow_start = 0;
 }
 
 static void end_window(oe_aimd *a)
@@ -35,10 +38,10 @@ static void end_window(oe_aimd *a)
     if (a->n_ok && (a->best_ms <= 0 || mean < a->best_ms))
         a->best_ms = mean;
     if (a->n_ok && !a->overloaded && !a->decreased) {
-        /* Latency is only compared above 1 ms: on loopback the best is near
-         * zero and jitter alone would look like congestion. */
-        if (mean <= a->best_ms * TOLERANCE || mean < 1.0) {
-            a->limit += 1;
+        if (mean <= a->best_ms * TOLERANCE || mean - a->best_ms < SLACK_MS) {
+            /* Slow start doubles until the first sign of congestion, so a
+             * fast server is reached in a few windows; then +1 a window. */
+            a->limit = a->slow_start ? a->limit * 2 : a->limit + 1;
             if (a->limit > a->max)
                 a->limit = a->max;
         } else {
@@ -66,7 +69,7 @@ void oe_aimd_record(oe_aimd *a, double latency_ms, oe_outcome out)
         a->n_ok++;
     }
     a->n++;
-    if (a->n >= (int)a->limit)
+    if (a->n >= (int)a->limit && a->n >= MIN_WINDOW)
         end_window(a);
 }
 

@@ -16,11 +16,12 @@ typedef enum oe_outcome {
 } oe_outcome;
 
 /*
- * Adaptive concurrency. Every window of `limit` completions, compare the
- * window's mean latency with the best recently seen: while it stays within
- * `tolerance` x best the limit grows by one (additive increase); above, or
- * on any overload signal, it shrinks to `backoff` x (multiplicative
- * decrease, at most once per window so one burst of 429s is one decrease).
+ * Adaptive concurrency. Every window of max(limit, 16) completions, compare
+ * the window's mean latency with the best recently seen: while it stays
+ * within 1.5 x best (or within 5 ms of it) the limit grows (doubling until
+ * the first decrease, then by one: additive increase); above, or on any
+ * overload signal, it shrinks to 0.7 x (multiplicative decrease, at most
+ * once per window so one burst of 429s is one decrease).
  */
 typedef struct oe_aimd {
     double limit;           /* current limit (fractional, read with oe_aimd_limit) */
@@ -32,6 +33,7 @@ typedef struct oe_aimd {
     int n_ok;               /* of which answered without overload */
     int overloaded;         /* an overload signal arrived in this window */
     int decreased;          /* already decreased in this window */
+    int slow_start;         /* doubling until the first decrease */
 } oe_aimd;
 
 void oe_aimd_init(oe_aimd *a, int adaptive, int initial, int min, int max);

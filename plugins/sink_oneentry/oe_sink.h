@@ -22,6 +22,11 @@
 #include "oe_spool.h"
 #include "sluice/host.h"
 
+/* Most unfinished jobs from batches held in memory: write() waits above it.
+ * A job is ~150 bytes, so this bounds the sink's own memory to a few MiB
+ * whatever the engine's queue size (its bytes are msgpack, not our jobs). */
+#define OE_MAX_MEM_JOBS 16384
+
 typedef struct oe_batch {
     uint64_t ticket;
     uint32_t left; /* events not yet finished; worker thread only */
@@ -71,6 +76,8 @@ typedef struct oe_sink {
     oe_job *in_head, *in_tail;
     int stop;                /* destroy asks the worker to end */
     int busy;                /* worker holds undelivered work */
+    pthread_cond_t room;     /* worker signals: memory jobs below the bound */
+    atomic_long mem_jobs;    /* jobs of held batches not yet finished */
 
     pthread_t thread;
     int has_thread;

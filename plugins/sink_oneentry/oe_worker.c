@@ -39,7 +39,7 @@ typedef struct worker {
     int degraded, auth_paused;
     int64_t probe_due_ns;
     int probe_attempt;
-    int64_t last_commit_ns, last_auth_log_ns, last_spool_err_ns;
+    int64_t last_commit_ns, last_auth_log_ns, last_spool_err_ns, last_debug_ns;
     uint64_t auth_failures;
     int spool_heap;          /* move memory jobs of the heap to the spool */
     int saw_stopping;
@@ -103,6 +103,7 @@ static oe_job *heap_pop(heap *h)
 
 static void batch_release(worker *w, oe_batch *b, int lost)
 {
+    atomic_fetch_sub(&w->s->mem_jobs, 1);
     if (lost)
         b->lost = 1;
     if (--b->left > 0)
@@ -455,6 +456,8 @@ static void update_busy(worker *w, int incoming)
     busy |= s->in_head != NULL;
     if (s->busy && !busy)
         pthread_cond_broadcast(&s->idle);
+    if (atomic_load(&s->mem_jobs) <= OE_MAX_MEM_JOBS)
+        pthread_cond_signal(&s->room);
     s->busy = busy;
     pthread_mutex_unlock(&s->mu);
 }
@@ -467,6 +470,14 @@ static void housekeeping(worker *w, int64_t now)
         if (oe_spool_commit(s->spool, err, sizeof err) < 0)
             spool_error(w, err);
         w->last_commit_ns = now;
+    }
+    if (now - w->last_debug_ns >= 1000000000LL) {
+        s->host->log(s->ctx, SL_LOG_DEBUG, "concurrency limit %d, in flight %d, retries waiting "
+                     "%zu, spool pending %" PRIu64 "%s%s", oe_aimd_limit(&w->aimd),
+                     oe_http_inflight(s->http), w->retry.n,
+                     s->spool ? oe_spool_pending(s->spool) : 0,
+                     w->degraded ? ", degraded" : "", w->auth_paused ? ", auth paused" : "");
+        w->last_debug_ns = now;
     }
     if (!w->saw_stopping && s->host->stopping(s->ctx)) {
         /* From now on a failure goes to the spool instead of waiting. */

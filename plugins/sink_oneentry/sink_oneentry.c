@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "oe_sink.h"
 #include "sluice/plugin.h"
@@ -246,6 +247,7 @@ static void sink_free(oe_sink *s)
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->dl_mu);
     pthread_cond_destroy(&s->idle);
+    pthread_cond_destroy(&s->room);
     free(s->url);
     free(s);
 }
@@ -280,6 +282,8 @@ static int oe_init(sl_ctx *ctx, const sl_host *host, void **state, char *err, si
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->dl_mu, NULL);
     pthread_cond_init(&s->idle, NULL);
+    pthread_cond_init(&s->room, NULL);
+    atomic_init(&s->mem_jobs, 0);
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         snprintf(err, errlen, "libcurl initialisation failed");
         goto fail;
@@ -299,9 +303,22 @@ fail:
     return SL_ERR;
 }
 
-static void hand_over(oe_sink *s, oe_job *head, oe_job *tail)
+static void hand_over(oe_sink *s, oe_job *head, oe_job *tail, uint32_t n)
 {
+    struct timespec t;
     pthread_mutex_lock(&s->mu);
+    /* Backpressure: hold the sink thread (and so, through the engine's
+     * bounded queue, the sources) while the worker has enough to do. */
+    while (atomic_load(&s->mem_jobs) > OE_MAX_MEM_JOBS && !s->stop) {
+        clock_gettime(CLOCK_REALTIME, &t);
+        t.tv_nsec += 100000000L;
+        if (t.tv_nsec >= 1000000000L) {
+            t.tv_sec++;
+            t.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&s->room, &s->mu, &t);
+    }
+    atomic_fetch_add(&s->mem_jobs, (long)n);
     if (s->in_tail)
         s->in_tail->next = head;
     else
@@ -347,7 +364,7 @@ static int oe_write(void *state, const sl_batch *batch, uint64_t ticket, char *e
         free(b);
         return SL_OK;
     }
-    hand_over(s, head, tail);
+    hand_over(s, head, tail, b->left);
     return SL_PENDING;
 oom:
     /* Nothing handed over yet: the core retries the whole batch; events

@@ -61,29 +61,43 @@ static void test_backoff_bounds(void)
     CU_ASSERT(oe_backoff_ms(1000, 100, 30000, &rng) <= 30000);
 }
 
+static void window(oe_aimd *a, double ms)
+{
+    int n = oe_aimd_limit(a) < 16 ? 16 : oe_aimd_limit(a);
+    for (int i = 0; i < n; i++)
+        oe_aimd_record(a, ms, OE_OUT_OK);
+}
+
 static void test_aimd(void)
 {
     oe_aimd a;
-    oe_aimd_init(&a, 1, 8, 1, 64);
+    oe_aimd_init(&a, 1, 8, 1, 256);
     CU_ASSERT_EQUAL(oe_aimd_limit(&a), 8);
-    /* Steady latency: +1 per window. */
-    for (int w = 0; w < 10; w++)
-        for (int i = 0, n = oe_aimd_limit(&a); i < n; i++)
-            oe_aimd_record(&a, 20.0, OE_OUT_OK);
-    CU_ASSERT_EQUAL(oe_aimd_limit(&a), 18);
-    /* Latency doubles: multiplicative decrease. */
-    for (int i = 0, n = oe_aimd_limit(&a); i < n; i++)
-        oe_aimd_record(&a, 45.0, OE_OUT_OK);
-    CU_ASSERT(oe_aimd_limit(&a) < 18);
+    /* Slow start: doubling per window, capped. */
+    for (int w = 0; w < 6; w++)
+        window(&a, 20.0);
+    CU_ASSERT_EQUAL(oe_aimd_limit(&a), 256);
+    /* Latency more than 1.5x and 5 ms above the best: multiplicative decrease. */
+    window(&a, 45.0);
+    CU_ASSERT_EQUAL(oe_aimd_limit(&a), 179);
+    /* Then additive increase while latency holds (jitter within 5 ms is fine). */
+    window(&a, 20.0);
+    window(&a, 24.0);
+    CU_ASSERT_EQUAL(oe_aimd_limit(&a), 181);
     /* A burst of 429s in one window is one decrease. */
     int before = oe_aimd_limit(&a);
     oe_aimd_record(&a, 20.0, OE_OUT_OVERLOAD);
     oe_aimd_record(&a, 20.0, OE_OUT_OVERLOAD);
     CU_ASSERT_EQUAL(oe_aimd_limit(&a), (int)(before * 0.7));
+    /* Sub-millisecond loopback jitter never counts as congestion. */
+    oe_aimd_init(&a, 1, 4, 1, 64);
+    for (int w = 0; w < 20; w++)
+        window(&a, w % 2 ? 0.1 : 2.0);
+    CU_ASSERT_EQUAL(oe_aimd_limit(&a), 64);
     /* Bounds. */
-    for (int i = 0; i < 100; i++)
+    for (int i = 0; i < 1000; i++)
         oe_aimd_record(&a, 20.0, OE_OUT_ERROR);
-    CU_ASSERT(oe_aimd_limit(&a) >= 1);
+    CU_ASSERT_EQUAL(oe_aimd_limit(&a), 1);
     oe_aimd_init(&a, 0, 16, 1, 64);
     for (int i = 0; i < 100; i++)
         oe_aimd_record(&a, 500.0, OE_OUT_OVERLOAD);
