@@ -1,0 +1,107 @@
+# Helpers for the sink_oneentry integration tests (sourced after common.bash).
+EMU="$SL_BUILD/tests/oneentry-emulator/oneentry-emulator"
+[ -x "$EMU" ] || fail "OneEntry emulator not built at $EMU"
+
+# start_emu ARGS...: start the emulator on a free loopback port, recording
+# accepted events to $TMP/events; sets EMU_PID and URL.
+start_emu() {
+    rm -f "$TMP/port"
+    "$EMU" --listen 127.0.0.1:0 --port-file "$TMP/port" --events "$TMP/events" --quiet "$@" &
+    EMU_PID=$!
+    wait_for 10 test -s "$TMP/port" || fail "emulator did not start"
+    URL="http://127.0.0.1:$(cat "$TMP/port")"
+}
+
+stop_emu() { kill "$EMU_PID" 2>/dev/null || true; wait "$EMU_PID" 2>/dev/null || true; }
+
+control() { # control KEY=VALUE&...
+    [ "$(curl -s -X POST "$URL/_control?$1")" = ok ] || fail "control $1 refused"
+}
+
+stat() { # stat NAME: one counter of /_stats
+    curl -s "$URL/_stats" | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"
+}
+
+lines() { [ -f "$1" ] && wc -l <"$1" || echo 0; }
+
+# gen_input N FILE [BAD_EVERY]: N activity events as JSON lines, every one
+# unique (its productId/pageId/query carries its number); every BAD_EVERY-th
+# is invalid in a rotating way. Mixed types, user tokens, meta, unicode.
+gen_input() {
+    python3 - "$@" <<'PY'
+import json, sys
+n, path = int(sys.argv[1]), sys.argv[2]
+bad = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+faults = [
+    lambda d: d.update(type="bogus_type"),
+    lambda d: (d.pop("productId", None), d.pop("pageId", None), d.pop("query", None),
+               d.update(type="product_add_to_cart")),
+    lambda d: (d.pop("productId", None), d.pop("pageId", None), d.pop("query", None),
+               d.update(type="page_view")),
+    lambda d: (d.pop("productId", None), d.pop("pageId", None), d.pop("query", None),
+               d.update(type="search")),
+    lambda d: (d.pop("guest_id", None), d.pop("user_token", None)),
+]
+with open(path, "w", encoding="utf-8") as f:
+    for i in range(1, n + 1):
+        t = ["product_view", "page_view", "category_view", "search", "product_purchase"][i % 5]
+        d = {"type": t, "guest_id": f"guest-{i % 97}", "path": "/ignored", "status": 200}
+        if t.startswith("product_"): d["productId"] = i
+        if t in ("page_view", "category_view"): d["pageId"] = i
+        if t == "category_view": d["categoryId"] = -i
+        if t == "search": d["query"] = f"q{i} \"quoted\" \\ tab\t é ✓ 😀"
+        if i % 7 == 0: d["user_token"] = f"utok-{i}"
+        if i % 11 == 0: d["meta"] = {"sourceBlock": "hdr", "n": i, "deep": [1, {"x": None}], "big": 2**62}
+        if bad and i % bad == 0: faults[(i // bad) % len(faults)](d)
+        f.write(json.dumps(d, ensure_ascii=False) + "\n")
+PY
+}
+
+# pipeline FILE [EXTRA SINK OPTIONS as YAML flow items]: stdin -> parse json -> oneentry
+pipeline() {
+    local extra=${2:-}
+    cat >"$1" <<YAML
+service: { state_dir: $TMP/state, shutdown_timeout: 60s, log_level: ${LOG_LEVEL:-info} }
+sources:
+  in: { plugin: stdin }
+enrichers:
+  ev: { plugin: parse, inputs: [in], format: json, keep_raw: false, time_key: "", request_key: "" }
+sinks:
+  oe: { plugin: oneentry, inputs: [ev], url: "$URL", token: "$TOKEN", retry_base: 20ms,
+        retry_max: 500ms, auth_probe_interval: 300ms, stop_drain_timeout: 30s${extra:+, $extra} }
+YAML
+}
+
+# check_delivered INPUT [MODE]: every valid input event is in $TMP/events
+# with the exact body and identity; MODE exact (default) = each once,
+# atleast = duplicates allowed (their number is printed).
+check_delivered() {
+    python3 - "$1" "$TMP/events" "${2:-exact}" <<'PY'
+import json, sys
+from collections import Counter
+types = {"product_view", "page_view", "category_view", "search", "product_add_to_cart",
+         "product_remove_from_cart", "product_add_to_wishlist", "product_remove_from_wishlist",
+         "product_purchase", "product_rating"}
+def expect(d):
+    t = d.get("type")
+    if t not in types: return None
+    if t.startswith("product_") and "productId" not in d: return None
+    if t in ("page_view", "category_view") and "pageId" not in d: return None
+    if t == "search" and not d.get("query"): return None
+    if "user_token" in d: auth = "bearer:" + d["user_token"]
+    elif "guest_id" in d: auth = "guest:" + d["guest_id"]
+    else: return None
+    body = {k: d[k] for k in ("type", "productId", "pageId", "categoryId", "query", "meta") if k in d}
+    return json.dumps({"auth": auth, "body": body}, sort_keys=True, ensure_ascii=False)
+want = Counter(e for e in (expect(json.loads(l)) for l in open(sys.argv[1], encoding="utf-8")) if e)
+got = Counter(json.dumps(json.loads(l), sort_keys=True, ensure_ascii=False)
+              for l in open(sys.argv[2], encoding="utf-8")) if sys.argv[2] else Counter()
+missing = want - got
+extra = set(got) - set(want)
+dups = sum((got - want).values())
+if missing: sys.exit(f"{sum(missing.values())} events not delivered, e.g. {next(iter(missing))}")
+if extra: sys.exit(f"{len(extra)} unexpected events, e.g. {next(iter(extra))}")
+if sys.argv[3] == "exact" and dups: sys.exit(f"{dups} duplicates")
+print(f"all {sum(want.values())} valid events delivered with exact bodies and identities, {dups} duplicates")
+PY
+}
