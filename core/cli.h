@@ -19,6 +19,9 @@ typedef struct cli {
     const char *plugin_path;
     const char *log_level;
     const char *kind;
+    const char *admin;  /* tap: --admin HOST:PORT */
+    const char *sample; /* tap: --sample N */
+    const char *limit;  /* tap: --limit N */
 } cli;
 
 /* Print "sluice: <fmt with arg>" and the usage; returns SL_EXIT_USAGE. */
@@ -34,6 +37,8 @@ int cli_prepare(const cli *c, sl_pipeline_spec *spec, sl_engine **eng);
 int cli_run(const cli *c);
 int cli_validate(const cli *c);
 int cli_plugins(const cli *c);
+int cli_tap(const cli *c);
+int cli_graph(const cli *c);
 
 /* `plugin new --kind KIND NAME [DIR]` (cli_plugin_new.c). */
 int cli_plugin_new(const cli *c);

@@ -32,6 +32,12 @@ int cli_parse(int argc, char **argv, cli *c, const char *usage_main)
             val = &c->log_level;
         else if (!strcmp(a, "--kind"))
             val = &c->kind;
+        else if (!strcmp(a, "--admin"))
+            val = &c->admin;
+        else if (!strcmp(a, "--sample"))
+            val = &c->sample;
+        else if (!strcmp(a, "--limit"))
+            val = &c->limit;
         else if (a[0] == '-' && a[1])
             return cli_usage_error(usage_main, "unknown option '%s'", a);
         else if (!c->cmd)

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "admin.h"
 #include "cli.h"
 #include "log.h"
 
@@ -56,9 +57,18 @@ int cli_run(const cli *c)
     if (cli_prepare(c, &spec, &eng) < 0)
         return SL_EXIT_INVALID;
     sl_log_set_level(c->log_level ? lvl : spec.service.log_level);
+    sl_log_set_json(spec.service.log_json);
     install_signals();
     char err[1024];
+    sl_admin *admin = NULL;
+    if (sl_admin_start(eng, &admin, err, sizeof err) < 0) {
+        sl_log(SL_LOG_ERROR, NULL, "%s", err);
+        sl_engine_destroy(eng);
+        sl_config_free(&spec);
+        return SL_RUN_FAILED;
+    }
     if (sl_engine_start(eng, err, sizeof err) < 0) {
+        sl_admin_stop(admin);
         sl_log(SL_LOG_ERROR, NULL, "%s", err);
         sl_engine_destroy(eng);
         sl_config_free(&spec);
@@ -72,8 +82,8 @@ int cli_run(const cli *c)
            g_signals ? "stop requested" : sl_engine_sources_done(eng) ? "all sources ended"
                                                                        : "a component failed");
     sl_run_result res = sl_engine_shutdown(eng);
-    sl_engine_destroy(eng);
-    if (res != SL_RUN_TIMEOUT)
+    sl_admin_stop(admin);
+    if (sl_engine_destroy(eng) == 0)
         sl_config_free(&spec); /* else a stuck thread may still read it */
     sl_log(SL_LOG_INFO, NULL, "stopped");
     return (int)res;

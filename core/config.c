@@ -364,6 +364,71 @@ static int size_at(loader *ld, const sl_node *v, const char *label, int64_t *out
     return 0;
 }
 
+/* "host:port" with a numeric port; IPv6 hosts in brackets. */
+static int host_port(const char *s, char *host, size_t hostlen, int *port)
+{
+    const char *colon = strrchr(s, ':');
+    if (!colon || colon == s)
+        return -1;
+    size_t hl = (size_t)(colon - s);
+    if (s[0] == '[' && hl >= 2 && s[hl - 1] == ']') {
+        s++;
+        hl -= 2;
+    }
+    char *end;
+    long p = strtol(colon + 1, &end, 10);
+    if (hl == 0 || hl >= hostlen || *end || end == colon + 1 || p < 0 || p > 65535)
+        return -1;
+    memcpy(host, s, hl);
+    host[hl] = '\0';
+    *port = (int)p;
+    return 0;
+}
+
+static int loopback_host(const char *h)
+{
+    return strcmp(h, "localhost") == 0 || strncmp(h, "127.", 4) == 0 || strcmp(h, "::1") == 0;
+}
+
+/* admin: "ADDR:PORT" or {listen: ADDR:PORT, allow_remote: bool, stuck_after: 60s} */
+static void admin(loader *ld, sl_service_spec *svc, const sl_node *v)
+{
+    char b[80];
+    const sl_node *listen = v;
+    if (v->kind == SL_NODE_MAP) {
+        listen = sl_node_get(v, "listen");
+        for (size_t i = 0; i < v->n; i++) {
+            const char *k = v->keys[i]->str;
+            const sl_node *x = v->items[i];
+            int ok = x->kind == SL_NODE_SCALAR;
+            if (strcmp(k, "allow_remote") == 0)
+                ok = ok && sl_parse_bool(x->str, &svc->admin_allow_remote) == 0;
+            else if (strcmp(k, "stuck_after") == 0)
+                ok = ok && sl_parse_duration_ms(x->str, &svc->stuck_after_ms) == 0;
+            else if (strcmp(k, "listen") != 0) {
+                ERR_AT(ld, v->keys[i], "unknown key '%s' in service.admin (expected one of: "
+                       "listen, allow_remote, stuck_after)", k);
+                continue;
+            }
+            if (!ok)
+                ERR_AT(ld, x, "service.admin.%s: unexpected value %s", k, what(x, b, sizeof b));
+        }
+    }
+    char host[256];
+    int port;
+    if (!listen || listen->kind != SL_NODE_SCALAR ||
+        host_port(listen->str, host, sizeof host, &port) < 0) {
+        ERR_AT(ld, listen ? listen : v, "service.admin: expected an address like "
+               "127.0.0.1:2021, got %s", listen ? what(listen, b, sizeof b) : "no listen key");
+        return;
+    }
+    svc->admin_listen = listen->str;
+    svc->admin_node = listen;
+    if (!loopback_host(host) && !svc->admin_allow_remote)
+        ERR_AT(ld, listen, "service.admin: %s is not a loopback address; the admin endpoint "
+               "shows events and metrics, so set admin.allow_remote: true to expose it", host);
+}
+
 static void service(loader *ld, sl_service_spec *svc, const sl_node *sv)
 {
     static const char *const levels[] = {"error", "warn", "info", "debug"};
@@ -401,10 +466,18 @@ static void service(loader *ld, sl_service_spec *svc, const sl_node *sv)
                        what(v, b, sizeof b));
             else
                 svc->log_level = (sl_log_level)l;
+        } else if (strcmp(k, "log_format") == 0) {
+            if (!scalar || (strcmp(v->str, "text") && strcmp(v->str, "json")))
+                ERR_AT(ld, v, "service.log_format: expected text or json, got %s",
+                       what(v, b, sizeof b));
+            else
+                svc->log_json = strcmp(v->str, "json") == 0;
+        } else if (strcmp(k, "admin") == 0) {
+            admin(ld, svc, v);
         } else {
             ERR_AT(ld, sv->keys[i],
                    "unknown key '%s' in service (expected one of: state_dir, queue_max_bytes, "
-                   "shutdown_timeout, log_level)", k);
+                   "shutdown_timeout, log_level, log_format, admin)", k);
         }
     }
 }
@@ -647,6 +720,7 @@ static int load_buffer(const char *data, size_t len, const char *name,
     out->service.queue_max_bytes = 8 * 1024 * 1024;
     out->service.shutdown_timeout_ms = 10000;
     out->service.log_level = SL_LOG_INFO;
+    out->service.stuck_after_ms = 60000;
     out->file = copy(name ? name : "<config>", strlen(name ? name : "<config>"));
     if (!out->file) {
         sl_errs_addf(errs, "out of memory while loading %s", name ? name : "<config>");

@@ -24,6 +24,12 @@ typedef struct sl_service_spec {
     int64_t queue_max_bytes;     /* per sink input queue; default 8 MiB */
     int64_t shutdown_timeout_ms; /* drain limit on stop; default 10 s */
     sl_log_level log_level;      /* default SL_LOG_INFO */
+    int log_json;                /* log_format: json */
+    const char *admin_listen;    /* admin: "127.0.0.1:2021"; NULL = no admin endpoint */
+    const sl_node *admin_node;   /* for error locations */
+    int admin_allow_remote;      /* admin.allow_remote */
+    int64_t stuck_after_ms;      /* admin.stuck_after: a sink without progress this
+                                    long makes /health not ready; default 60 s */
 } sl_service_spec;
 
 typedef struct sl_component_spec {

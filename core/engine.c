@@ -58,14 +58,22 @@ void sl_comp_error(sl_comp *c, const char *metric, const char *fmt, ...)
     sl_metrics_add(&c->metrics, metric, 1);
     int64_t now = sl_mono_ms();
     long long last = atomic_load(&c->last_error_log_ms);
-    if (last && now - last < 1000)
+    if ((last && now - last < 1000) ||
+        !atomic_compare_exchange_strong(&c->last_error_log_ms, &last, now ? now : 1)) {
+        atomic_fetch_add(&c->suppressed_errors, 1);
         return;
-    if (!atomic_compare_exchange_strong(&c->last_error_log_ms, &last, now ? now : 1))
-        return;
+    }
+    char msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    sl_logv(SL_LOG_ERROR, c->spec->name, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    unsigned long long quiet = atomic_exchange(&c->suppressed_errors, 0);
+    if (quiet)
+        sl_log(SL_LOG_ERROR, c->spec->name, "%s (%llu more errors since the last one logged)",
+               msg, quiet);
+    else
+        sl_log(SL_LOG_ERROR, c->spec->name, "%s", msg);
 }
 
 /* ------------------------------------------------------------------ */
@@ -162,6 +170,7 @@ static void sink_done(sl_comp *c, sl_msg *m, int ok)
 {
     sl_queue_release(&c->q, m->batch.len);
     if (ok) {
+        atomic_store(&c->last_progress_ms, sl_mono_ms());
         sl_metrics_add(&c->metrics, "events_out", m->batch.count);
         sl_metrics_add(&c->metrics, "batches_out", 1);
     }
@@ -196,6 +205,7 @@ static void push_to_sink(sl_comp *d, sl_msg *m)
     atomic_fetch_add(&m->origin->pending, 1);
     atomic_fetch_add(&m->refs, 1);
     sl_metrics_add(&d->metrics, "events_in", m->batch.count);
+    sl_taps_publish(&d->taps, &m->batch);
     if (sl_queue_push(&d->q, m, m->batch.len) < 0) {
         /* Only when tearing down: the batch is never acknowledged, so a
          * source's checkpoint cannot move past it. */
@@ -241,6 +251,7 @@ static sl_msg *enrich(sl_comp *d, sl_msg *m)
 
 static void route(sl_comp *from, sl_msg *m)
 {
+    sl_taps_publish(&from->taps, &m->batch);
     for (size_t i = 0; i < from->n_down; i++) {
         sl_comp *d = from->down[i];
         if (d->spec->kind == SL_KIND_SINK) {
@@ -431,6 +442,7 @@ static void comp_init_fields(sl_engine *e, sl_comp *c, const sl_component_spec *
     c->spec = cs;
     c->ctx.comp = c;
     sl_metrics_init(&c->metrics);
+    sl_taps_init(&c->taps);
     pthread_mutex_init(&c->dir_mu, NULL);
     pthread_mutex_init(&c->emu, NULL);
     sl_bb_init(&c->out);
@@ -516,6 +528,7 @@ static int comp_spawn(sl_comp *c, char *err, size_t errlen)
         return -1;
     }
     c->has_thread = 1;
+    atomic_store(&c->last_progress_ms, sl_mono_ms());
     return 0;
 }
 
@@ -532,6 +545,7 @@ int sl_engine_start(sl_engine *e, char *err, size_t errlen)
         for (size_t i = 0; i < e->n; i++)
             if (e->comps[i].spec->kind == order[k] && comp_spawn(&e->comps[i], err, errlen) < 0)
                 goto fail;
+    atomic_store(&e->started, 1);
     return 0;
 fail:
     sl_engine_shutdown(e);
@@ -540,6 +554,8 @@ fail:
 
 void sl_engine_request_stop(sl_engine *e)
 {
+    for (size_t i = 0; i < e->n; i++)
+        sl_taps_close_all(&e->comps[i].taps);
     pthread_mutex_lock(&e->mu);
     atomic_store(&e->stopping, 1);
     pthread_cond_broadcast(&e->cond);
@@ -676,10 +692,10 @@ static int comp_quiet(const sl_comp *c)
     return !c->has_thread || c->joined;
 }
 
-void sl_engine_destroy(sl_engine *e)
+int sl_engine_destroy(sl_engine *e)
 {
     if (!e)
-        return;
+        return 0;
     /* Sinks before sources: a sink's destroy may still acknowledge, which
      * reaches the source's acked(). A component whose thread never came back
      * is left alone: its plugin code may still be running. */
@@ -709,18 +725,20 @@ void sl_engine_destroy(sl_engine *e)
         sl_plugin_close(&c->plugin);
         sl_bb_free(&c->out);
         sl_metrics_destroy(&c->metrics);
+        sl_taps_destroy(&c->taps);
         pthread_mutex_destroy(&c->dir_mu);
         pthread_mutex_destroy(&c->emu);
         free(c->state_dir);
         free(c->down);
     }
     if (!all_quiet)
-        return; /* a thread may still use the engine: leave it to process exit */
+        return -1; /* a thread may still use the engine: leave it to process exit */
     sl_plugin_path_free(&e->path);
     pthread_mutex_destroy(&e->mu);
     pthread_cond_destroy(&e->cond);
     free(e->comps);
     free(e);
+    return 0;
 }
 
 /* ------------------------------------------------------------------ */

@@ -55,7 +55,9 @@ void sl_engine_wait(sl_engine *e, int ms);
  * shutdown_timeout, flush sinks. */
 sl_run_result sl_engine_shutdown(sl_engine *e);
 
-void sl_engine_destroy(sl_engine *e);
+/* Free everything. Returns 0, or -1 when a thread stuck in plugin code kept
+ * parts alive (then the spec must not be freed either; exit the process). */
+int sl_engine_destroy(sl_engine *e);
 
 /* Observability for tests and tools (component by name). */
 uint64_t sl_engine_counter(sl_engine *e, const char *component, const char *metric);

@@ -11,6 +11,7 @@
 #include "metrics.h"
 #include "options.h"
 #include "queue.h"
+#include "tap.h"
 #include "sluice/host.h"
 
 typedef struct sl_comp sl_comp;
@@ -74,6 +75,9 @@ struct sl_comp {
     char *state_dir;
     sl_metrics metrics;
     atomic_llong last_error_log_ms; /* rate limit of repeated error lines */
+    atomic_ullong suppressed_errors; /* error lines not logged since the last one */
+    atomic_llong last_progress_ms;  /* sink: last acknowledgement (or start) */
+    sl_taps taps;                   /* live /tap/<name> readers */
 };
 
 struct sl_engine {
@@ -82,6 +86,7 @@ struct sl_engine {
     sl_plugin_path path;
     sl_comp *comps; /* same order as spec->comps */
     size_t n;
+    atomic_int started;
     atomic_int stopping;
     atomic_int aborted;
     struct timespec deadline; /* CLOCK_MONOTONIC end of the drain */

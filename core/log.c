@@ -5,11 +5,32 @@
 #include <string.h>
 #include <time.h>
 
+#include "sluice/json.h"
+
 static _Atomic int g_level = SL_LOG_INFO;
+static _Atomic int g_json;
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
 void sl_log_set_level(sl_log_level level) { atomic_store(&g_level, (int)level); }
+
+void sl_log_set_json(int on) { atomic_store(&g_json, on); }
+
+/* The same line as JSON: the message is escaped like any event string. */
+static void write_json(const char *stamp, sl_log_level level, const char *who, const char *msg)
+{
+    sl_buf b = {0};
+    int bad = sl_buf_puts(&b, "{\"time\":\"") < 0 || sl_buf_puts(&b, stamp) < 0 ||
+              sl_buf_puts(&b, "\",\"level\":\"") < 0 || sl_buf_puts(&b, level_names[level]) < 0 ||
+              sl_buf_puts(&b, "\"") < 0;
+    if (!bad && who)
+        bad = sl_buf_puts(&b, ",\"component\":") < 0 || sl_json_str(&b, who, strlen(who)) < 0;
+    bad = bad || sl_buf_puts(&b, ",\"msg\":") < 0 || sl_json_str(&b, msg, strlen(msg)) < 0 ||
+          sl_buf_puts(&b, "}\n") < 0;
+    if (!bad)
+        fwrite(b.data, 1, b.len, stderr);
+    sl_buf_free(&b);
+}
 
 sl_log_level sl_log_level_get(void) { return (sl_log_level)atomic_load(&g_level); }
 
@@ -28,25 +49,29 @@ void sl_logv(sl_log_level level, const char *who, const char *fmt, va_list ap)
 {
     if ((int)level > atomic_load(&g_level) || (int)level < 0)
         return;
-    /* Format the whole line first so one write keeps lines from different
-     * threads from interleaving. */
-    char line[2048];
+    char stamp[64], msg[2048];
     struct timespec ts;
     struct tm tm;
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
-    int n = snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-5s ",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                     tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, level_names[level]);
-    if (who && n >= 0 && (size_t)n < sizeof line)
-        n += snprintf(line + n, sizeof line - (size_t)n, "[%s] ", who);
-    if (n >= 0 && (size_t)n < sizeof line)
-        n += vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+    snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+             (int)(ts.tv_nsec / 1000000));
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    if (atomic_load(&g_json)) {
+        write_json(stamp, level, who, msg);
+        return;
+    }
+    /* One fwrite per line keeps lines of different threads whole. */
+    char line[2200];
+    int n = snprintf(line, sizeof line, "%s %-5s %s%s%s%s\n", stamp, level_names[level],
+                     who ? "[" : "", who ? who : "", who ? "] " : "", msg);
     if (n < 0)
         return;
-    if ((size_t)n >= sizeof line - 1)
-        n = (int)sizeof line - 2;
-    line[n++] = '\n';
+    if ((size_t)n >= sizeof line) {
+        n = (int)sizeof line - 1;
+        line[n - 1] = '\n';
+    }
     fwrite(line, 1, (size_t)n, stderr);
 }
 

@@ -7,6 +7,8 @@
 #include "sluice/host.h"
 
 void sl_log_set_level(sl_log_level level);
+/* Non-zero: one JSON object per line {"time","level","component","msg"}. */
+void sl_log_set_json(int on);
 sl_log_level sl_log_level_get(void);
 /* Parse "error|warn|info|debug". Returns 0 or -1. */
 int sl_log_level_parse(const char *s, sl_log_level *out);

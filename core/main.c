@@ -15,6 +15,8 @@ static const char usage_main[] =
     "  validate FILE            check a pipeline (YAML, plugins, options, graph); list every error\n"
     "  plugins list             list the plugins found on the plugin path\n"
     "  plugins describe NAME    show a plugin's description and options\n"
+    "  graph FILE [--dot]       show the pipeline's components and edges (Graphviz with --dot)\n"
+    "  tap NAME                 stream the events a running component emits (admin endpoint)\n"
     "  plugins check FILE.so    load one plugin in isolation and list every problem\n"
     "  plugin new --kind K NAME [DIR]  scaffold an out-of-tree plugin project\n"
     "  version                  print the version and plugin ABI\n"
@@ -42,6 +44,8 @@ static const struct {
     {"validate", cli_validate},
     {"plugins", cli_plugins},
     {"plugin", cli_plugin_new},
+    {"tap", cli_tap},
+    {"graph", cli_graph},
     {"version", cmd_version},
 };
 

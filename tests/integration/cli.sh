@@ -34,6 +34,12 @@ expect_rc 0 "$SLUICE" validate "$SL_SRC/pipelines/demo.yaml"
 expect_in "$TMP/out" "valid (1 sources, 1 enrichers, 2 sinks)"
 ok "validate the demo pipeline"
 
+expect_rc 0 "$SLUICE" graph "$SL_SRC/pipelines/demo.yaml"
+expect_in "$TMP/out" "enricher tagged               (modify) <- clicks -> console, archive"
+expect_rc 0 "$SLUICE" graph "$SL_SRC/pipelines/demo.yaml" --dot
+expect_in "$TMP/out" '"tagged" -> "archive";'
+ok "graph as text and as Graphviz"
+
 # Several problems at once: every one is listed with its location.
 cat >"$TMP/bad.yaml" <<'YAML'
 service:

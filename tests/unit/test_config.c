@@ -243,7 +243,16 @@ static const bad_case bad_cases[] = {
     {"service:\n  state_dir: ./s\n  metrics: 1.2.3.4:9\nsources:\n  a: {plugin: x}\n"
      "sinks:\n  b: {plugin: x, inputs: a}\n",
      "p.yaml:3:3: unknown key 'metrics' in service (expected one of: state_dir, "
-     "queue_max_bytes, shutdown_timeout, log_level)"},
+     "queue_max_bytes, shutdown_timeout, log_level, log_format, admin)"},
+    {"service:\n  admin: 0.0.0.0:2021\nsources:\n  a: {plugin: x}\nsinks:\n  b: {plugin: x, inputs: a}\n",
+     "p.yaml:2:10: service.admin: 0.0.0.0 is not a loopback address; the admin endpoint shows "
+     "events and metrics, so set admin.allow_remote: true to expose it"},
+    {"service:\n  admin: localhost\nsources:\n  a: {plugin: x}\nsinks:\n  b: {plugin: x, inputs: a}\n",
+     "p.yaml:2:10: service.admin: expected an address like 127.0.0.1:2021, got \"localhost\""},
+    {"service:\n  admin: {listen: 127.0.0.1:1, allow_remote: maybe}\nsources:\n  a: {plugin: x}\nsinks:\n  b: {plugin: x, inputs: a}\n",
+     "p.yaml:2:46: service.admin.allow_remote: unexpected value \"maybe\""},
+    {"service:\n  log_format: xml\nsources:\n  a: {plugin: x}\nsinks:\n  b: {plugin: x, inputs: a}\n",
+     "p.yaml:2:15: service.log_format: expected text or json, got \"xml\""},
     {"service: fast\nsources:\n  a: {plugin: x}\nsinks:\n  b: {plugin: x, inputs: a}\n",
      "p.yaml:1:10: service: expected a mapping of settings, got \"fast\""},
     {"sources:\n  a: {plugin: x}\nsinks:\n  b: {plugin: x, inputs: a}\nservice:\n"

@@ -1,0 +1,113 @@
+/* sluice tap NAME: print a running pipeline's /tap/NAME stream. */
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static const char usage_tap[] =
+    "Usage: sluice tap NAME [--admin HOST:PORT] [--sample N] [--limit N]\n"
+    "\n"
+    "Streams, as JSON lines, the events component NAME emits in a running pipeline (a\n"
+    "sink: the events it receives), from the admin endpoint (service.admin; default\n"
+    "--admin 127.0.0.1:2021). --sample N keeps one event in N; --limit N stops after N.\n"
+    "Values of keys that look secret (token, secret, password, ...) are shown as \"***\".\n";
+
+static int dial(const char *addr, char *err, size_t errlen)
+{
+    char host[256];
+    const char *colon = strrchr(addr, ':');
+    size_t hl = colon ? (size_t)(colon - addr) : 0;
+    if (hl >= 2 && addr[0] == '[' && addr[hl - 1] == ']') {
+        addr++;
+        hl -= 2;
+    }
+    if (!colon || hl == 0 || hl >= sizeof host) {
+        snprintf(err, errlen, "--admin: expected HOST:PORT, got '%s'", addr);
+        return -1;
+    }
+    memcpy(host, addr, hl);
+    host[hl] = '\0';
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res;
+    int rc = getaddrinfo(host, colon + 1, &hints, &res);
+    if (rc != 0) {
+        snprintf(err, errlen, "%s: %s", addr, gai_strerror(rc));
+        return -1;
+    }
+    int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd >= 0 && connect(fd, res->ai_addr, res->ai_addrlen) != 0) {
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    if (fd < 0)
+        snprintf(err, errlen, "cannot connect to the admin endpoint at %s:%s (is the pipeline "
+                 "running with service.admin set?)", host, colon + 1);
+    return fd;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* HTTP/1.0 keeps the body unframed: copy everything after the headers. */
+static int relay(int fd)
+{
+    char buf[16384];
+    size_t have = 0;
+    char *body = NULL;
+    while (!body) {
+        ssize_t r = read(fd, buf + have, sizeof buf - 1 - have);
+        if (r <= 0)
+            return -1;
+        have += (size_t)r;
+        buf[have] = '\0';
+        body = strstr(buf, "\r\n\r\n");
+        if (!body && have == sizeof buf - 1)
+            return -1;
+    }
+    body += 4;
+    int status = 0;
+    sscanf(buf, "HTTP/%*s %d", &status);
+    FILE *out = status == 200 ? stdout : stderr;
+    fwrite(body, 1, have - (size_t)(body - buf), out);
+    for (ssize_t r; (r = read(fd, buf, sizeof buf)) > 0;) {
+        fwrite(buf, 1, (size_t)r, out);
+        fflush(out);
+    }
+    return status == 200 ? 0 : -1;
+}
+
+int cli_tap(const cli *c)
+{
+    if (c->help)
+        return printf("%s", usage_tap), 0;
+    if (c->nargs != 1)
+        return cli_usage_error(usage_tap, "%s", "tap needs a component NAME");
+    for (const char *p = c->args[0]; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '_' || *p == '-'))
+            return cli_usage_error(usage_tap, "'%s' is not a component name", c->args[0]);
+    char err[512], req[512];
+    int fd = dial(c->admin ? c->admin : "127.0.0.1:2021", err, sizeof err);
+    if (fd < 0) {
+        fprintf(stderr, "sluice: %s\n", err);
+        return SL_EXIT_INVALID;
+    }
+    snprintf(req, sizeof req, "GET /tap/%s?sample=%ld&limit=%ld HTTP/1.0\r\n\r\n", c->args[0],
+             c->sample ? strtol(c->sample, NULL, 10) : 1, c->limit ? strtol(c->limit, NULL, 10) : 0);
+    int rc = write_all(fd, req, strlen(req)) == 0 ? relay(fd) : -1;
+    close(fd);
+    return rc == 0 ? 0 : SL_EXIT_INVALID;
+}
