@@ -42,6 +42,7 @@ typedef struct worker {
     int64_t last_commit_ns, last_auth_log_ns, last_spool_err_ns, last_debug_ns;
     uint64_t auth_failures;
     int spool_heap;          /* move memory jobs of the heap to the spool */
+    int64_t spool_hold_ns;   /* a retry spooled at stop: read the spool after this */
     int saw_stopping;
     oe_request scratch;
     sl_buf rec;
@@ -208,8 +209,12 @@ static void spool_heap_jobs(worker *w)
     for (size_t i = 0; i < n; i++) {
         oe_job *j = old[i];
         j->next = NULL;
-        if (j->batch && w->s->spool && to_spool(w, j) == 0)
+        int64_t due = j->due_ns;
+        if (j->batch && w->s->spool && to_spool(w, j) == 0) {
+            if (!w->degraded && !w->auth_paused && due > w->spool_hold_ns)
+                w->spool_hold_ns = due; /* keep its backoff / Retry-After */
             continue;
+        }
         old[keep++] = j;
     }
     /* The kept prefix is rebuilt as a heap in place. */
@@ -258,7 +263,7 @@ static oe_job *pick(worker *w, int64_t now)
 {
     if (w->retry.n && w->retry.v[0]->due_ns <= now)
         return heap_pop(&w->retry);
-    if (w->s->spool && oe_spool_unread(w->s->spool)) {
+    if (w->s->spool && oe_spool_unread(w->s->spool) && now >= w->spool_hold_ns) {
         oe_job *j = from_spool(w);
         if (j || oe_spool_unread(w->s->spool))
             return j;
@@ -396,9 +401,15 @@ static void on_retryable(worker *w, oe_job *j, const oe_http_done *d, int64_t no
                                    &s->rng);
         w->probe_due_ns = now + (ra > pb ? ra : pb) * 1000000LL;
     }
-    if ((holding(w) || w->saw_stopping) && to_spool(w, j) == 0)
+    int64_t due = now + back * 1000000LL;
+    if ((holding(w) || w->saw_stopping) && to_spool(w, j) == 0) {
+        /* At stop the event is safe on disk at once, but its backoff or
+         * Retry-After still holds: the spool is not read before then. */
+        if (!holding(w) && due > w->spool_hold_ns)
+            w->spool_hold_ns = due;
         return;
-    retry_at(w, j, now + back * 1000000LL);
+    }
+    retry_at(w, j, due);
 }
 
 static void on_rejected(worker *w, oe_job *j, const oe_http_done *d)
@@ -442,6 +453,8 @@ static int wait_ms(const worker *w, int64_t now)
         until = w->probe_due_ns;
     if (w->rate_wait_ns > now && w->rate_wait_ns < until)
         until = w->rate_wait_ns;
+    if (w->spool_hold_ns > now && w->spool_hold_ns < until)
+        until = w->spool_hold_ns;
     int64_t ms = (until - now + 999999) / 1000000;
     return ms < 0 ? 0 : (int)ms;
 }
