@@ -68,7 +68,7 @@ enrichers:
   ev: { plugin: parse, inputs: [in], format: json, keep_raw: false, time_key: "", request_key: "" }
 sinks:
   oe: { plugin: oneentry, inputs: [ev], url: "$URL", token: "$TOKEN", retry_base: 20ms,
-        retry_max: 500ms, auth_probe_interval: 300ms, stop_drain_timeout: 30s${extra:+, $extra} }
+        retry_max: 500ms, auth_probe_interval: 300ms, stop_drain_timeout: ${DRAIN:-30s}${extra:+, $extra} }
 YAML
 }
 
