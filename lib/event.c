@@ -188,6 +188,39 @@ static size_t container_head_len(uint8_t c)
     return 5;
 }
 
+/*
+ * Length of the item at p (header and payload, children excluded) and how
+ * many child items follow it, without decoding the value: the hot loop of
+ * skipping nested containers. Returns 0, or -1 when truncated or invalid.
+ */
+static int skip_head(const uint8_t *p, const uint8_t *end, size_t *len, uint64_t *children)
+{
+    size_t avail = (size_t)(end - p);
+    if (avail < 1)
+        return -1;
+    uint8_t c = p[0];
+    *children = 0;
+    if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3) {
+        *len = 1;
+        return 0;
+    }
+    if (c >= 0xa0 && c <= 0xbf) {
+        *len = 1 + (size_t)(c & 0x1f);
+        return *len <= avail ? 0 : -1;
+    }
+    if (c >= 0x80 && c <= 0x9f) {
+        *children = (uint64_t)(c & 0x0f) << (c <= 0x8f); /* map: 2 per pair */
+        *len = 1;
+        return 0;
+    }
+    /* Everything else is rare enough for the full decoder. */
+    sl_value v;
+    if (read_head(p, end, &v, children) != 0)
+        return -1;
+    *len = v.raw_len;
+    return 0;
+}
+
 int sl_read_value(const uint8_t **p, const uint8_t *end, sl_value *out)
 {
     if (!p || !*p || !end || *p > end || !out)
@@ -202,11 +235,11 @@ int sl_read_value(const uint8_t **p, const uint8_t *end, sl_value *out)
     while (pending > 0) {
         if (pending > (uint64_t)(end - q))
             return -1;
-        sl_value child;
+        size_t len;
         uint64_t grand;
-        if (read_head(q, end, &child, &grand) != 0)
+        if (skip_head(q, end, &len, &grand) != 0)
             return -1;
-        q += child.raw_len;
+        q += len;
         pending = pending - 1 + grand;
     }
     out->raw_len = (size_t)(q - *p);
@@ -450,20 +483,22 @@ static const char *const ev_reasons[] = {
 
 static enum ev_error event_parse(const uint8_t **p, const uint8_t *end, sl_event *ev)
 {
-    sl_value whole, t;
-    sl_iter it;
+    sl_value head, t;
+    uint64_t items;
     const uint8_t *start = *p;
-    if (sl_read_value(p, end, &whole) != 0)
+    /* Read the array header, then each of the three items once: the event
+     * is walked a single time, which is most of what reading costs. */
+    if (read_head(start, end, &head, &items) != 0)
         return EV_TRUNCATED;
-    if (whole.type != SL_ARRAY)
-        return EV_NOT_ARRAY;
-    if (whole.v.n != 3)
-        return EV_ARITY;
-    /* Whole value was already validated, so the iteration cannot fail. */
-    if (sl_iter_init(&it, &whole) != 0 || sl_iter_next(&it, NULL, &t) != 1 ||
-        sl_iter_next(&it, NULL, &ev->meta) != 1 ||
-        sl_iter_next(&it, NULL, &ev->body) != 1)
+    if (head.type != SL_ARRAY)
+        return sl_read_value(p, end, &head) != 0 ? EV_TRUNCATED : EV_NOT_ARRAY;
+    if (head.v.n != 3)
+        return sl_read_value(p, end, &head) != 0 ? EV_TRUNCATED : EV_ARITY;
+    const uint8_t *q = start + head.raw_len;
+    if (sl_read_value(&q, end, &t) != 0 || sl_read_value(&q, end, &ev->meta) != 0 ||
+        sl_read_value(&q, end, &ev->body) != 0)
         return EV_TRUNCATED;
+    *p = q;
     if (t.type == SL_EXT) {
         if (t.ext_type != -1)
             return EV_TIME_TYPE;
@@ -480,7 +515,7 @@ static enum ev_error event_parse(const uint8_t **p, const uint8_t *end, sl_event
     if (ev->body.type != SL_MAP)
         return EV_BODY;
     ev->raw = start;
-    ev->raw_len = whole.raw_len;
+    ev->raw_len = (size_t)(q - start);
     return EV_OK;
 }
 
