@@ -40,6 +40,8 @@ int cli_plugins(const cli *c);
 int cli_tap(const cli *c);
 int cli_graph(const cli *c);
 
+/* `test FILE` (cli_test.c): the pipeline file's tests: section. */
+int cli_test(const cli *c);
 /* `plugin new --kind KIND NAME [DIR]` (cli_plugin_new.c). */
 int cli_plugin_new(const cli *c);
 /* `plugins check FILE.so` (cli_plugins_check.c); want 0 = any kind. */

@@ -605,10 +605,15 @@ static void shape(loader *ld, sl_pipeline_spec *s)
     for (size_t i = 0; i < root->n; i++) {
         const char *k = root->keys[i]->str;
         if (strcmp(k, "service") && strcmp(k, "sources") && strcmp(k, "enrichers") &&
-            strcmp(k, "sinks"))
+            strcmp(k, "sinks") && strcmp(k, "tests"))
             ERR_AT(ld, root->keys[i], "unknown key '%s' at top level (expected one of: service, "
                    "sources, enrichers, sinks)", k);
     }
+    /* `tests:` is read by `sluice test` only (pipetest.c); here just its shape. */
+    const sl_node *tests = sl_node_get(root, "tests");
+    if (!is_null(tests) && tests->kind != SL_NODE_SEQ)
+        ERR_AT(ld, tests, "tests: expected a sequence of tests (- name: ...), got %s",
+               what(tests, b, sizeof b));
     service(ld, &s->service, sl_node_get(root, "service"));
 
     size_t total = 0;

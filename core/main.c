@@ -19,6 +19,7 @@ static const char usage_main[] =
     "  tap NAME                 stream the events a running component emits (admin endpoint)\n"
     "  plugins check FILE.so    load one plugin in isolation and list every problem\n"
     "  plugin new --kind K NAME [DIR]  scaffold an out-of-tree plugin project\n"
+    "  test FILE                run the tests: section of a pipeline file\n"
     "  version                  print the version and plugin ABI\n"
     "\n"
     "Run `sluice <command> --help` for the options of a command.\n"
@@ -44,6 +45,7 @@ static const struct {
     {"validate", cli_validate},
     {"plugins", cli_plugins},
     {"plugin", cli_plugin_new},
+    {"test", cli_test},
     {"tap", cli_tap},
     {"graph", cli_graph},
     {"version", cmd_version},
