@@ -3,7 +3,7 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps build asan demo test test-normal test-asan clean
+.PHONY: all deps build asan demo test test-normal test-asan docs clean
 
 all: build
 
@@ -28,6 +28,10 @@ test-asan: asan
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
 
 test: test-normal test-asan
+
+# Regenerate docs/plugins/*.md from the plugins' option tables.
+docs: build
+	sh scripts/gen-plugin-docs.sh $(BUILD) docs/plugins
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
