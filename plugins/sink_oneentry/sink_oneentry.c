@@ -291,6 +291,9 @@ static int oe_init(sl_ctx *ctx, const sl_host *host, void **state, char *err, si
     if (read_options(s, err, errlen) < 0 || make_url(s, err, errlen) < 0 ||
         open_files(s, err, errlen) < 0 || start_http(s, err, errlen) < 0)
         goto fail;
+    /* Until the worker has looked, assume work (a spool from a previous
+     * run), so a flush at once does not end the drain before it began. */
+    s->busy = 1;
     if (pthread_create(&s->thread, NULL, oe_worker_main, s) != 0) {
         snprintf(err, errlen, "cannot start the delivery thread");
         goto fail;
