@@ -10,7 +10,7 @@ SPID=""
 
 pipeline() { # pipeline OUTFILE
     cat > "$TMP/p.yaml" <<YAML
-service: { state_dir: $TMP/state, shutdown_timeout: 10s }
+service: { state_dir: $TMP/state, shutdown_timeout: 10s, queue_max_bytes: 256KiB }
 sources:
   t:
     plugin: tail
@@ -24,7 +24,7 @@ sinks:
   out: { plugin: file, inputs: [t], path: $1, time_key: "" }
 YAML
 }
-start() { "$SLUICE" run "$TMP/p.yaml" 2>>"$TMP/log" & SPID=$!; }
+start() { "$SLUICE" run "$TMP/p.yaml" 2>>"$TMP/log" 7>&- & SPID=$!; }
 stop() { kill -TERM "$SPID"; wait "$SPID" || fail "sluice exited $? (log: $(tail -5 "$TMP/log"))"; SPID=""; }
 count() { [ -f "$1" ] && wc -l <"$1" || echo 0; }
 has_lines() { [ "$(count "$1")" -ge "$2" ]; }
@@ -136,16 +136,18 @@ exactly_once "$TMP/out.jsonl" 2200
 expect_in "$TMP/log" "was rotated to $D/access.log.1 while stopped"
 ok "rotation while stopped: the rest of the old file and the new file, exactly once"
 
-# 6. graceful restart mid-file: the sink's reader is paused so the source
-#    is mid-file when stopped; the drain then completes, and a second run
+# 6. graceful restart mid-file: the sink's reader is paused (and the queue
+#    small) so the source is mid-file when stopped; the drain then completes, and a second run
 #    continues exactly after the last acknowledged line.
 reset; mkfifo "$TMP/fifo2"
 write "$D/access.log" 0 200000
-cat "$TMP/fifo2" > "$TMP/out.jsonl" & CAT=$!
-pipeline "$TMP/fifo2"; start
-wait_lines "$TMP/out.jsonl" 1000; kill -STOP $CAT; sleep 0.3
+exec 7<>"$TMP/fifo2" # opens without waiting, so cat and the sink never block in open
+cat "$TMP/fifo2" > "$TMP/out.jsonl" 7>&- & CAT=$!
+sleep 0.2; kill -STOP $CAT
+pipeline "$TMP/fifo2"; start; sleep 0.5
 kill -TERM "$SPID"; sleep 0.2; kill -CONT $CAT
-wait "$SPID" || fail "first run exited $?"; SPID=""; wait $CAT
+wait "$SPID" || fail "first run exited $? ($(tail -3 "$TMP/log"))"; SPID=""
+exec 7>&-; wait $CAT
 got=$(count "$TMP/out.jsonl")
 [ "$got" -lt 200000 ] || fail "the first run read the whole file; cannot test a restart mid-file"
 pipeline "$TMP/out.jsonl"; start; wait_lines "$TMP/out.jsonl" 200000; sleep 0.3; stop
