@@ -43,6 +43,7 @@ typedef struct worker {
     uint64_t auth_failures;
     int spool_heap;          /* move memory jobs of the heap to the spool */
     int64_t spool_hold_ns;   /* a retry spooled at stop: read the spool after this */
+    int64_t guest_ok_ns;     /* last time a guest request got past the app token */
     int saw_stopping;
     oe_request scratch;
     sl_buf rec;
@@ -370,8 +371,10 @@ static void on_auth_failure(worker *w, oe_job *j, const oe_http_done *d, int64_t
     w->auth_paused = 1;
     w->spool_heap = 1;
     w->probe_due_ns = now + s->cfg.auth_probe_ms * 1000000LL;
+    /* A user event may be failing for its own token: let other events
+     * probe in between, so one expired user token cannot keep us paused. */
     if (to_spool(w, j) != 0)
-        retry_at(w, j, w->probe_due_ns);
+        retry_at(w, j, now + (j->is_user ? 4 : 1) * s->cfg.auth_probe_ms * 1000000LL);
 }
 
 static void on_retryable(worker *w, oe_job *j, const oe_http_done *d, int64_t now)
@@ -422,17 +425,27 @@ static void on_rejected(worker *w, oe_job *j, const oe_http_done *d)
     finish(w, j);
 }
 
+/* A 401 on a user request means either its access token expired (that
+ * event can never succeed: dead letter) or the app token is wrong (pause).
+ * It is the user's own token only when guest requests are getting through
+ * the app token at the same time (within the last 10 s). */
+static int user_token_expired(const worker *w, long st, const oe_job *j, int64_t now)
+{
+    return st == 401 && j->is_user && !w->auth_paused && w->guest_ok_ns &&
+           now - w->guest_ok_ns < 10000000000LL;
+}
+
 static void on_answer(worker *w, const oe_http_done *d, int64_t now)
 {
     oe_job *j = d->user;
     long st = d->status;
+    if (!d->error && !j->is_user && st != 401 && st != 403)
+        w->guest_ok_ns = now;
     if (d->error)
         on_retryable(w, j, d, now);
     else if (st >= 200 && st < 300)
         on_success(w, j, d);
-    /* 401 for a user is the user's access token (the SDK refreshes it):
-     * that event cannot succeed. Otherwise 401/403 is the app token. */
-    else if ((st == 401 && !j->is_user) || st == 403)
+    else if ((st == 401 || st == 403) && !user_token_expired(w, st, j, now))
         on_auth_failure(w, j, d, now);
     else if (oe_status_in(&w->s->cfg.retryable, st))
         on_retryable(w, j, d, now);

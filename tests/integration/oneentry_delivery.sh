@@ -14,7 +14,7 @@ ok "run exited 0"
 
 check_delivered "$TMP/in.jsonl" exact || fail "delivery"
 ok "every valid event delivered once, exact JSON body and identity header"
-[ "$(stat rejected)" = 0 ] || fail "the emulator rejected $(stat rejected) requests"
+[ "$(emu_stat rejected)" = 0 ] || fail "the emulator rejected $(emu_stat rejected) requests"
 ok "the emulator found no contract violation"
 
 python3 - "$TMP/in.jsonl" "$TMP/state/oe/dead_letter.jsonl" <<'PY' || fail "dead letters"
@@ -39,12 +39,12 @@ grep -qF "$TOKEN" "$TMP/log" "$TMP/out" && fail "the app token appears in the ou
 ok "the app token is not in the log (debug level)"
 
 # dry_run: requests printed with secrets masked, nothing sent.
-before=$(stat requests)
+before=$(emu_stat requests)
 head -n 20 "$TMP/in.jsonl" >"$TMP/few.jsonl"
 pipeline "$TMP/dry.yaml" "dry_run: true"
 "$SLUICE" run "$TMP/dry.yaml" --once <"$TMP/few.jsonl" >"$TMP/dry.out" 2>"$TMP/dry.log" \
     || { cat "$TMP/dry.log"; fail "dry run exited non-zero"; }
-[ "$(stat requests)" = "$before" ] || fail "dry run sent requests"
+[ "$(emu_stat requests)" = "$before" ] || fail "dry run sent requests"
 expect_in "$TMP/dry.out" "x-app-token: ****"
 expect_in "$TMP/dry.out" "Authorization: Bearer ****"
 expect_in "$TMP/dry.out" "x-guest-id: guest-1"

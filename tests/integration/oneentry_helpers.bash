@@ -18,7 +18,7 @@ control() { # control KEY=VALUE&...
     [ "$(curl -s -X POST "$URL/_control?$1")" = ok ] || fail "control $1 refused"
 }
 
-stat() { # stat NAME: one counter of /_stats
+emu_stat() { # emu_stat NAME: one counter of /_stats
     curl -s "$URL/_stats" | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"
 }
 

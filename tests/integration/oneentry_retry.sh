@@ -14,25 +14,25 @@ control "script=200,503,200,500,408,429:0,reset,reset,502,200"
 pipeline "$TMP/p.yaml" "concurrency: 4"
 "$SLUICE" run "$TMP/p.yaml" --once <"$TMP/in.jsonl" 2>"$TMP/log" || { cat "$TMP/log"; fail "run"; }
 check_delivered "$TMP/in.jsonl" exact || fail "delivery with retries"
-[ "$(stat injected)" -ge 7 ] || fail "only $(stat injected) faults were injected"
+[ "$(emu_stat injected)" -ge 7 ] || fail "only $(emu_stat injected) faults were injected"
 [ ! -s "$TMP/state/oe/dead_letter.jsonl" ] || fail "retryable failures were dead-lettered"
 ok "503, 500, 502, 408, 429 and resets retried per event: all delivered once, no dead letters"
 
 # Retry-After: a single event answered 429 with Retry-After: 3 is not
 # retried before 3 s have passed (the backoff alone would retry in ~20 ms).
-requests_above() { [ "$(stat requests)" -gt "$1" ]; }
+requests_above() { [ "$(emu_stat requests)" -gt "$1" ]; }
 one() { # one RETRY_AFTER_SCRIPT_ENTRY
     : >"$TMP/events"
     head -n 1 "$TMP/in.jsonl" >"$TMP/one.jsonl"
-    local before; before=$(stat requests)
+    local before; before=$(emu_stat requests)
     control "script=$1"
     "$SLUICE" run "$TMP/p.yaml" --once <"$TMP/one.jsonl" 2>"$TMP/log1" &
     local pid=$!
     wait_for 10 requests_above "$before" || fail "no first request"
     sleep 1.5
-    [ "$(stat requests)" -eq $((before + 1)) ] || fail "retried before Retry-After ($1)"
+    [ "$(emu_stat requests)" -eq $((before + 1)) ] || fail "retried before Retry-After ($1)"
     wait "$pid" || { cat "$TMP/log1"; fail "run"; }
-    [ "$(stat requests)" -eq $((before + 2)) ] || fail "expected exactly one retry ($1)"
+    [ "$(emu_stat requests)" -eq $((before + 2)) ] || fail "expected exactly one retry ($1)"
     [ "$(lines "$TMP/events")" -eq 1 ] || fail "event not delivered after Retry-After ($1)"
 }
 one "429:3"
