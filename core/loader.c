@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <dlfcn.h>
+#include <link.h>
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
@@ -116,6 +117,27 @@ static const char *check_descriptor(const sl_plugin *p, sl_kind kind, char *buf,
     return NULL;
 }
 
+/*
+ * Copy the descriptor, reading no further than it says it reaches nor than
+ * the symbol's size in the ELF table (when known): a plugin built for an
+ * older ABI minor has a shorter struct, and what follows it is not ours.
+ */
+static int copy_descriptor(const sl_plugin *sym, sl_plugin *desc)
+{
+    size_t limit = sizeof *desc;
+    Dl_info info;
+    const ElfW(Sym) *es = NULL;
+    if (dladdr1(sym, &info, (void **)&es, RTLD_DL_SYMENT) && es && es->st_size)
+        limit = es->st_size < limit ? es->st_size : limit;
+    if (limit < offsetof(sl_plugin, struct_size) + sizeof sym->struct_size)
+        return -1;
+    size_t n = sym->struct_size < limit ? sym->struct_size : limit;
+    memset(desc, 0, sizeof *desc);
+    memcpy(desc, sym, n);
+    desc->struct_size = (uint32_t)n < sym->struct_size ? (uint32_t)n : sym->struct_size;
+    return 0;
+}
+
 int sl_plugin_open(const char *file, sl_kind kind, sl_loaded *out, char *err, size_t errlen)
 {
     *out = (sl_loaded){0};
@@ -136,13 +158,20 @@ int sl_plugin_open(const char *file, sl_kind kind, sl_loaded *out, char *err, si
         return -1;
     }
     dlerror();
-    const sl_plugin *p = dlsym(dl, SL_PLUGIN_SYMBOL);
-    if (!p) {
+    const sl_plugin *sym = dlsym(dl, SL_PLUGIN_SYMBOL);
+    if (!sym) {
         snprintf(err, errlen, "%s: no '%s' symbol; not a sluice plugin (export "
                  "SL_EXPORT const sl_plugin sluice_plugin)", file, SL_PLUGIN_SYMBOL);
         dlclose(dl);
         return -1;
     }
+    if (copy_descriptor(sym, &out->desc) < 0) {
+        snprintf(err, errlen, "%s: '%s' is too small to be a plugin descriptor", file,
+                 SL_PLUGIN_SYMBOL);
+        dlclose(dl);
+        return -1;
+    }
+    const sl_plugin *p = &out->desc;
     char why_buf[256];
     const char *why = check_descriptor(p, kind, why_buf, sizeof why_buf);
     if (why) {
@@ -151,7 +180,7 @@ int sl_plugin_open(const char *file, sl_kind kind, sl_loaded *out, char *err, si
         return -1;
     }
     out->dl = dl;
-    out->p = p;
+    out->p = &out->desc;
     if (!(out->file = strdup(file))) {
         dlclose(dl);
         snprintf(err, errlen, "out of memory");

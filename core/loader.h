@@ -18,8 +18,12 @@ typedef struct sl_plugin_path {
 
 typedef struct sl_loaded {
     void *dl;
-    const sl_plugin *p;
+    const sl_plugin *p; /* points at desc: never copy an sl_loaded by value */
     char *file;
+    /* The plugin's descriptor copied up to its struct_size (and the symbol's
+     * size); fields it does not have read as zero. The core reads only this
+     * copy, so an older plugin's shorter descriptor is never read past. */
+    sl_plugin desc;
 } sl_loaded;
 
 /*

@@ -30,4 +30,13 @@ expect_in "$TMP/out" "ABI:        1.0, descriptor 52 bytes"
 expect_in "$TMP/out" "error: no init callback (or struct_size ends before it)"
 expect_in "$TMP/out" "error: a sink plugin needs its write callback (or struct_size ends before it)"
 ok "plugins check judges a 52-byte descriptor on its own fields, reading nothing past it"
+
+# The loader itself copies only struct_size bytes: validate refuses, never crashes.
+cat >"$TMP/min.yaml" <<YAML
+sources: { in: { plugin: stdin } }
+sinks: { out: { path: $FX/abi_min.so, inputs: [in] } }
+YAML
+expect_rc 1 "$SLUICE" validate "$TMP/min.yaml"
+expect_in "$TMP/err" "abi_min.so: descriptor has no init callback"
+ok "validate refuses the 52-byte descriptor with a reason instead of reading past it"
 finish
