@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# sink_oneentry throughput: COUNT events from source_generate (shaped into
+# product_view events by enricher_modify) delivered to the OneEntry emulator
+# with 0 ms and 20 ms added latency; events/s, CPU seconds and peak RSS of
+# sluice, CPU seconds of the emulator, where adaptive concurrency settled.
+# Then the emulator's own ceiling (bench/emulator-ceiling.sh, wrk) at the
+# same latencies, so the sink's rate reads as a fraction of it.
+#
+# usage: bench/oneentry.sh [BUILD_DIR]
+#   env: COUNT (200000) CONCURRENCY ("adaptive 64") LATENCIES ("0 20")
+#        EMU_THREADS (4) CEILING (1 = also run emulator-ceiling.sh)
+# Prints Markdown rows for docs/BENCHMARKS.md on stdout.
+set -euo pipefail
+
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${1:-${SL_BUILD:-$SRC/build}}
+EMU="$BUILD/tests/oneentry-emulator/oneentry-emulator"
+SLUICE="$BUILD/sluice"
+COUNT=${COUNT:-200000}
+CONCURRENCY=${CONCURRENCY:-adaptive 64}
+LATENCIES=${LATENCIES:-0 20}
+EMU_THREADS=${EMU_THREADS:-4}
+[ -x "$EMU" ] && [ -x "$SLUICE" ] || { echo "build first: $SLUICE and $EMU" >&2; exit 1; }
+
+TMP=$(mktemp -d /tmp/sluice-bench-oe.XXXXXX)
+EMU_PID=""
+cleanup() {
+    [ -n "$EMU_PID" ] && kill "$EMU_PID" 2>/dev/null && wait "$EMU_PID" 2>/dev/null
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+cpu_seconds() {
+    awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"
+}
+
+start_emu() {
+    rm -f "$TMP/port" "$TMP/events"
+    "$EMU" --listen 127.0.0.1:0 --port-file "$TMP/port" --events "$TMP/events" \
+        --token bench-token --threads "$EMU_THREADS" --latency-ms "$1" --quiet &
+    EMU_PID=$!
+    for _ in $(seq 100); do [ -s "$TMP/port" ] && break; sleep 0.1; done
+    [ -s "$TMP/port" ] || { echo "emulator did not start" >&2; exit 1; }
+}
+
+stop_emu() { kill "$EMU_PID"; wait "$EMU_PID" 2>/dev/null || true; EMU_PID=""; }
+
+pipeline() { # pipeline CONCURRENCY
+    cat >"$TMP/p.yaml" <<YAML
+service: { state_dir: $TMP/state, shutdown_timeout: 10m, log_level: info }
+sources:
+  gen: { plugin: generate, count: $COUNT }
+enrichers:
+  act:
+    plugin: modify
+    inputs: [gen]
+    remove: [message]
+    rename: { seq: productId }
+    set: { type: product_view, guest_id: guest-6f1c2a9e }
+sinks:
+  oe:
+    plugin: oneentry
+    inputs: [act]
+    url: http://127.0.0.1:$(cat "$TMP/port")
+    token: bench-token
+    concurrency: $1
+    stop_drain_timeout: 10m
+YAML
+}
+
+echo "| server latency | concurrency | events | events/s | wall s | sluice CPU s | sluice peak RSS MiB | emulator CPU s | settled at |"
+echo "|---|---|---|---|---|---|---|---|---|"
+for lat in $LATENCIES; do
+    for conc in $CONCURRENCY; do
+        start_emu "$lat"
+        pipeline "$conc"
+        rm -rf "$TMP/state"
+        e0=$(cpu_seconds "$EMU_PID")
+        row=$(SLUICE_PLUGIN_PATH="$BUILD/plugins" python3 "$SRC/bench/measure.py" x "$COUNT" -- \
+            bash -c "exec '$SLUICE' run '$TMP/p.yaml' 2>'$TMP/log'")
+        e1=$(cpu_seconds "$EMU_PID")
+        got=$(wc -l <"$TMP/events")
+        stop_emu
+        [ "$got" -eq "$COUNT" ] || { echo "only $got of $COUNT events recorded" >&2; cat "$TMP/log" >&2; exit 1; }
+        settled=$(sed -n 's/.*adaptive concurrency ended at \([0-9]*\).*/\1/p' "$TMP/log" | tail -n 1)
+        # measure.py prints | label | events | events/s | wall | cpu | rss |
+        IFS='|' read -r _ _ ev rate wall cpu rss _ <<<"$row"
+        echo "| ${lat} ms | $conc |$ev|$rate|$wall|$cpu|$rss| $(echo "$e1 - $e0" | bc) | ${settled:--} |"
+    done
+done
+
+if [ "${CEILING:-1}" = 1 ]; then
+    echo
+    echo "Emulator ceiling with wrk (bench/emulator-ceiling.sh, 64 and 256 connections):"
+    echo
+    CONCURRENCY=64 DURATION=${DURATION:-5} "$SRC/bench/emulator-ceiling.sh" "$BUILD" | grep '^|'
+    CONCURRENCY=256 DURATION=${DURATION:-5} LATENCIES=20 "$SRC/bench/emulator-ceiling.sh" "$BUILD" | grep '^| 20'
+fi
