@@ -3,7 +3,7 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps build asan demo test test-normal test-asan docs clean
+.PHONY: all deps build asan demo test test-normal test-asan docs clean fuzz memcheck
 
 all: build
 
@@ -33,5 +33,22 @@ test: test-normal test-asan
 docs: build
 	sh scripts/gen-plugin-docs.sh $(BUILD) docs/plugins
 
+# libFuzzer targets (clang), each run FUZZ_SECONDS; FUZZ_TARGETS picks some.
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+fuzz: deps
+	sh scripts/fuzz-deps.sh
+	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_TESTS=OFF \
+	  -DSLUICE_FUZZ=ON -DSLUICE_SANITIZE=ON -DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link >/dev/null
+	sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# Core unit and integration tests under valgrind (a build without ASan).
+MEMCHECK_BUILD ?= build-memcheck
+memcheck: deps
+	cmake -S . -B $(MEMCHECK_BUILD) -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	cmake --build $(MEMCHECK_BUILD) -j $(JOBS)
+	sh scripts/memcheck.sh $(MEMCHECK_BUILD)
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(MEMCHECK_BUILD)
