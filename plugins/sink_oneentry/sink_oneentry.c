@@ -168,6 +168,12 @@ static int read_options(oe_sink *s, char *err, size_t errlen)
     k->dry_run = h->opt_bool(c, "dry_run");
     const char *tok = h->opt_str(c, "token");
     k->has_token = tok && *tok;
+    for (const char *p = tok; p && *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+            /* It becomes a header line: a CR or LF would end it early. */
+            snprintf(err, errlen, "token: contains a control character (value not shown)");
+            return -1;
+        }
     return 0;
 }
 

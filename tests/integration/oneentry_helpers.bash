@@ -1,5 +1,7 @@
 # Helpers for the sink_oneentry integration tests (sourced after common.bash).
 EMU="$SL_BUILD/tests/oneentry-emulator/oneentry-emulator"
+# libcurl honours proxy variables; the emulator is on loopback, never proxied.
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 [ -x "$EMU" ] || fail "OneEntry emulator not built at $EMU"
 
 # start_emu ARGS...: start the emulator on a free loopback port, recording
