@@ -1,14 +1,20 @@
 #include "oe_http.h"
 
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
 #define RESP_MAX 4096
+#define EVENTS_MAX 256
 
 /* One request slot; easy handles are reused so their connections and
  * settings survive from one request to the next. */
@@ -33,8 +39,16 @@ struct oe_http {
     slot **all;        /* every slot ever made, for cleanup */
     size_t nall, capall;
     int inflight;
+    int running;       /* transfers curl still runs (the rest are done) */
     slot *last_done;   /* returned by oe_http_next, recycled on the next call */
+    /* curl's socket interface driven by epoll: the cost of a wait is the
+     * sockets that are ready, not every transfer in flight. */
+    int epfd, evfd;
+    int64_t timer_at;  /* monotonic ms when curl wants a timeout call, -1 none */
 };
+
+static int on_socket(CURL *e, curl_socket_t fd, int what, void *userp, void *socketp);
+static int on_timer(CURLM *m, long timeout_ms, void *userp);
 
 static char content_type[] = "Content-Type: application/json";
 static char no_expect[] = "Expect:"; /* no 100-continue round trip */
@@ -135,7 +149,11 @@ int oe_http_new(oe_http **out, const oe_http_cfg *cfg, char *err, size_t errlen)
 {
     oe_http *h = calloc(1, sizeof *h);
     *out = NULL;
-    if (!h || !(h->url = strdup(cfg->url)))
+    if (!h)
+        goto oom;
+    h->epfd = h->evfd = -1;
+    h->timer_at = -1;
+    if (!(h->url = strdup(cfg->url)))
         goto oom;
     h->cfg = *cfg;
     h->cfg.url = h->url;
@@ -146,6 +164,24 @@ int oe_http_new(oe_http **out, const oe_http_cfg *cfg, char *err, size_t errlen)
     h->cfg.token = NULL; /* only the header copy is kept */
     if (!(h->multi = curl_multi_init()))
         goto oom;
+    h->epfd = epoll_create1(EPOLL_CLOEXEC);
+    h->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    struct epoll_event wev = {.events = EPOLLIN};
+    if (h->epfd < 0 || h->evfd < 0) {
+        snprintf(err, errlen, "cannot set up HTTP transport: %s", strerror(errno));
+        oe_http_free(h);
+        return -1;
+    }
+    wev.data.fd = h->evfd;
+    if (epoll_ctl(h->epfd, EPOLL_CTL_ADD, h->evfd, &wev) != 0) {
+        snprintf(err, errlen, "cannot set up HTTP transport: %s", strerror(errno));
+        oe_http_free(h);
+        return -1;
+    }
+    curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
+    curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+    curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
     curl_multi_setopt(h->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
     curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)cfg->max_conns);
     curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, (long)cfg->max_conns);
@@ -193,16 +229,76 @@ int oe_http_start(oe_http *h, const char *ident, const char *body, size_t len, v
     return 0;
 }
 
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int on_socket(CURL *e, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+    oe_http *h = userp;
+    (void)e;
+    if (what == CURL_POLL_REMOVE) {
+        epoll_ctl(h->epfd, EPOLL_CTL_DEL, fd, NULL);
+        curl_multi_assign(h->multi, fd, NULL);
+        return 0;
+    }
+    struct epoll_event ev = {.data.fd = fd};
+    ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
+    int op = socketp ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    if (epoll_ctl(h->epfd, op, fd, &ev) != 0 && errno == (op == EPOLL_CTL_ADD ? EEXIST : ENOENT))
+        epoll_ctl(h->epfd, op == EPOLL_CTL_ADD ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev);
+    if (!socketp)
+        curl_multi_assign(h->multi, fd, h); /* marks the socket as registered */
+    return 0;
+}
+
+static int on_timer(CURLM *m, long timeout_ms, void *userp)
+{
+    oe_http *h = userp;
+    (void)m;
+    h->timer_at = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+    return 0;
+}
+
+/* Run curl's timeouts that are due (a new transfer asks for one at once). */
+static void run_timers(oe_http *h)
+{
+    for (int i = 0; i < 4 && h->timer_at >= 0 && h->timer_at <= now_ms(); i++) {
+        h->timer_at = -1;
+        curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &h->running);
+    }
+}
+
 void oe_http_wait(oe_http *h, int timeout_ms)
 {
-    int running;
-    curl_multi_perform(h->multi, &running);
-    /* Answers already complete (a fast server answers within one perform):
-     * hand them over now instead of sleeping on sockets with nothing due. */
-    if (running < h->inflight)
+    struct epoll_event ev[EVENTS_MAX];
+    run_timers(h);
+    /* Answers already complete (a fast server answers within one action):
+     * hand them over now instead of sleeping. */
+    if (h->running < h->inflight)
         return;
-    curl_multi_poll(h->multi, NULL, 0, timeout_ms, NULL);
-    curl_multi_perform(h->multi, &running);
+    if (h->timer_at >= 0) {
+        int64_t left = h->timer_at - now_ms();
+        if (left < timeout_ms)
+            timeout_ms = left < 0 ? 0 : (int)left;
+    }
+    int n = epoll_wait(h->epfd, ev, EVENTS_MAX, timeout_ms);
+    for (int i = 0; i < n; i++) {
+        if (ev[i].data.fd == h->evfd) {
+            uint64_t v;
+            if (read(h->evfd, &v, sizeof v) < 0 && errno != EAGAIN)
+                continue;
+            continue;
+        }
+        int flags = (ev[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
+                    (ev[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+                    (ev[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+        curl_multi_socket_action(h->multi, ev[i].data.fd, flags, &h->running);
+    }
+    run_timers(h);
 }
 
 static double since_ms(const struct timespec *t)
@@ -267,7 +363,10 @@ int oe_http_inflight(const oe_http *h)
 
 void oe_http_wakeup(oe_http *h)
 {
-    curl_multi_wakeup(h->multi);
+    uint64_t one = 1;
+    /* A full counter already means a pending wakeup: nothing to add. */
+    if (write(h->evfd, &one, sizeof one) < 0 && errno != EAGAIN)
+        return;
 }
 
 void oe_http_free(oe_http *h)
@@ -282,6 +381,10 @@ void oe_http_free(oe_http *h)
     }
     if (h->multi)
         curl_multi_cleanup(h->multi);
+    if (h->epfd >= 0)
+        close(h->epfd);
+    if (h->evfd >= 0)
+        close(h->evfd);
     if (h->token_hdr) {
         /* The token must not linger in freed memory longer than needed. */
         memset(h->token_hdr, 0, strlen(h->token_hdr));
