@@ -2,6 +2,8 @@
 
 #include <microhttpd.h>
 #include <netdb.h>
+#include <signal.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -271,8 +273,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     (void)con_cls;
     if (*upload_size)
         return MHD_NO;
+    if (strcmp(method, "POST") == 0 && strcmp(url, "/reload") == 0) {
+        /* The same path as SIGHUP: the run loop validates and swaps. */
+        kill(getpid(), SIGHUP);
+        return reply(conn, 202, "text/plain", NULL, "reload requested; see the log for the result\n");
+    }
     if (strcmp(method, "GET") != 0)
-        return reply(conn, 405, "text/plain", NULL, "only GET\n");
+        return reply(conn, 405, "text/plain", NULL, "only GET (and POST /reload)\n");
     if (strcmp(url, "/metrics") == 0) {
         char *t = sl_admin_metrics_text(e);
         return t ? reply(conn, 200, "text/plain; version=0.0.4", t, NULL)

@@ -5,6 +5,7 @@
  *                      stopping, a component failed, a sink stuck)
  *   GET /live          200 while the process serves requests
  *   GET /tap/<name>    live JSON lines of what <name> emits (?sample=N&limit=N)
+ *   POST /reload       raise SIGHUP in this process: reload the pipeline file
  */
 #ifndef SL_ADMIN_H
 #define SL_ADMIN_H

@@ -38,6 +38,7 @@ int cli_run(const cli *c);
 int cli_validate(const cli *c);
 int cli_plugins(const cli *c);
 int cli_tap(const cli *c);
+int cli_reload(const cli *c);
 int cli_graph(const cli *c);
 
 /* `test FILE` (cli_test.c): the pipeline file's tests: section. */

@@ -1,4 +1,4 @@
-/* sluice tap NAME: print a running pipeline's /tap/NAME stream. */
+/* Commands that talk to a running pipeline's admin endpoint: tap, reload. */
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,13 +80,45 @@ static int relay(int fd)
     body += 4;
     int status = 0;
     sscanf(buf, "HTTP/%*s %d", &status);
-    FILE *out = status == 200 ? stdout : stderr;
+    int ok = status >= 200 && status < 300;
+    FILE *out = ok ? stdout : stderr;
     fwrite(body, 1, have - (size_t)(body - buf), out);
     for (ssize_t r; (r = read(fd, buf, sizeof buf)) > 0;) {
         fwrite(buf, 1, (size_t)r, out);
         fflush(out);
     }
-    return status == 200 ? 0 : -1;
+    return ok ? 0 : -1;
+}
+
+static const char usage_reload[] =
+    "Usage: sluice reload [--admin HOST:PORT]\n"
+    "\n"
+    "Asks a running pipeline to reload its file, like SIGHUP: the file is validated first;\n"
+    "with errors the running pipeline keeps running (the errors are logged); without, the\n"
+    "pipeline drains, stops and starts again on the new file. Checkpoints and spools carry\n"
+    "over, so nothing is lost or delivered twice. Default --admin 127.0.0.1:2021.\n";
+
+/* One request to the admin endpoint; the body goes to stdout on 200. */
+static int admin_request(const cli *c, const char *request)
+{
+    char err[512];
+    int fd = dial(c->admin ? c->admin : "127.0.0.1:2021", err, sizeof err);
+    if (fd < 0) {
+        fprintf(stderr, "sluice: %s\n", err);
+        return SL_EXIT_INVALID;
+    }
+    int rc = write_all(fd, request, strlen(request)) == 0 ? relay(fd) : -1;
+    close(fd);
+    return rc == 0 ? 0 : SL_EXIT_INVALID;
+}
+
+int cli_reload(const cli *c)
+{
+    if (c->help)
+        return printf("%s", usage_reload), 0;
+    if (c->nargs != 0)
+        return cli_usage_error(usage_reload, "unexpected argument '%s'", c->args[0]);
+    return admin_request(c, "POST /reload HTTP/1.0\r\nContent-Length: 0\r\n\r\n");
 }
 
 int cli_tap(const cli *c)
@@ -99,15 +131,8 @@ int cli_tap(const cli *c)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
               *p == '_' || *p == '-'))
             return cli_usage_error(usage_tap, "'%s' is not a component name", c->args[0]);
-    char err[512], req[512];
-    int fd = dial(c->admin ? c->admin : "127.0.0.1:2021", err, sizeof err);
-    if (fd < 0) {
-        fprintf(stderr, "sluice: %s\n", err);
-        return SL_EXIT_INVALID;
-    }
+    char req[512];
     snprintf(req, sizeof req, "GET /tap/%s?sample=%ld&limit=%ld HTTP/1.0\r\n\r\n", c->args[0],
              c->sample ? strtol(c->sample, NULL, 10) : 1, c->limit ? strtol(c->limit, NULL, 10) : 0);
-    int rc = write_all(fd, req, strlen(req)) == 0 ? relay(fd) : -1;
-    close(fd);
-    return rc == 0 ? 0 : SL_EXIT_INVALID;
+    return admin_request(c, req);
 }

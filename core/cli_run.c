@@ -1,6 +1,7 @@
 /* sluice run FILE: start, wait for a signal or the sources' end, drain. */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "admin.h"
@@ -12,6 +13,7 @@ static const char usage_run[] =
     "\n"
     "Runs the pipeline in FILE. SIGINT or SIGTERM stops the sources, drains what is in\n"
     "flight (up to service.shutdown_timeout) and exits 0; a second signal exits at once.\n"
+    "SIGHUP (or `sluice reload`) reloads FILE: checked first, kept running on errors.\n"
     "When every source has ended (stdin at EOF, generate at its count) the pipeline\n"
     "drains and exits by itself.\n"
     "\n"
@@ -20,10 +22,14 @@ static const char usage_run[] =
     "  --log-level LEVEL    error, warn, info or debug (overrides service.log_level)\n";
 
 static volatile sig_atomic_t g_signals;
+static volatile sig_atomic_t g_reload;
 
 static void on_signal(int sig)
 {
-    (void)sig;
+    if (sig == SIGHUP) {
+        g_reload = 1;
+        return;
+    }
     if (++g_signals >= 2) {
         static const char msg[] = "sluice: second signal, exiting without draining\n";
         ssize_t w = write(2, msg, sizeof msg - 1);
@@ -39,7 +45,91 @@ static void install_signals(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN); /* a closed stdout is a write error, not a death */
+}
+
+/* One generation of the pipeline: its spec, engine and admin endpoint. The
+ * spec is on the heap because the engine keeps pointers into it. */
+typedef struct running {
+    sl_pipeline_spec *spec;
+    sl_engine *eng;
+    sl_admin *admin;
+} running;
+
+/* Load and check the file into a new generation. Returns 0 or -1. */
+static int prepare(running *r, const cli *c)
+{
+    *r = (running){0};
+    if (!(r->spec = calloc(1, sizeof *r->spec))) {
+        fprintf(stderr, "sluice: out of memory\n");
+        return -1;
+    }
+    if (cli_prepare(c, r->spec, &r->eng) < 0) {
+        free(r->spec);
+        r->spec = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static void release_spec(running *r)
+{
+    sl_config_free(r->spec);
+    free(r->spec);
+    r->spec = NULL;
+}
+
+static int start(running *r, const cli *c, sl_log_level lvl)
+{
+    char err[1024];
+    sl_log_set_level(c->log_level ? lvl : r->spec->service.log_level);
+    sl_log_set_json(r->spec->service.log_json);
+    if (sl_admin_start(r->eng, &r->admin, err, sizeof err) < 0 ||
+        sl_engine_start(r->eng, err, sizeof err) < 0) {
+        sl_admin_stop(r->admin);
+        sl_log(SL_LOG_ERROR, NULL, "%s", err);
+        sl_engine_destroy(r->eng);
+        release_spec(r);
+        return -1;
+    }
+    sl_log(SL_LOG_INFO, NULL, "pipeline %s running (%zu components)%s", c->args[0],
+           r->spec->n_comps, c->once ? " in --once mode" : "");
+    return 0;
+}
+
+static sl_run_result stop(running *r)
+{
+    sl_run_result res = sl_engine_shutdown(r->eng);
+    sl_admin_stop(r->admin);
+    if (sl_engine_destroy(r->eng) == 0)
+        release_spec(r); /* else a stuck thread may still read it */
+    return res;
+}
+
+/*
+ * Reload: the new file is checked completely first, and a file with errors
+ * leaves the running pipeline alone. Otherwise the whole pipeline drains and
+ * stops, then starts on the new file: sources resume from their checkpoints
+ * and sinks from their spools, so nothing is lost or sent twice. (Every
+ * component restarts, not only the changed ones: a short pause, no state
+ * to reconcile.)
+ */
+static int reload(running *r, const cli *c, sl_log_level lvl)
+{
+    running next;
+    sl_log(SL_LOG_INFO, NULL, "reload: checking %s", c->args[0]);
+    if (prepare(&next, c) < 0) {
+        sl_log(SL_LOG_ERROR, NULL, "reload: %s has errors (listed above); the running pipeline "
+               "keeps running", c->args[0]);
+        return 0;
+    }
+    sl_log(SL_LOG_INFO, NULL, "reload: valid; draining the running pipeline");
+    if (stop(r) == SL_RUN_TIMEOUT)
+        sl_log(SL_LOG_WARN, NULL, "reload: the old pipeline did not drain in time; what it "
+               "did not deliver will be read again");
+    *r = next;
+    return start(r, c, lvl);
 }
 
 int cli_run(const cli *c)
@@ -48,44 +138,28 @@ int cli_run(const cli *c)
         return printf("%s", usage_run), 0;
     if (c->nargs != 1)
         return cli_usage_error(usage_run, "%s", "run needs exactly one FILE");
-    sl_log_level lvl;
+    sl_log_level lvl = SL_LOG_INFO;
     if (c->log_level && sl_log_level_parse(c->log_level, &lvl) < 0)
         return cli_usage_error(usage_run, "--log-level '%s': expected error, warn, info or debug",
                            c->log_level);
-    sl_pipeline_spec spec;
-    sl_engine *eng;
-    if (cli_prepare(c, &spec, &eng) < 0)
+    running r;
+    if (prepare(&r, c) < 0)
         return SL_EXIT_INVALID;
-    sl_log_set_level(c->log_level ? lvl : spec.service.log_level);
-    sl_log_set_json(spec.service.log_json);
     install_signals();
-    char err[1024];
-    sl_admin *admin = NULL;
-    if (sl_admin_start(eng, &admin, err, sizeof err) < 0) {
-        sl_log(SL_LOG_ERROR, NULL, "%s", err);
-        sl_engine_destroy(eng);
-        sl_config_free(&spec);
+    if (start(&r, c, lvl) < 0)
         return SL_RUN_FAILED;
+    while (!g_signals && !sl_engine_should_stop(r.eng)) {
+        sl_engine_wait(r.eng, 200);
+        if (g_reload && !g_signals) {
+            g_reload = 0;
+            if (reload(&r, c, lvl) < 0)
+                return SL_RUN_FAILED;
+        }
     }
-    if (sl_engine_start(eng, err, sizeof err) < 0) {
-        sl_admin_stop(admin);
-        sl_log(SL_LOG_ERROR, NULL, "%s", err);
-        sl_engine_destroy(eng);
-        sl_config_free(&spec);
-        return SL_RUN_FAILED;
-    }
-    sl_log(SL_LOG_INFO, NULL, "pipeline %s running (%zu components)%s", c->args[0],
-           spec.n_comps, c->once ? " in --once mode" : "");
-    while (!g_signals && !sl_engine_should_stop(eng))
-        sl_engine_wait(eng, 200);
     sl_log(SL_LOG_INFO, NULL, "%s; draining",
-           g_signals ? "stop requested" : sl_engine_sources_done(eng) ? "all sources ended"
-                                                                       : "a component failed");
-    sl_run_result res = sl_engine_shutdown(eng);
-    sl_admin_stop(admin);
-    if (sl_engine_destroy(eng) == 0)
-        sl_config_free(&spec); /* else a stuck thread may still read it */
+           g_signals ? "stop requested" : sl_engine_sources_done(r.eng) ? "all sources ended"
+                                                                         : "a component failed");
+    sl_run_result res = stop(&r);
     sl_log(SL_LOG_INFO, NULL, "stopped");
     return (int)res;
 }
-

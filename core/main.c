@@ -17,6 +17,7 @@ static const char usage_main[] =
     "  plugins describe NAME    show a plugin's description and options\n"
     "  graph FILE [--dot]       show the pipeline's components and edges (Graphviz with --dot)\n"
     "  tap NAME                 stream the events a running component emits (admin endpoint)\n"
+    "  reload                   make a running pipeline reload its file (like SIGHUP)\n"
     "  plugins check FILE.so    load one plugin in isolation and list every problem\n"
     "  plugin new --kind K NAME [DIR]  scaffold an out-of-tree plugin project\n"
     "  test FILE                run the tests: section of a pipeline file\n"
@@ -47,6 +48,7 @@ static const struct {
     {"plugin", cli_plugin_new},
     {"test", cli_test},
     {"tap", cli_tap},
+    {"reload", cli_reload},
     {"graph", cli_graph},
     {"version", cmd_version},
 };
