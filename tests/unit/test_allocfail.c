@@ -458,8 +458,13 @@ static void test_json(void)
  * injects anything cannot pass unnoticed. */
 static void test_interposer(void)
 {
+    /* through volatile pointers: the compiler may drop a malloc whose
+     * result is only compared with NULL */
+    void *(*volatile m)(size_t) = malloc;
+    void *(*volatile cl)(size_t, size_t) = calloc;
+    char *(*volatile sd)(const char *) = strdup;
     arm(1);
-    void *a = malloc(10), *b = malloc(10), *c = calloc(2, 8);
+    void *a = m(10), *b = m(10), *c = cl(2, 8);
     disarm();
     CU_ASSERT_PTR_NOT_NULL(a);
     CU_ASSERT_PTR_NULL(b);
@@ -467,7 +472,7 @@ static void test_interposer(void)
     CU_ASSERT(injected);
     CU_ASSERT_EQUAL(live, 2);
     arm(0);
-    char *d = strdup("x");
+    char *d = sd("x");
     disarm();
     CU_ASSERT_PTR_NULL(d);
     free(a);
