@@ -1,4 +1,5 @@
-# Plugin isolation: a source that emits malformed msgpack and an enricher
+# Plugin isolation: a plugin whose init fails stops the start with its
+# message; a source that emits malformed msgpack and an enricher
 # that returns a malformed batch are caught at the core's boundary. Each bad
 # batch is rejected with a clear error and counted in /metrics; no byte of
 # it reaches a sink, and every good event is still delivered.
@@ -61,4 +62,19 @@ for path in sys.argv[1:]:
     assert got == want, (path, len(got), got[:5])
 PY
 ok "sinks got exactly the 50 good events, nothing of the bad batches"
+
+# A plugin whose init fails stops the start with its own message, before any
+# source has read anything.
+cat >"$TMP/init.yaml" <<YAML
+service: { state_dir: $TMP/state2 }
+sources:
+  bad: { path: $FX/bad_source.so, every: 0 }
+sinks:
+  ok: { plugin: file, inputs: [bad], path: $TMP/init-out.jsonl }
+  moon: { path: $FX/init_fails.so, inputs: [bad] }
+YAML
+expect_rc 3 "$SLUICE" run "$TMP/init.yaml" # exit 3: a plugin failed to start
+expect_in "$TMP/err" "sink 'moon' failed to start: cannot reach the moon"
+[ ! -s "$TMP/init-out.jsonl" ] || fail "events flowed although a sink failed to start"
+ok "a failing init stops the start with the plugin's message"
 finish
