@@ -55,5 +55,28 @@ dups=$(sed -n 's/.*, \([0-9]*\) duplicates/\1/p' "$TMP/check")
 [ "$dups" -le 2000 ] || fail "$dups duplicates after kill -9 (killed with $got delivered)"
 ok "kill -9 while draining the spool ($got delivered), restart: all delivered, $dups duplicates"
 [ ! -s "$TMP/state/oe/dead_letter.jsonl" ] || fail "dead letters"
+
+# 4. SIGTERM while OneEntry is down: exit 0, nothing lost (all spooled).
+: >"$TMP/events"
+rm -rf "$TMP/state"
+head -n 2000 "$TMP/in.jsonl" >"$TMP/k.jsonl"
+control "down_ms=600000"
+DRAIN=1s pipeline "$TMP/p.yaml"
+rm -f "$TMP/fifo" && mkfifo "$TMP/fifo"
+"$SLUICE" run "$TMP/p.yaml" <"$TMP/fifo" 2>"$TMP/log4" &
+PID=$!
+exec 7>"$TMP/fifo"
+cat "$TMP/k.jsonl" >&7
+spooling() { grep -q "events go to the spool" "$TMP/log4"; }
+wait_for 20 spooling || { cat "$TMP/log4"; fail "not spooling"; }
+sleep 1
+kill -TERM "$PID"
+rc=0; wait "$PID" || rc=$?
+exec 7>&-
+[ "$rc" -eq 0 ] || { cat "$TMP/log4"; fail "SIGTERM exit $rc"; }
+control "down_ms=0"
+"$SLUICE" run "$TMP/p.yaml" --once </dev/null 2>"$TMP/log5" || { cat "$TMP/log5"; fail "restart"; }
+check_delivered "$TMP/k.jsonl" exact || fail "after SIGTERM during an outage"
+ok "SIGTERM during an outage: exit 0, every event delivered once after restart"
 stop_emu
 finish
