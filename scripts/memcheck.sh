@@ -12,8 +12,8 @@ command -v valgrind >/dev/null || { echo "memcheck: valgrind is not installed (s
 
 logs=$(mktemp -d /tmp/sluice-memcheck.XXXXXX)
 trap 'rm -rf "$logs"' EXIT
-vg="valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
- --show-leak-kinds=definite --num-callers=30 --trace-children=no"
+vg="valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite"
+vg="$vg --show-leak-kinds=definite --num-callers=30 --trace-children=no"
 
 # A stand-in for the sluice binary that runs it under valgrind.
 cat >"$logs/sluice" <<WRAP
@@ -22,8 +22,12 @@ exec $vg --log-file=$logs/vg.sluice.%p.log "$build/sluice" "\$@"
 WRAP
 chmod +x "$logs/sluice"
 
-unit=${MEMCHECK_UNIT:-$(cd "$src/tests/unit" && ls test_*.c | sed 's/\.c$//')}
-integ=${MEMCHECK_INTEGRATION:-"cli graph stdin_fanout kit_pipetest harden_malformed"}
+# test_allocfail brings its own malloc, which valgrind replaces in the main
+# program as well; it runs under ASan and LSan in `make test` instead.
+unit=${MEMCHECK_UNIT:-$(cd "$src/tests/unit" && ls test_*.c | sed 's/\.c$//' | grep -vx test_allocfail)}
+# (admin.sh expects /health ready as soon as the endpoint is up: too tight
+# under valgrind's slowdown, so it is not in the default list.)
+integ=${MEMCHECK_INTEGRATION:-"cli graph stdin_fanout kit_pipetest parse_formats activity_pipeline harden_malformed harden_nofile"}
 failed=""
 for t in $unit; do
     printf 'memcheck unit %s ... ' "$t"
