@@ -97,7 +97,8 @@ static long run_dir(const char *dir)
             goto fail;
         n++;
     }
-    qsort(names, n, sizeof *names, cmp_names);
+    if (n > 1)
+        qsort(names, n, sizeof *names, cmp_names);
     for (size_t i = 0; i < n && count >= 0; i++) {
         char path[4096];
         struct stat st;
