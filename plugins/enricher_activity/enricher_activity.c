@@ -3,11 +3,17 @@
  * events (body: type, productId/pageId/categoryId, query, meta, guest_id,
  * user_token; see ../shared contract in README and act.h).
  *
- * Ordered rules, first match wins. Bots are excluded after a rule matched
- * (so the user-agent scan runs only on requests that would become events).
- * Unmatched requests are dropped or passed on unchanged; events that would
- * be invalid (an id that is not a number, a search without a query, no
- * identity) are rejected with a reason: counted, logged, never sent on.
+ * Ordered rules, first match wins. Bots (the global list) and the rule's
+ * own `exclude` are checked after a rule matched, so the user-agent scan
+ * runs only on requests that would become events; an excluded request is
+ * dropped, not tried against later rules. Unmatched requests are dropped or
+ * passed on unchanged; events that would be invalid (an id that is not a
+ * number, a search without a query, no identity) are rejected with a
+ * reason: counted, logged, written to the dead-letter file, never sent on.
+ *
+ * process() keeps all its scratch in the instance (match data, the
+ * dead-letter buffer) and no mutable globals, so separate instances may run
+ * at the same time; one instance is not re-entrant (the core serialises it).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -15,8 +21,10 @@
 #include <string.h>
 
 #include "act.h"
+#include "dlfile.h"
 #include "sluice/event.h"
 #include "sluice/host.h"
+#include "sluice/json.h"
 #include "sluice/plugin.h"
 
 #define REJECT_LOG_EVERY 10000 /* log the 1st, 10001st, ... rejection */
@@ -31,15 +39,16 @@ typedef struct activity {
     int pass_unmatched;
     act_ident ident;
     act_fields fields;
-    msgpack_sbuffer body;  /* one event's body, packed before it is known valid */
-    msgpack_packer bpk;
+    act_keys keys;         /* fields, ready for the per-event walk */
+    dlfile dl;             /* rejected events */
     uint64_t rejected;
 } activity;
 
 static const sl_option options[] = {
     {"rules", SL_OPT_ANY, NULL, 1,
-     "ordered rules {type, method, path, path_prefix, params, status, productId, pageId, "
-     "categoryId, query, query_param, meta}; first match wins", NULL},
+     "ordered rules {type, method, path, path_prefix, params, status, exclude: {user_agents, "
+     "paths}, productId, pageId, categoryId, query, query_param, meta}; first match wins",
+     NULL},
     {"unmatched", SL_OPT_STRING, "drop", 0, "requests no rule matches", "drop|pass"},
     {"exclude_bots", SL_OPT_BOOL, "true", 0, "drop requests from bots and crawlers", NULL},
     {"bot_user_agents", SL_OPT_LIST, NULL, 0,
@@ -64,6 +73,9 @@ static const sl_option options[] = {
      NULL},
     {"cookie_field", SL_OPT_STRING, "http_cookie", 0,
      "body field of the Cookie header, for cookie:NAME sources", NULL},
+    {"dead_letter_path", SL_OPT_STRING, NULL, 0,
+     "JSON lines file of rejected events with the reason (default "
+     "<state_dir>/<name>/dead_letter.jsonl)", NULL},
     {NULL, 0, NULL, 0, NULL, NULL},
 };
 
@@ -77,7 +89,7 @@ static void activity_free(activity *a)
     act_bots_free(&a->bots);
     vsrc_free(&a->ident.guest);
     vsrc_free(&a->ident.token);
-    msgpack_sbuffer_destroy(&a->body);
+    dlfile_close(&a->dl);
     free(a);
 }
 
@@ -130,6 +142,29 @@ static int rule_params(const sl_host *h, const sl_node *n, act_rule *r, char *er
     return 0;
 }
 
+/* exclude: { user_agents: [substrings], paths: [regexes] } */
+static int rule_exclude(const sl_host *h, const sl_node *n, act_rule *r, char *err,
+                        size_t errlen)
+{
+    if (h->node_kind(n) != SL_NODE_MAP)
+        return at_err(h, n, "exclude: expected a mapping {user_agents: [...], paths: [...]}",
+                      err, errlen);
+    for (size_t i = 0; i < h->node_len(n); i++) {
+        const char *key = h->node_key(n, i);
+        const sl_node *v = h->node_at(n, i);
+        int rc;
+        if (!strcmp(key, "user_agents"))
+            rc = each_scalar(h, v, r, act_rule_exclude_ua, err, errlen);
+        else if (!strcmp(key, "paths"))
+            rc = each_scalar(h, v, r, act_rule_exclude_path, err, errlen);
+        else
+            rc = at_err(h, v, "exclude: keys are user_agents and paths", err, errlen);
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
+
 static int rule_meta(const sl_host *h, const sl_node *n, act_rule *r, char *err, size_t errlen)
 {
     char why[300];
@@ -161,6 +196,8 @@ static int rule_key(const sl_host *h, const char *key, const sl_node *v, act_rul
         return rule_params(h, v, r, err, errlen);
     if (!strcmp(key, "meta"))
         return rule_meta(h, v, r, err, errlen);
+    if (!strcmp(key, "exclude"))
+        return rule_exclude(h, v, r, err, errlen);
     if (!s)
         return at_err(h, v, "expected a single value", err, errlen);
     if (!strcmp(key, "path"))
@@ -176,7 +213,8 @@ static int rule_key(const sl_host *h, const char *key, const sl_node *v, act_rul
         rc = act_rule_value(r, key, s, h->node_quoted(v), why, sizeof why);
     else {
         snprintf(why, sizeof why, "unknown rule key '%s' (type, method, path, path_prefix, "
-                 "params, status, productId, pageId, categoryId, query, query_param, meta)", key);
+                 "params, status, exclude, productId, pageId, categoryId, query, query_param, meta)",
+                 key);
         rc = -1;
     }
     return rc ? at_err(h, v, why, err, errlen) : 0;
@@ -260,6 +298,20 @@ static int load_identity(activity *a, char *err, size_t errlen)
     return 0;
 }
 
+/* The request fields some condition or value of this instance reads. */
+static unsigned wanted_fields(const activity *a)
+{
+    unsigned want = ACT_F_METHOD | ACT_F_PATH | ACT_F_QUERY | ACT_F_STATUS;
+    int ua = a->exclude_bots || a->ident.derive, cookie = 0;
+    for (size_t i = 0; i < a->nrules; i++) {
+        ua |= a->rules[i].nex_ua > 0;
+        cookie |= act_rule_uses_cookie(&a->rules[i]);
+    }
+    cookie |= a->ident.guest.kind == VS_COOKIE || a->ident.token.kind == VS_COOKIE;
+    return want | (ua ? ACT_F_UA : 0) | (a->ident.derive ? ACT_F_IP : 0) |
+           (cookie ? ACT_F_COOKIE : 0);
+}
+
 static int activity_init(sl_ctx *ctx, const sl_host *host, void **state, char *err,
                          size_t errlen)
 {
@@ -270,20 +322,25 @@ static int activity_init(sl_ctx *ctx, const sl_host *host, void **state, char *e
     }
     a->ctx = ctx;
     a->host = host;
-    msgpack_sbuffer_init(&a->body);
-    msgpack_packer_init(&a->bpk, &a->body, msgpack_sbuffer_write);
+    dlfile_init(&a->dl);
     a->fields = (act_fields){
-        host->opt_str(ctx, "method_field"), host->opt_str(ctx, "path_field"),
-        host->opt_str(ctx, "query_field"), host->opt_str(ctx, "status_field"),
-        host->opt_str(ctx, "user_agent_field"), host->opt_str(ctx, "client_ip_field"),
-        host->opt_str(ctx, "cookie_field"),
+        .method = host->opt_str(ctx, "method_field"),
+        .path = host->opt_str(ctx, "path_field"),
+        .query = host->opt_str(ctx, "query_field"),
+        .status = host->opt_str(ctx, "status_field"),
+        .user_agent = host->opt_str(ctx, "user_agent_field"),
+        .client_ip = host->opt_str(ctx, "client_ip_field"),
+        .cookie = host->opt_str(ctx, "cookie_field"),
     };
     a->pass_unmatched = !strcmp(host->opt_str(ctx, "unmatched"), "pass");
     if (load_rules(a, err, errlen) != 0 || load_bots(a, err, errlen) != 0 ||
-        load_identity(a, err, errlen) != 0) {
+        load_identity(a, err, errlen) != 0 ||
+        dlfile_open(&a->dl, host->opt_str(ctx, "dead_letter_path"), host->state_dir(ctx), err,
+                    errlen) != 0) {
         activity_free(a);
         return SL_ERR;
     }
+    act_keys_init(&a->keys, &a->fields, wanted_fields(a));
     *state = a;
     return SL_OK;
 }
@@ -293,7 +350,7 @@ static int activity_init(sl_ctx *ctx, const sl_host *host, void **state, char *e
 /* ------------------------------------------------------------------ */
 
 typedef struct tally {
-    uint64_t unmatched, bots, rejected;
+    uint64_t unmatched, bots, excluded, rejected;
 } tally;
 
 static void note_reject(activity *a, const act_rule *r, const act_reject *rej)
@@ -310,7 +367,7 @@ static int one_event(activity *a, const sl_event *ev, sl_batch_builder *out, tal
 {
     act_req q;
     act_rule *r = NULL;
-    act_req_load(&q, &ev->body, &a->fields);
+    act_req_load_keys(&q, &ev->body, &a->keys);
     for (size_t i = 0; i < a->nrules && !r; i++)
         if (act_rule_match(&a->rules[i], &q))
             r = &a->rules[i];
@@ -324,22 +381,38 @@ static int one_event(activity *a, const sl_event *ev, sl_batch_builder *out, tal
         t->bots++;
         return 0;
     }
-    act_reject rej;
-    msgpack_sbuffer_clear(&a->body);
-    int rc = act_pack_body(r, &q, &a->ident, &a->bpk, &rej);
-    if (rc < 0)
-        return -1;
-    if (rc == 1) {
-        t->rejected++;
-        note_reject(a, r, &rej);
+    if (act_rule_excluded(r, &q)) {
+        t->excluded++;
         return 0;
     }
+    act_reject rej;
+    act_result res;
+    if (act_resolve(r, &q, &a->ident, &res, &rej) != 0) {
+        t->rejected++;
+        note_reject(a, r, &rej);
+        return act_reject_line(&a->dl.buf, sl_now_ns(), r, &rej, ev->time_ns, &ev->body);
+    }
+    /* Valid: packed straight into the output batch, no intermediate copy. */
     msgpack_packer *pk = &out->pk;
     sl_bb_begin(out, ev->time_ns);
-    rc = sl_pack_value(pk, &ev->meta);
-    rc |= pk->callback(pk->data, a->body.data, a->body.size);
+    int rc = sl_pack_value(pk, &ev->meta);
+    rc |= act_pack_result(&res, pk);
     sl_bb_end(out);
     return rc ? -1 : 0;
+}
+
+static void count_tally(activity *a, const tally *t)
+{
+    if (t->unmatched)
+        a->host->count(a->ctx, "unmatched", t->unmatched);
+    if (t->bots)
+        a->host->count(a->ctx, "excluded_bots", t->bots);
+    if (t->excluded)
+        a->host->count(a->ctx, "excluded", t->excluded);
+    if (t->rejected) {
+        a->host->count(a->ctx, "rejected", t->rejected);
+        a->host->count(a->ctx, "dead_lettered", t->rejected);
+    }
 }
 
 static int activity_process(void *state, const sl_batch *in, sl_batch_builder *out, char *err,
@@ -348,11 +421,12 @@ static int activity_process(void *state, const sl_batch *in, sl_batch_builder *o
     activity *a = state;
     sl_batch_iter it;
     sl_event ev;
-    tally t = {0, 0, 0};
+    tally t = {0, 0, 0, 0};
     uint32_t i = 0;
     int r;
     size_t size0 = out->sbuf.size;
     uint32_t count0 = out->count;
+    dlfile_discard(&a->dl);
     sl_batch_iter_init(&it, in);
     while ((r = sl_batch_next(&it, &ev)) == 1) {
         if (one_event(a, &ev, out, &t) != 0) {
@@ -365,14 +439,15 @@ static int activity_process(void *state, const sl_batch *in, sl_batch_builder *o
         snprintf(err, errlen, "event %u: malformed event", i);
         goto fail;
     }
-    if (t.unmatched)
-        a->host->count(a->ctx, "unmatched", t.unmatched);
-    if (t.bots)
-        a->host->count(a->ctx, "excluded_bots", t.bots);
-    if (t.rejected)
-        a->host->count(a->ctx, "rejected", t.rejected);
+    /* Rejected events reach the file before the batch moves on, so none is
+     * acknowledged without being written somewhere. */
+    if (a->dl.buf.len && dlfile_flush(&a->dl, err, errlen) != 0)
+        goto fail;
+    count_tally(a, &t);
     return SL_OK;
 fail:
+    /* The core passes `in` on unchanged; nothing of this attempt stays. */
+    dlfile_discard(&a->dl);
     out->sbuf.size = size0;
     out->count = count0;
     return SL_ERR;

@@ -8,14 +8,12 @@
  * kept with `_parse_error` (default), dropped, or written to a dead-letter
  * file. The line parsers live in lib/ (see lib/pline.h).
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "dlfile.h"
 #include "pline.h"
 #include "sluice/event.h"
 #include "sluice/host.h"
@@ -25,6 +23,11 @@
 #define ERROR_LOG_EVERY 10000 /* log the 1st, 10001st, ... bad line */
 
 typedef enum on_error { ON_ERROR_KEEP, ON_ERROR_DROP, ON_ERROR_DEAD_LETTER } on_error;
+
+/* One pair of the input body, as encoded. */
+typedef struct in_pair {
+    sl_value k, v;
+} in_pair;
 
 typedef struct parse {
     sl_ctx *ctx;
@@ -36,10 +39,10 @@ typedef struct parse {
     int keep_raw;
     on_error on_err;
     int dedupe;            /* formats whose fields may repeat a name */
-    char *dl_path;
-    int dl_fd;
-    sl_buf dl;             /* dead-letter lines of the current batch */
+    dlfile dl;             /* on_error dead_letter */
     sl_batch_builder tmp;  /* one rejected event, to render it as JSON */
+    in_pair *in;           /* the current event's body pairs, read once */
+    uint32_t nin, capin;
     uint64_t errors;
 } parse;
 
@@ -74,11 +77,9 @@ static void parse_free(parse *p)
         return;
     pline_free(&p->pl);
     pf_free(&p->o);
-    if (p->dl_fd >= 0)
-        close(p->dl_fd);
-    sl_buf_free(&p->dl);
+    dlfile_close(&p->dl);
     sl_bb_free(&p->tmp);
-    free(p->dl_path);
+    free(p->in);
     free(p->field);
     free(p);
 }
@@ -98,33 +99,6 @@ static int load_types(parse *p, const sl_host *host, const sl_node *types, char 
             continue;
         host->node_where(host->node_at(types, i), at, sizeof at);
         snprintf(err, errlen, "%s: %s", at, t ? why : "types: each value must be a type name");
-        return -1;
-    }
-    return 0;
-}
-
-static int open_dead_letter(parse *p, char *err, size_t errlen)
-{
-    const char *path = p->host->opt_str(p->ctx, "dead_letter_path");
-    if (path && *path) {
-        p->dl_path = strdup(path);
-    } else {
-        const char *dir = p->host->state_dir(p->ctx);
-        if (!dir) {
-            snprintf(err, errlen, "on_error dead_letter: no state directory for the file");
-            return -1;
-        }
-        if (asprintf(&p->dl_path, "%s/dead_letter.jsonl", dir) < 0)
-            p->dl_path = NULL;
-    }
-    if (!p->dl_path) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    p->dl_fd = open(p->dl_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    if (p->dl_fd < 0) {
-        snprintf(err, errlen, "dead_letter_path: cannot open %s: %s", p->dl_path,
-                 strerror(errno));
         return -1;
     }
     return 0;
@@ -156,7 +130,8 @@ static int configure(parse *p, char *err, size_t errlen)
     p->on_err = !strcmp(on_err, "drop") ? ON_ERROR_DROP
               : !strcmp(on_err, "dead_letter") ? ON_ERROR_DEAD_LETTER : ON_ERROR_KEEP;
     if (p->on_err == ON_ERROR_DEAD_LETTER)
-        return open_dead_letter(p, err, errlen);
+        return dlfile_open(&p->dl, h->opt_str(p->ctx, "dead_letter_path"),
+                           h->state_dir(p->ctx), err, errlen);
     return 0;
 }
 
@@ -170,7 +145,7 @@ static int parse_init(sl_ctx *ctx, const sl_host *host, void **state, char *err,
     }
     p->ctx = ctx;
     p->host = host;
-    p->dl_fd = -1;
+    dlfile_init(&p->dl);
     pf_init(&p->o);
     sl_bb_init(&p->tmp);
     if (configure(p, err, errlen) != 0) {
@@ -190,12 +165,37 @@ static int is_key(const sl_value *k, const char *s, size_t n)
     return k->type == SL_STR && k->v.s.len == n && memcmp(k->v.s.ptr, s, n) == 0;
 }
 
+/* Read the input body's pairs once into p->in; every later step (finding
+ * the line, counting and copying the kept fields) works from that list. */
+static int read_input(parse *p, const sl_value *body)
+{
+    sl_iter it;
+    int r;
+    p->nin = 0;
+    if (sl_iter_init(&it, body) != 0)
+        return -1;
+    for (;;) {
+        if (p->nin == p->capin) {
+            uint32_t cap = p->capin ? p->capin * 2 : 16;
+            in_pair *n = cap > p->capin ? realloc(p->in, cap * sizeof *n) : NULL;
+            if (!n)
+                return -1;
+            p->in = n;
+            p->capin = cap;
+        }
+        in_pair *e = &p->in[p->nin];
+        if ((r = sl_iter_next(&it, &e->k, &e->v)) != 1)
+            return r;
+        p->nin++;
+    }
+}
+
 /* Keep this input body field in the output? */
-static int keep_input(const parse *p, const sl_value *k, const char *extra)
+static int keep_input(const parse *p, const sl_value *k, const char *extra, int keep_raw)
 {
     if (k->type != SL_STR)
         return 1;
-    if (!p->keep_raw && is_key(k, p->field, p->field_len))
+    if (!keep_raw && is_key(k, p->field, p->field_len))
         return 0;
     if (extra)
         return !is_key(k, extra, strlen(extra));
@@ -212,74 +212,97 @@ static int keep_parsed(const parse *p, uint32_t i)
     return pf_find(&p->o, k, n) == (int)i;
 }
 
-/* The input body's kept fields (raw), counted first because msgpack puts a
- * map's size before its pairs. `extra` names one more key to leave out. */
-static int copy_input(const parse *p, const sl_value *body, const char *extra,
-                      msgpack_packer *pk, uint32_t *count, int write)
+/* Which input pairs are kept: bit i of keep (at most 64 pairs tracked this
+ * way; a wider body is checked again while copying). */
+static uint32_t mark_input(const parse *p, const char *extra, int keep_raw, uint64_t *keep)
 {
-    sl_iter it;
-    sl_value k, v;
-    int r, rc = 0;
-    if (sl_iter_init(&it, body) != 0)
-        return -1;
-    while ((r = sl_iter_next(&it, &k, &v)) == 1) {
-        if (!keep_input(p, &k, extra))
-            continue;
-        if (!write) {
-            (*count)++;
-            continue;
+    uint32_t n = 0;
+    *keep = 0;
+    for (uint32_t i = 0; i < p->nin; i++)
+        if (keep_input(p, &p->in[i].k, extra, keep_raw)) {
+            n++;
+            if (i < 64)
+                *keep |= (uint64_t)1 << i;
         }
-        rc |= sl_pack_value(pk, &k);
-        rc |= sl_pack_value(pk, &v);
+    return n;
+}
+
+static int copy_input(const parse *p, const char *extra, int keep_raw, uint64_t keep,
+                      msgpack_packer *pk)
+{
+    int rc = 0;
+    for (uint32_t i = 0; i < p->nin; i++) {
+        if (i < 64 ? !(keep >> i & 1) : !keep_input(p, &p->in[i].k, extra, keep_raw))
+            continue;
+        const in_pair *e = &p->in[i];
+        /* key and value are adjacent in the input: one copy for both */
+        if (e->k.raw + e->k.raw_len == e->v.raw)
+            rc |= pk->callback(pk->data, (const char *)e->k.raw, e->k.raw_len + e->v.raw_len);
+        else
+            rc |= sl_pack_value(pk, &e->k) | sl_pack_value(pk, &e->v);
     }
-    return r < 0 ? -1 : rc;
+    return rc;
+}
+
+/* The parsed fields; when no field was replaced or left out they lie back
+ * to back in the scratch buffer and go out in one copy. */
+static int copy_parsed(const parse *p, msgpack_packer *pk)
+{
+    const pf_out *o = &p->o;
+    int contiguous = !p->dedupe;
+    for (uint32_t i = 0; contiguous && i + 1 < o->n; i++)
+        contiguous = o->f[i].koff + o->f[i].klen == o->f[i].voff &&
+                     o->f[i].voff + o->f[i].vlen == o->f[i + 1].koff;
+    if (contiguous && o->n) {
+        const pf_field *a = &o->f[0], *z = &o->f[o->n - 1];
+        if (z->koff + z->klen == z->voff)
+            return pk->callback(pk->data, o->sb.data + a->koff, z->voff + z->vlen - a->koff);
+    }
+    int rc = 0;
+    for (uint32_t i = 0; i < o->n; i++) {
+        if (!keep_parsed(p, i))
+            continue;
+        const pf_field *f = &o->f[i];
+        rc |= pk->callback(pk->data, o->sb.data + f->koff, f->klen);
+        rc |= pk->callback(pk->data, o->sb.data + f->voff, f->vlen);
+    }
+    return rc;
 }
 
 static int write_parsed(parse *p, const sl_event *ev, int64_t time_ns, sl_batch_builder *out)
 {
     msgpack_packer *pk = &out->pk;
-    uint32_t n = 0, nparsed = 0;
+    uint32_t nparsed = 0;
+    uint64_t keep;
     int rc = 0;
-    if (copy_input(p, &ev->body, NULL, pk, &n, 0) != 0)
-        return -1;
+    uint32_t n = mark_input(p, NULL, p->keep_raw, &keep);
     for (uint32_t i = 0; i < p->o.n; i++)
         nparsed += keep_parsed(p, i);
     sl_bb_begin(out, time_ns);
     rc |= sl_pack_value(pk, &ev->meta);
     rc |= msgpack_pack_map(pk, n + nparsed);
-    rc |= copy_input(p, &ev->body, NULL, pk, &n, 1);
-    for (uint32_t i = 0; i < p->o.n; i++) {
-        if (!keep_parsed(p, i))
-            continue;
-        const pf_field *f = &p->o.f[i];
-        rc |= pk->callback(pk->data, p->o.sb.data + f->koff, f->klen);
-        rc |= pk->callback(pk->data, p->o.sb.data + f->voff, f->vlen);
-    }
+    rc |= copy_input(p, NULL, p->keep_raw, keep, pk);
+    rc |= copy_parsed(p, pk);
     sl_bb_end(out);
     return rc ? -1 : 0;
 }
 
-/* The input event with `_parse_error: why` (replacing an earlier one). */
+/* The input event with `_parse_error: why` (replacing an earlier one). The
+ * line is all a failed event has, so it is kept whatever keep_raw says. */
 static int write_failed(parse *p, const sl_event *ev, const char *why, sl_batch_builder *out)
 {
     msgpack_packer *pk = &out->pk;
-    uint32_t n = 0;
+    uint64_t keep;
     int rc = 0;
-    int keep_raw = p->keep_raw;
-    p->keep_raw = 1; /* the line is all a failed event has */
     pf_reset(&p->o);
-    if (copy_input(p, &ev->body, "_parse_error", pk, &n, 0) != 0) {
-        p->keep_raw = keep_raw;
-        return -1;
-    }
+    uint32_t n = mark_input(p, "_parse_error", 1, &keep);
     sl_bb_begin(out, ev->time_ns);
     rc |= sl_pack_value(pk, &ev->meta);
     rc |= msgpack_pack_map(pk, n + 1);
-    rc |= copy_input(p, &ev->body, "_parse_error", pk, &n, 1);
+    rc |= copy_input(p, "_parse_error", 1, keep, pk);
     rc |= sl_pack_cstr(pk, "_parse_error");
     rc |= sl_pack_cstr(pk, why);
     sl_bb_end(out);
-    p->keep_raw = keep_raw;
     return rc ? -1 : 0;
 }
 
@@ -295,7 +318,7 @@ static int dead_letter(parse *p, const sl_event *ev, const char *why)
     sl_batch_iter_init(&it, &b);
     if (sl_batch_next(&it, &fe) != 1)
         return -1;
-    return sl_json_event_line(&p->dl, &fe, "time", SL_TIME_RFC3339);
+    return sl_json_event_line(&p->dl.buf, &fe, "time", SL_TIME_RFC3339);
 }
 
 static void note_error(parse *p, const char *why)
@@ -314,15 +337,19 @@ typedef struct tally {
 } tally;
 
 /* The line of an event: the `field` string (or binary) of its body. */
-static int find_line(const parse *p, const sl_event *ev, const char **s, size_t *n)
+static int find_line(const parse *p, const char **s, size_t *n)
 {
-    sl_value v;
-    if (sl_map_get(&ev->body, p->field, p->field_len, &v) != 1 ||
-        (v.type != SL_STR && v.type != SL_BIN))
-        return -1;
-    *s = v.v.s.ptr;
-    *n = v.v.s.len;
-    return 0;
+    for (uint32_t i = 0; i < p->nin; i++) {
+        const in_pair *e = &p->in[i];
+        if (!is_key(&e->k, p->field, p->field_len))
+            continue;
+        if (e->v.type != SL_STR && e->v.type != SL_BIN)
+            return -1;
+        *s = e->v.v.s.ptr;
+        *n = e->v.v.s.len;
+        return 0;
+    }
+    return -1;
 }
 
 static int one_event(parse *p, const sl_event *ev, sl_batch_builder *out, tally *t)
@@ -332,7 +359,9 @@ static int one_event(parse *p, const sl_event *ev, sl_batch_builder *out, tally 
     size_t n;
     int64_t ns = ev->time_ns;
     int has_time;
-    if (find_line(p, ev, &s, &n) != 0)
+    if (read_input(p, &ev->body) != 0)
+        return -1;
+    if (find_line(p, &s, &n) != 0)
         snprintf(why, sizeof why, "no text field '%s' in the event", p->field);
     else if (pline_parse(&p->pl, s, n, &p->o, &ns, &has_time, why, sizeof why) == 0)
         return write_parsed(p, ev, has_time ? ns : ev->time_ns, out);
@@ -351,25 +380,6 @@ static int one_event(parse *p, const sl_event *ev, sl_batch_builder *out, tally 
     return write_failed(p, ev, why, out);
 }
 
-/* Append the batch's dead letters to the file. 0 or -1 (err filled). */
-static int flush_dead_letters(parse *p, char *err, size_t errlen)
-{
-    size_t off = 0;
-    while (off < p->dl.len) {
-        ssize_t w = write(p->dl_fd, p->dl.data + off, p->dl.len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            snprintf(err, errlen, "dead letter %s: %s", p->dl_path,
-                     w < 0 ? strerror(errno) : "short write");
-            return -1;
-        }
-        off += (size_t)w;
-    }
-    p->dl.len = 0;
-    return 0;
-}
-
 static int parse_process(void *state, const sl_batch *in, sl_batch_builder *out, char *err,
                          size_t errlen)
 {
@@ -381,7 +391,7 @@ static int parse_process(void *state, const sl_batch *in, sl_batch_builder *out,
     int r;
     size_t size0 = out->sbuf.size;
     uint32_t count0 = out->count;
-    p->dl.len = 0;
+    dlfile_discard(&p->dl);
     sl_batch_iter_init(&it, in);
     while ((r = sl_batch_next(&it, &ev)) == 1) {
         if (one_event(p, &ev, out, &t) != 0) {
@@ -396,7 +406,7 @@ static int parse_process(void *state, const sl_batch *in, sl_batch_builder *out,
     }
     /* Dead letters reach the file before the batch moves on, so a rejected
      * line is never acknowledged without being written somewhere. */
-    if (p->dl.len && flush_dead_letters(p, err, errlen) != 0)
+    if (p->dl.buf.len && dlfile_flush(&p->dl, err, errlen) != 0)
         goto fail;
     if (t.errors)
         p->host->count(p->ctx, "parse_errors", t.errors);

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "sluice/event.h"
+#include "uaset.h"
 #include "vsrc.h"
 
 #define ACT_NTYPES 10
@@ -55,12 +56,36 @@ typedef struct act_rule {
     vsrc product, page, category, query;
     act_meta *meta;
     size_t nmeta;
+    /* exclude: requests this rule matched but must not turn into events */
+    uaset ex_ua;             /* user-agent substrings, any case */
+    pcre2_code *ex_path;     /* one alternation of the path regexes */
+    pcre2_match_data *ex_md;
+    int ex_jit;
+    char **ex_path_src;      /* the regexes as written, joined at finish */
+    size_t nex_path;
+    char **ex_ua_src;        /* the substrings, until finish builds ex_ua */
+    size_t nex_ua;
 } act_rule;
 
 /* Names of the request fields in a parsed event body. */
 typedef struct act_fields {
     const char *method, *path, *query, *status, *user_agent, *client_ip, *cookie;
 } act_fields;
+
+enum {
+    ACT_F_METHOD = 1, ACT_F_PATH = 2, ACT_F_QUERY = 4, ACT_F_STATUS = 8,
+    ACT_F_UA = 16, ACT_F_IP = 32, ACT_F_COOKIE = 64, ACT_F_ALL = 127,
+};
+
+/* The field names made ready for the per-event walk. */
+typedef struct act_keys {
+    const char *name[7]; /* in act_fields order; bit i of `want` is name[i] */
+    size_t len[7];
+    unsigned want;       /* ACT_F_* bits of the fields some rule or value reads */
+} act_keys;
+
+/* `want`: ACT_F_* bits; the body walk stops once it has them all. */
+void act_keys_init(act_keys *k, const act_fields *f, unsigned want);
 
 /* The parts of one event the rules look at; pointers into the event. */
 typedef struct act_req {
@@ -88,13 +113,18 @@ int act_rule_value(act_rule *r, const char *which, const char *src, int quoted, 
                    size_t errlen);
 int act_rule_meta(act_rule *r, const char *key, const char *src, int quoted, char *err,
                   size_t errlen);
+/* exclude: a case-insensitive user-agent substring, or a path regex. */
+int act_rule_exclude_ua(act_rule *r, const char *substring, char *err, size_t errlen);
+int act_rule_exclude_path(act_rule *r, const char *regex, char *err, size_t errlen);
 /* Defaults (ids and query from same-named captures), capture names
  * resolved, and the type's required values checked. */
 int act_rule_finish(act_rule *r, char *err, size_t errlen);
 void act_rule_free(act_rule *r);
 
-/* Fill q from an event body. */
+/* Fill q from an event body (every field). */
 void act_req_load(act_req *q, const sl_value *body, const act_fields *names);
+/* Same, with the names prepared once and only the wanted fields read. */
+void act_req_load_keys(act_req *q, const sl_value *body, const act_keys *k);
 
 /* First value of query parameter name (a repeated key is an array): 1
  * found (*s, *n set), 0 absent or not text. */
@@ -103,18 +133,22 @@ int act_param_value(const act_req *q, const char *name, size_t len, const char *
 /* 1 when r matches q (r->md then holds the path captures), else 0. */
 int act_rule_match(act_rule *r, const act_req *q);
 
+/* 1 when the rule's own exclude list names the request (after a match). */
+int act_rule_excluded(act_rule *r, const act_req *q);
+
+/* Non-zero when some value of the rule comes from a cookie. */
+int act_rule_uses_cookie(const act_rule *r);
+
 /* Bot and crawler user agents: case-insensitive substrings. */
 typedef struct act_bots {
-    pcre2_code *re;
-    pcre2_match_data *md;
-    int jit;
+    uaset set;
 } act_bots;
 
 extern const char *const act_default_bots[];
 
 /* NULL list: the default list. 0 or -1 with err. */
 int act_bots_init(act_bots *b, const char *const *list, size_t n, char *err, size_t errlen);
-int act_is_bot(act_bots *b, const char *ua, size_t n);
+int act_is_bot(const act_bots *b, const char *ua, size_t n);
 void act_bots_free(act_bots *b);
 
 /* Identity: where guest ids and user tokens come from. */
@@ -133,12 +167,40 @@ typedef struct act_reject {
     char why[160];
 } act_reject;
 
+#define ACT_MAX_META 16
+
+/* Every value of one event, resolved and checked before anything is packed. */
+typedef struct act_result {
+    const act_rule *r;
+    int64_t id[3];           /* productId, pageId, categoryId */
+    int has_id[3];
+    vval query, guest, token;
+    vval meta[ACT_MAX_META]; /* of the rule's meta entries, in order */
+    uint32_t nmeta;          /* how many of them were found */
+    char derived[34];        /* a derived guest id */
+} act_result;
+
+/* Resolve and validate: 0 ok, 1 rejected (*rej says why). */
+int act_resolve(const act_rule *r, const act_req *q, const act_ident *id, act_result *res,
+                act_reject *rej);
+/* Pack the body map of a resolved event. 0 or -1 (out of memory). */
+int act_pack_result(const act_result *res, msgpack_packer *pk);
+
 /*
- * Pack the body map of the UserActivity event for a matched rule. Returns 0
- * (packed), 1 (rejected, nothing packed, *rej says why) or -1 (out of
- * memory).
+ * act_resolve then act_pack_result. Returns 0 (packed), 1 (rejected,
+ * nothing packed, *rej says why) or -1 (out of memory).
  */
 int act_pack_body(const act_rule *r, const act_req *q, const act_ident *id,
                   msgpack_packer *pk, act_reject *rej);
+
+/*
+ * Append the dead-letter line of a rejected event:
+ *   {"time":"<now>","reason":"...","code":"bad_id","rule":"rule 3 (...)",
+ *    "event_time":"<the request's time>","event":{<the request's body>}}
+ * 0 or -1 (out of memory; nothing appended).
+ */
+struct sl_buf;
+int act_reject_line(struct sl_buf *out, int64_t now_ns, const act_rule *r,
+                    const act_reject *rej, int64_t event_ns, const sl_value *body);
 
 #endif

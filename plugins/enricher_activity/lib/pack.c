@@ -95,21 +95,18 @@ static int reject(act_reject *rej, const char *code, const char *why)
     return 1;
 }
 
-typedef struct ids {
-    int64_t v[3];
-    int has[3];
-} ids;
-
 /* productId, pageId, categoryId: required ones present, all numbers. */
-static int resolve_ids(const act_rule *r, const act_req *q, ids *out, act_reject *rej)
+static int resolve_ids(const act_rule *r, const act_req *q, act_result *out, act_reject *rej)
 {
     static const char *names[3] = {"productId", "pageId", "categoryId"};
     const vsrc *src[3] = {&r->product, &r->page, &r->category};
     int need[3] = {r->product.kind != VS_NONE && !strncmp(act_type_names[r->type], "product_", 8),
                    r->type == 1 || r->type == 2, 0};
     for (int i = 0; i < 3; i++) {
+        out->has_id[i] = 0;
+        if (src[i]->kind == VS_NONE && !need[i])
+            continue;
         vval v = resolve(src[i], r, q);
-        out->has[i] = 0;
         if (!v.found) {
             if (need[i]) {
                 snprintf(rej->why, sizeof rej->why, "%s: missing", names[i]);
@@ -118,7 +115,7 @@ static int resolve_ids(const act_rule *r, const act_req *q, ids *out, act_reject
             }
             continue;
         }
-        if (to_id(&v, &out->v[i]) != 0) {
+        if (to_id(&v, &out->id[i]) != 0) {
             if (v.is_int)
                 snprintf(rej->why, sizeof rej->why, "%s: %lld is out of range", names[i],
                          (long long)v.i);
@@ -128,7 +125,7 @@ static int resolve_ids(const act_rule *r, const act_req *q, ids *out, act_reject
             rej->code = "bad_id";
             return 1;
         }
-        out->has[i] = 1;
+        out->has_id[i] = 1;
     }
     return 0;
 }
@@ -162,62 +159,84 @@ static int derive_guest(const act_ident *id, const act_req *q, char out[34])
     return 0;
 }
 
-static int pack_kv_str(msgpack_packer *pk, const char *k, const char *s, size_t n)
+static int pack_kv_str(msgpack_packer *pk, const char *k, size_t kn, const char *s, size_t n)
 {
-    return sl_pack_cstr(pk, k) | sl_pack_str(pk, s, n);
+    return sl_pack_str(pk, k, kn) | sl_pack_str(pk, s, n);
 }
 
-static int pack_meta(const act_rule *r, const act_req *q, msgpack_packer *pk, uint32_t nmeta)
+#define KV(pk, lit, s, n) pack_kv_str(pk, lit, sizeof lit - 1, s, n)
+
+int act_resolve(const act_rule *r, const act_req *q, const act_ident *id, act_result *res,
+                act_reject *rej)
 {
-    int rc = sl_pack_cstr(pk, "meta") | msgpack_pack_map(pk, nmeta);
-    for (size_t i = 0; i < r->nmeta; i++) {
-        vval v = resolve(&r->meta[i].src, r, q);
-        if (!v.found)
+    res->r = r;
+    if (resolve_ids(r, q, res, rej) != 0)
+        return 1;
+    res->query = resolve(&r->query, r, q);
+    if (res->query.is_int)
+        res->query.found = 0;
+    if (r->type == 3 && !res->query.found)
+        return reject(rej, "empty_query", "search: empty or missing query");
+    res->guest = resolve(&id->guest, r, q);
+    res->token = resolve(&id->token, r, q);
+    if (!res->guest.found && !res->token.found && id->derive &&
+        derive_guest(id, q, res->derived) == 0)
+        res->guest = (vval){1, 0, 0, res->derived, 33};
+    if (!res->guest.found && !res->token.found)
+        return reject(rej, "no_identity", "no guest id or user token");
+    if (res->guest.is_int || res->token.is_int)
+        return reject(rej, "no_identity", "guest id and user token must be text");
+    res->nmeta = 0;
+    for (size_t i = 0; i < r->nmeta && i < ACT_MAX_META; i++) {
+        res->meta[i] = resolve(&r->meta[i].src, r, q);
+        res->nmeta += (uint32_t)res->meta[i].found;
+    }
+    return 0;
+}
+
+static int pack_meta(const act_result *res, msgpack_packer *pk)
+{
+    const act_rule *r = res->r;
+    int rc = sl_pack_str(pk, "meta", 4) | msgpack_pack_map(pk, res->nmeta);
+    for (size_t i = 0; i < r->nmeta && i < ACT_MAX_META; i++) {
+        const vval *v = &res->meta[i];
+        if (!v->found)
             continue;
         rc |= sl_pack_cstr(pk, r->meta[i].key);
-        rc |= v.is_int ? msgpack_pack_int64(pk, v.i) : sl_pack_str(pk, v.s, v.n);
+        rc |= v->is_int ? msgpack_pack_int64(pk, v->i) : sl_pack_str(pk, v->s, v->n);
     }
     return rc;
+}
+
+int act_pack_result(const act_result *res, msgpack_packer *pk)
+{
+    static const char *id_names[3] = {"productId", "pageId", "categoryId"};
+    static const size_t id_lens[3] = {9, 6, 10};
+    const char *type = act_type_names[res->r->type];
+    uint32_t n = 1 + (uint32_t)(res->has_id[0] + res->has_id[1] + res->has_id[2]) +
+                 (uint32_t)res->query.found + (res->nmeta > 0) + (uint32_t)res->guest.found +
+                 (uint32_t)res->token.found;
+    int rc = msgpack_pack_map(pk, n);
+    rc |= KV(pk, "type", type, strlen(type));
+    for (int i = 0; i < 3; i++)
+        if (res->has_id[i])
+            rc |= sl_pack_str(pk, id_names[i], id_lens[i]) | msgpack_pack_int64(pk, res->id[i]);
+    if (res->query.found)
+        rc |= KV(pk, "query", res->query.s, res->query.n);
+    if (res->nmeta)
+        rc |= pack_meta(res, pk);
+    if (res->guest.found)
+        rc |= KV(pk, "guest_id", res->guest.s, res->guest.n);
+    if (res->token.found)
+        rc |= KV(pk, "user_token", res->token.s, res->token.n);
+    return rc ? -1 : 0;
 }
 
 int act_pack_body(const act_rule *r, const act_req *q, const act_ident *id,
                   msgpack_packer *pk, act_reject *rej)
 {
-    static const char *id_names[3] = {"productId", "pageId", "categoryId"};
-    ids d;
-    char derived[34];
-    if (resolve_ids(r, q, &d, rej) != 0)
+    act_result res;
+    if (act_resolve(r, q, id, &res, rej) != 0)
         return 1;
-    vval query = resolve(&r->query, r, q);
-    if (query.is_int)
-        query.found = 0;
-    if (r->type == 3 && !query.found)
-        return reject(rej, "empty_query", "search: empty or missing query");
-    vval guest = resolve(&id->guest, r, q), token = resolve(&id->token, r, q);
-    if (!guest.found && !token.found && id->derive && derive_guest(id, q, derived) == 0) {
-        guest = (vval){1, 0, 0, derived, 33};
-    }
-    if (!guest.found && !token.found)
-        return reject(rej, "no_identity", "no guest id or user token");
-    if (guest.is_int || token.is_int)
-        return reject(rej, "no_identity", "guest id and user token must be text");
-    uint32_t nmeta = 0;
-    for (size_t i = 0; i < r->nmeta; i++)
-        nmeta += resolve(&r->meta[i].src, r, q).found;
-    uint32_t n = 1 + (uint32_t)(d.has[0] + d.has[1] + d.has[2]) + query.found +
-                 (nmeta > 0) + guest.found + token.found;
-    int rc = msgpack_pack_map(pk, n);
-    rc |= pack_kv_str(pk, "type", act_type_names[r->type], strlen(act_type_names[r->type]));
-    for (int i = 0; i < 3; i++)
-        if (d.has[i])
-            rc |= sl_pack_cstr(pk, id_names[i]) | msgpack_pack_int64(pk, d.v[i]);
-    if (query.found)
-        rc |= pack_kv_str(pk, "query", query.s, query.n);
-    if (nmeta)
-        rc |= pack_meta(r, q, pk, nmeta);
-    if (guest.found)
-        rc |= pack_kv_str(pk, "guest_id", guest.s, guest.n);
-    if (token.found)
-        rc |= pack_kv_str(pk, "user_token", token.s, token.n);
-    return rc ? -1 : 0;
+    return act_pack_result(&res, pk);
 }

@@ -1,6 +1,7 @@
 /* Rule construction and matching; see act.h. */
 #include "act.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,6 +196,10 @@ int act_rule_value(act_rule *r, const char *which, const char *src, int quoted, 
 int act_rule_meta(act_rule *r, const char *key, const char *src, int quoted, char *err,
                   size_t errlen)
 {
+    if (r->nmeta == ACT_MAX_META) {
+        snprintf(err, errlen, "meta: at most %d entries", ACT_MAX_META);
+        return -1;
+    }
     act_meta *m = realloc(r->meta, (r->nmeta + 1) * sizeof *m);
     if (!m)
         return oom(err, errlen);
@@ -205,6 +210,71 @@ int act_rule_meta(act_rule *r, const char *key, const char *src, int quoted, cha
     if (!(m->key = strdup(key)))
         return oom(err, errlen);
     return vsrc_parse(&m->src, src, quoted, 0, err, errlen);
+}
+
+static int push_str(char ***list, size_t *n, const char *s, char *err, size_t errlen)
+{
+    char **l = realloc(*list, (*n + 1) * sizeof *l);
+    if (!l)
+        return oom(err, errlen);
+    *list = l;
+    if (!(l[*n] = strdup(s)))
+        return oom(err, errlen);
+    (*n)++;
+    return 0;
+}
+
+int act_rule_exclude_ua(act_rule *r, const char *substring, char *err, size_t errlen)
+{
+    if (!*substring) {
+        snprintf(err, errlen, "exclude user_agents: an empty text would exclude everything");
+        return -1;
+    }
+    return push_str(&r->ex_ua_src, &r->nex_ua, substring, err, errlen);
+}
+
+int act_rule_exclude_path(act_rule *r, const char *regex, char *err, size_t errlen)
+{
+    /* Compiled alone first, so an error names the regex as written. */
+    int jit;
+    pcre2_code *re = compile(regex, 0, &jit, err, errlen);
+    if (!re)
+        return -1;
+    pcre2_code_free(re);
+    return push_str(&r->ex_path_src, &r->nex_path, regex, err, errlen);
+}
+
+static void free_strs(char **l, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(l[i]);
+    free(l);
+}
+
+/* The exclude lists into one substring set and one regex alternation. */
+static int finish_excludes(act_rule *r, char *err, size_t errlen)
+{
+    if (r->nex_ua && uaset_init(&r->ex_ua, (const char *const *)r->ex_ua_src, r->nex_ua, err,
+                                errlen) != 0)
+        return -1;
+    if (!r->nex_path)
+        return 0;
+    size_t cap = 1;
+    for (size_t i = 0; i < r->nex_path; i++)
+        cap += strlen(r->ex_path_src[i]) + 6;
+    char *pat = malloc(cap);
+    if (!pat)
+        return oom(err, errlen);
+    size_t o = 0;
+    for (size_t i = 0; i < r->nex_path; i++)
+        o += (size_t)sprintf(pat + o, "%s(?:%s)", i ? "|" : "", r->ex_path_src[i]);
+    r->ex_path = compile(pat, 0, &r->ex_jit, err, errlen);
+    free(pat);
+    if (!r->ex_path)
+        return -1;
+    if (!(r->ex_md = pcre2_match_data_create(1, NULL)))
+        return oom(err, errlen);
+    return 0;
 }
 
 /* Resolve a capture name to its group number in the path regex. */
@@ -239,6 +309,8 @@ int act_rule_finish(act_rule *r, char *err, size_t errlen)
     vsrc *slots[] = {&r->product, &r->page, &r->category, &r->query};
     if (!r->status_set)
         r->status_class[2] = r->status_class[3] = 1;
+    if (finish_excludes(r, err, errlen) != 0)
+        return -1;
     for (int i = 0; i < 4; i++)
         if (default_capture(r, slots[i], names[i], err, errlen) != 0 ||
             resolve_capture(r, slots[i], names[i], err, errlen) != 0)
@@ -288,6 +360,11 @@ void act_rule_free(act_rule *r)
         vsrc_free(&r->meta[i].src);
     }
     free(r->meta);
+    uaset_free(&r->ex_ua);
+    pcre2_match_data_free(r->ex_md);
+    pcre2_code_free(r->ex_path);
+    free_strs(r->ex_path_src, r->nex_path);
+    free_strs(r->ex_ua_src, r->nex_ua);
     memset(r, 0, sizeof *r);
 }
 
@@ -295,10 +372,17 @@ void act_rule_free(act_rule *r)
 /* Matching                                                            */
 /* ------------------------------------------------------------------ */
 
-static int is_key(const sl_value *k, const char *s)
+void act_keys_init(act_keys *k, const act_fields *f, unsigned want)
 {
-    return s && k->type == SL_STR && k->v.s.len == strlen(s) &&
-           memcmp(k->v.s.ptr, s, k->v.s.len) == 0;
+    const char *names[7] = {f->method, f->path, f->query, f->status,
+                            f->user_agent, f->client_ip, f->cookie};
+    k->want = 0;
+    for (int i = 0; i < 7; i++) {
+        k->name[i] = names[i];
+        k->len[i] = names[i] ? strlen(names[i]) : 0;
+        if (names[i] && (want & (1u << i)))
+            k->want |= 1u << i;
+    }
 }
 
 static void take_str(const sl_value *v, const char **s, size_t *n)
@@ -309,32 +393,100 @@ static void take_str(const sl_value *v, const char **s, size_t *n)
     }
 }
 
-void act_req_load(act_req *q, const sl_value *body, const act_fields *f)
+/* Which wanted field (bit index) the key s[0..n) names, or -1. */
+static int field_of(const act_keys *k, unsigned left, const char *s, size_t n)
 {
-    sl_iter it;
-    sl_value k, v;
+    for (int i = 0; i < 7; i++)
+        if ((left & (1u << i)) && k->len[i] == n && memcmp(s, k->name[i], n) == 0)
+            return i;
+    return -1;
+}
+
+/*
+ * A short string at p (fixstr or str8, what every body key and most values
+ * are): *s, *n and the bytes it spans; 0 when p holds anything else, which
+ * then goes through the general reader.
+ */
+static size_t short_str(const uint8_t *p, const uint8_t *end, const char **s, size_t *n)
+{
+    if (p < end && (*p & 0xe0) == 0xa0) {
+        *n = *p & 0x1f;
+        *s = (const char *)p + 1;
+        return (size_t)(end - p) > *n ? 1 + *n : 0;
+    }
+    if (end - p >= 2 && *p == 0xd9) {
+        *n = p[1];
+        *s = (const char *)p + 2;
+        return (size_t)(end - p) >= 2 + *n ? 2 + *n : 0;
+    }
+    return 0;
+}
+
+static void take(int i, const sl_value *v, act_req *q)
+{
+    switch (i) {
+    case 0: take_str(v, &q->method, &q->method_len); break;
+    case 1: take_str(v, &q->path, &q->path_len); break;
+    case 2:
+        if (v->type == SL_MAP) {
+            q->query = *v;
+            q->has_query = 1;
+        }
+        break;
+    case 3: q->has_status = sl_value_to_int(v, &q->status) == 0; break;
+    case 4: take_str(v, &q->ua, &q->ua_len); break;
+    case 5: take_str(v, &q->ip, &q->ip_len); break;
+    case 6: take_str(v, &q->cookie, &q->cookie_len); break;
+    }
+}
+
+/*
+ * One walk over the body, ended as soon as every wanted field is seen. The
+ * walk is the activity enricher's main per-event cost, so keys and string
+ * values (nearly every pair of a parsed access-log line) are read in place;
+ * anything else goes through sl_read_value.
+ */
+void act_req_load_keys(act_req *q, const sl_value *body, const act_keys *f)
+{
+    unsigned left = f->want; /* the first of a repeated name wins */
     memset(q, 0, sizeof *q);
     q->body = body;
-    if (sl_iter_init(&it, body) != 0)
+    sl_iter it; /* only for where the pairs start and end */
+    if (body->type != SL_MAP || sl_iter_init(&it, body) != 0)
         return;
-    /* One walk over the body; the field names are short, so compare fully. */
-    while (sl_iter_next(&it, &k, &v) == 1) {
-        if (is_key(&k, f->path))
-            take_str(&v, &q->path, &q->path_len);
-        else if (is_key(&k, f->method))
-            take_str(&v, &q->method, &q->method_len);
-        else if (is_key(&k, f->status))
-            q->has_status = sl_value_to_int(&v, &q->status) == 0;
-        else if (is_key(&k, f->query) && v.type == SL_MAP) {
-            q->query = v;
-            q->has_query = 1;
-        } else if (is_key(&k, f->user_agent))
-            take_str(&v, &q->ua, &q->ua_len);
-        else if (is_key(&k, f->client_ip))
-            take_str(&v, &q->ip, &q->ip_len);
-        else if (is_key(&k, f->cookie))
-            take_str(&v, &q->cookie, &q->cookie_len);
+    const uint8_t *p = it.p, *end = it.end;
+    for (uint32_t pairs = it.left; left && pairs; pairs--) {
+        const char *k, *vs;
+        size_t kn, vn, used;
+        sl_value v;
+        int i = -1;
+        if ((used = short_str(p, end, &k, &kn))) {
+            p += used;
+            i = field_of(f, left, k, kn);
+        } else if (sl_read_value(&p, end, &v) != 0) {
+            return;
+        } else if (v.type == SL_STR) {
+            i = field_of(f, left, v.v.s.ptr, v.v.s.len);
+        }
+        if (i < 0) { /* not wanted: skip the value */
+            if ((used = short_str(p, end, &vs, &vn)))
+                p += used;
+            else if (sl_read_value(&p, end, &v) != 0)
+                return;
+            continue;
+        }
+        if (sl_read_value(&p, end, &v) != 0)
+            return;
+        left &= ~(1u << i);
+        take(i, &v, q);
     }
+}
+
+void act_req_load(act_req *q, const sl_value *body, const act_fields *names)
+{
+    act_keys k;
+    act_keys_init(&k, names, ACT_F_ALL);
+    act_req_load_keys(q, body, &k);
 }
 
 static int status_ok(const act_rule *r, const act_req *q)
@@ -355,7 +507,7 @@ static int method_ok(const act_rule *r, const act_req *q)
     if (r->nmethods == 0)
         return 1;
     for (size_t i = 0; i < r->nmethods; i++)
-        if (strlen(r->methods[i]) == q->method_len &&
+        if (q->method_len && strnlen(r->methods[i], q->method_len + 1) == q->method_len &&
             strncasecmp(r->methods[i], q->method, q->method_len) == 0)
             return 1;
     return 0;
@@ -405,6 +557,27 @@ int act_rule_match(act_rule *r, const act_req *q)
     return !r->re || run(r->re, r->md, r->jit, q->path, q->path_len);
 }
 
+int act_rule_excluded(act_rule *r, const act_req *q)
+{
+    if (r->nex_ua && q->ua && uaset_match(&r->ex_ua, q->ua, q->ua_len))
+        return 1;
+    return r->ex_path && q->path && run(r->ex_path, r->ex_md, r->ex_jit, q->path, q->path_len);
+}
+
+static int vsrc_is_cookie(const vsrc *v)
+{
+    return v->kind == VS_COOKIE;
+}
+
+int act_rule_uses_cookie(const act_rule *r)
+{
+    int c = vsrc_is_cookie(&r->product) || vsrc_is_cookie(&r->page) ||
+            vsrc_is_cookie(&r->category) || vsrc_is_cookie(&r->query);
+    for (size_t i = 0; i < r->nmeta; i++)
+        c |= vsrc_is_cookie(&r->meta[i].src);
+    return c;
+}
+
 /* ------------------------------------------------------------------ */
 /* Bots                                                                */
 /* ------------------------------------------------------------------ */
@@ -420,40 +593,19 @@ const char *const act_default_bots[] = {
 
 int act_bots_init(act_bots *b, const char *const *list, size_t n, char *err, size_t errlen)
 {
-    memset(b, 0, sizeof *b);
     if (!list) {
         list = act_default_bots;
         for (n = 0; list[n]; n++) {}
     }
-    if (n == 0)
-        return 0;
-    /* One alternation of quoted literals: a single JIT scan of the agent. */
-    size_t cap = 1;
-    for (size_t i = 0; i < n; i++)
-        cap += strlen(list[i]) + 5;
-    char *pat = malloc(cap);
-    if (!pat)
-        return oom(err, errlen);
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++)
-        o += (size_t)sprintf(pat + o, "%s\\Q%s\\E", i ? "|" : "", list[i]);
-    b->re = compile(pat, PCRE2_CASELESS, &b->jit, err, errlen);
-    free(pat);
-    if (!b->re)
-        return -1;
-    if (!(b->md = pcre2_match_data_create(1, NULL)))
-        return oom(err, errlen);
-    return 0;
+    return uaset_init(&b->set, list, n, err, errlen);
 }
 
-int act_is_bot(act_bots *b, const char *ua, size_t n)
+int act_is_bot(const act_bots *b, const char *ua, size_t n)
 {
-    return b->re && ua && run(b->re, b->md, b->jit, ua, n);
+    return ua && uaset_match(&b->set, ua, n);
 }
 
 void act_bots_free(act_bots *b)
 {
-    pcre2_match_data_free(b->md);
-    pcre2_code_free(b->re);
-    memset(b, 0, sizeof *b);
+    uaset_free(&b->set);
 }

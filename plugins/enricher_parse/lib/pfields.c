@@ -16,6 +16,63 @@ static int pf_write(void *data, const char *buf, size_t len)
     return 0;
 }
 
+/* Room for n more bytes in sb, or -1 (and o->failed). */
+static int reserve(pf_out *o, size_t n)
+{
+    msgpack_sbuffer *sb = &o->sb;
+    if (o->failed)
+        return -1;
+    if (sb->alloc - sb->size >= n)
+        return 0;
+    size_t cap = sb->alloc ? sb->alloc : 1024;
+    while (cap - sb->size < n) {
+        if (cap > SIZE_MAX / 2)
+            goto fail;
+        cap *= 2;
+    }
+    char *d = realloc(sb->data, cap);
+    if (!d)
+        goto fail;
+    sb->data = d;
+    sb->alloc = cap;
+    return 0;
+fail:
+    o->failed = 1;
+    return -1;
+}
+
+/* A msgpack str, header and body in one step: the packer would call the
+ * write callback twice per string, and a line has a dozen of them. */
+static int put_str(pf_out *o, const char *s, size_t n)
+{
+    if (n > UINT32_MAX || reserve(o, n + 5) != 0)
+        return -1;
+    uint8_t *d = (uint8_t *)o->sb.data + o->sb.size;
+    size_t h;
+    if (n < 32) {
+        d[0] = (uint8_t)(0xa0 | n);
+        h = 1;
+    } else if (n < 256) {
+        d[0] = 0xd9;
+        d[1] = (uint8_t)n;
+        h = 2;
+    } else if (n < 65536) {
+        d[0] = 0xda;
+        d[1] = (uint8_t)(n >> 8);
+        d[2] = (uint8_t)n;
+        h = 3;
+    } else {
+        d[0] = 0xdb;
+        for (int i = 0; i < 4; i++)
+            d[1 + i] = (uint8_t)(n >> (24 - 8 * i));
+        h = 5;
+    }
+    if (n)
+        memcpy(d + h, s, n);
+    o->sb.size += h + n;
+    return 0;
+}
+
 void pf_init(pf_out *o)
 {
     memset(o, 0, sizeof *o);
@@ -53,7 +110,7 @@ int pf_begin(pf_out *o, const char *key, size_t klen)
         return -1;
     pf_field *f = &o->f[o->n];
     f->koff = (uint32_t)o->sb.size;
-    if (msgpack_pack_str_with_body(&o->pk, key, klen) != 0)
+    if (put_str(o, key, klen) != 0)
         return -1;
     f->klen = (uint32_t)o->sb.size - f->koff;
     f->kslen = (uint32_t)klen;
@@ -74,9 +131,8 @@ int pf_commit(pf_out *o)
 
 int pf_str(pf_out *o, const char *key, const char *v, size_t vlen)
 {
-    if (pf_begin(o, key, strlen(key)) != 0 || vlen > UINT32_MAX)
+    if (pf_begin(o, key, strlen(key)) != 0 || put_str(o, v, vlen) != 0)
         return -1;
-    msgpack_pack_str_with_body(&o->pk, v, vlen);
     return pf_commit(o);
 }
 
