@@ -12,6 +12,7 @@
  * default) so consumers that expect text are never handed broken strings;
  * invalid_utf8: keep leaves them as str, byte for byte. Files are polled
  * (poll_interval for new data, refresh_interval for new names); no inotify.
+ * With --once on a terminal, a progress line is kept up to date on stderr.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -40,6 +41,8 @@ static const sl_option options[] = {
     {"batch_max_events", SL_OPT_INT, "4096", 0, "most lines per batch", NULL},
     {"batch_max_bytes", SL_OPT_SIZE, "1MiB", 0, "a batch is sent once this big", NULL},
     {"max_open_files", SL_OPT_INT, "1024", 0, "file descriptors held at most", NULL},
+    {"quiet", SL_OPT_BOOL, "false", 0,
+     "no progress line (bytes, lines/s, ETA) on a terminal with --once", NULL},
     {NULL, 0, NULL, 0, NULL, NULL},
 };
 
@@ -83,6 +86,7 @@ static int read_options(tail_src *s, char *err, size_t errlen)
     s->rotate_wait_ms = h->opt_int(c, "rotate_wait");
     s->ckpt_ms = h->opt_int(c, "checkpoint_interval");
     s->once = h->once(c);
+    s->quiet = h->opt_bool(c, "quiet");
     return 0;
 }
 
@@ -219,17 +223,20 @@ static int tail_run(void *state)
     if (tail_scan(s, 1, now) != 0)
         return SL_ERR;
     tail_recover_rotated(s, now);
+    tail_progress_start(s, now);
     int64_t next_scan = now + s->refresh_ms, next_save = now + s->ckpt_ms;
-    int r = 0;
+    int r = 0, done = 0;
     while (!s->host->stopping(s->ctx)) {
         int progress = 0;
         if ((r = turn(s, now, &progress)) != 0)
             break;
         if (s->once && !progress) {
             r = finish_all(s);
+            done = r == 0;
             break;
         }
         now = tail_now_ms();
+        tail_progress_tick(s, now);
         if (!s->once && now >= next_scan) {
             if ((r = tail_scan(s, 0, now)) != 0)
                 break;
@@ -244,6 +251,7 @@ static int tail_run(void *state)
             now = tail_now_ms();
         }
     }
+    tail_progress_end(s, tail_now_ms(), done);
     tail_save(s);
     return r < 0 ? SL_ERR : SL_OK;
 }
@@ -264,7 +272,7 @@ SL_EXPORT const sl_plugin sluice_plugin = {
                    "delete and recreate), one event per line: body {message}, meta {source, "
                    "path, inode, offset}. Checkpoints (<state_dir>/<name>/checkpoints) move "
                    "only when every sink acknowledged the lines. With --once, reads every "
-                   "file to its end and stops.",
+                   "file to its end and stops, showing progress on a terminal.",
     .options = options,
     .init = tail_init,
     .run = tail_run,

@@ -4,6 +4,7 @@
  *   tail_scan.c    glob matching, new files, rotation detection
  *   tail_file.c    opening, identifying and reading one file
  *   tail_emit.c    batches, acknowledgements, checkpoint saving
+ *   tail_progress.c  the --once progress line on a terminal
  */
 #ifndef TAIL_H
 #define TAIL_H
@@ -45,7 +46,7 @@ typedef struct tail_src {
     const char *name;
     /* options */
     const sl_node *paths, *excludes;
-    int from_head, skip_long, once;
+    int from_head, skip_long, once, quiet;
     size_t max_line, batch_bytes, max_open;
     uint32_t batch_max;
     int64_t refresh_ms, rotate_wait_ms, ckpt_ms, poll_ms;
@@ -64,6 +65,10 @@ typedef struct tail_src {
     uint64_t bend;         /* offset past the batch's last line */
     uint64_t next_seq;     /* number emit() will give the next batch */
     uint64_t lines_truncated, lines_skipped;
+    /* --once progress line (source thread only) */
+    uint64_t bytes_read, lines_read;
+    int prog_on, prog_shown;
+    int64_t prog_t0, prog_next;
     /* shared with acked(), under mu */
     pthread_mutex_t mu;
     tail_ckpts ckpts;
@@ -96,5 +101,10 @@ void tail_acked(void *state, uint64_t seq);
 int tail_save(tail_src *s);
 void tail_restart_at_zero(tail_src *s, tfile *f, const char *why);
 int64_t tail_now_ms(void);
+
+/* tail_progress.c */
+void tail_progress_start(tail_src *s, int64_t now);
+void tail_progress_tick(tail_src *s, int64_t now);
+void tail_progress_end(tail_src *s, int64_t now, int finished);
 
 #endif

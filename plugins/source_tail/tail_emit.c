@@ -46,6 +46,7 @@ int tail_on_line(void *ud, const char *p, size_t len, uint64_t start, uint64_t e
                  int status)
 {
     tail_src *s = ud;
+    s->lines_read++;
     if (status != LINE_WHOLE)
         note_long(s, status);
     if (status != LINE_SKIPPED && tail_pack_line(&s->pack, &s->bb, start, p, len) != 0) {

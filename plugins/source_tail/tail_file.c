@@ -278,6 +278,7 @@ int tail_read(tail_src *s, tfile *f, int64_t now, int *progress)
         *progress = 1;
         r = tail_lines_feed(&f->lines, s->rbuf, (size_t)n, tail_on_line, s);
         f->read_off += (uint64_t)n;
+        s->bytes_read += (uint64_t)n;
         keep_last(f, s->rbuf, (size_t)n);
         budget -= (size_t)n < budget ? (size_t)n : budget;
     }
