@@ -6,6 +6,7 @@
 
 #include "act.h"
 #include "siphash.h"
+#include "uaset.h"
 #include "sl_test.h"
 #include "sluice/json.h"
 
@@ -123,7 +124,7 @@ typedef struct act_case {
     const char *method, *path, *qs;
     int status;
     const char *ua, *cookie, *token;
-    const char *want; /* JSON body, "unmatched", "bot", or "reject:<code>" */
+    const char *want; /* JSON body, "unmatched", "bot", "excluded" or "reject:<code>" */
 } act_case;
 
 #define UA "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)"
@@ -172,7 +173,7 @@ static const act_case cases[] = {
     {"GET", "/products/42", NULL, 200, UA, "gid=-", "-", "reject:no_identity"},
 };
 
-/* "bot", "unmatched", "reject:<code>" or the body as JSON; caller frees. */
+/* "bot", "unmatched", "excluded", "reject:<code>" or the body as JSON; caller frees. */
 static char *run_one(const act_case *c)
 {
     msgpack_sbuffer sb, out;
@@ -197,6 +198,8 @@ static char *run_one(const act_case *c)
         res = strdup("unmatched");
     } else if (act_is_bot(&bots, q.ua, q.ua_len)) {
         res = strdup("bot");
+    } else if (act_rule_excluded(r, &q)) {
+        res = strdup("excluded");
     } else {
         int rc = act_pack_body(r, &q, &ident, &opk, &rej);
         if (rc == 1) {
@@ -356,6 +359,134 @@ static void test_cookie_and_field(void)
     CU_ASSERT_EQUAL(vsrc_cookie(hdr, strlen(hdr), "gi", 2, &v, &n), 0);
 }
 
+static void test_uaset(void)
+{
+    static const char *const pats[] = {"bot", "Crawl", "x", "java/"};
+    static const char *const one[] = {"Q"};
+    static const struct { const char *ua; int want; } ua_cases[] = {
+        {"Mozilla/5.0 (compatible; Googlebot/2.1)", 1}, /* inside a word */
+        {"SomeCRAWLER 1.0", 1},                         /* case of the text ignored */
+        {"crawl", 1},                                   /* the whole text */
+        {"Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)", 1}, /* one byte: 'X' */
+        {"Mozilla/5.0 (Windows NT 10.0) Chrome/120", 0},
+        {"jav", 0},                                     /* a pattern cut by the end */
+        {"Java/17.0.2", 1},
+        {"bo", 0},
+        {"", 0},
+    };
+    uaset s, q;
+    char err[200];
+    CU_ASSERT_EQUAL_FATAL(uaset_init(&s, pats, 4, err, sizeof err), 0);
+    for (size_t i = 0; i < sizeof ua_cases / sizeof ua_cases[0]; i++) {
+        int got = uaset_match(&s, ua_cases[i].ua, strlen(ua_cases[i].ua));
+        if (got != ua_cases[i].want) {
+            fprintf(stderr, "\n'%s': %d want %d\n", ua_cases[i].ua, got, ua_cases[i].want);
+            CU_FAIL("uaset case");
+        }
+    }
+    CU_ASSERT_EQUAL(uaset_match(&s, NULL, 0), 0);
+    uaset_free(&s);
+    CU_ASSERT_EQUAL_FATAL(uaset_init(&q, one, 1, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(uaset_match(&q, "abq", 3), 1);
+    CU_ASSERT_EQUAL(uaset_match(&q, "abc", 3), 0);
+    uaset_free(&q);
+    static const char *const empty[] = {"bot", ""};
+    CU_ASSERT_EQUAL(uaset_init(&s, empty, 2, err, sizeof err), -1);
+    CU_ASSERT(strstr(err, "pattern 2 is empty") != NULL);
+    /* the default bot list, beside the storefront table's cases */
+    act_bots b;
+    CU_ASSERT_EQUAL_FATAL(act_bots_init(&b, NULL, 0, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(act_is_bot(&b, "Mozilla/5.0 (compatible; bingbot/2.0)", 37), 1);
+    CU_ASSERT_EQUAL(act_is_bot(&b, "facebookexternalhit/1.1", 23), 1);
+    CU_ASSERT_EQUAL(act_is_bot(&b, UA, strlen(UA)), 0);
+    act_bots_free(&b);
+}
+
+/* A rule's own exclude drops what it matched; other rules are not affected. */
+static void test_rule_exclude(void)
+{
+    static const char *const view[] = {"type=product_view", "method=GET",
+                                       "path=^/products/(?<productId>[0-9]+)$", NULL};
+    static const char *const page[] = {"type=page_view", "path=^/pages/(?<pageId>[0-9]+)", NULL};
+    char err[300];
+    nrules = 0;
+    add_rule(view);
+    add_rule(page);
+    CU_ASSERT_EQUAL(act_rule_exclude_ua(&rules[0], "StoreKiosk", err, sizeof err), 0);
+    CU_ASSERT_EQUAL(act_rule_exclude_path(&rules[0], "^/products/0+$", err, sizeof err), 0);
+    CU_ASSERT_EQUAL(act_rule_exclude_path(&rules[0], "/preview$", err, sizeof err), 0);
+    CU_ASSERT_EQUAL(act_rule_exclude_path(&rules[0], "(", err, sizeof err), -1);
+    CU_ASSERT(strstr(err, "regex '('") != NULL);
+    CU_ASSERT_EQUAL(act_rule_exclude_ua(&rules[0], "", err, sizeof err), -1);
+    CU_ASSERT_EQUAL_FATAL(act_rule_finish(&rules[0], err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(act_bots_init(&bots, NULL, 0, err, sizeof err), 0);
+    memset(&ident, 0, sizeof ident);
+    CU_ASSERT_EQUAL_FATAL(vsrc_parse(&ident.guest, "cookie:gid", 0, 1, err, sizeof err), 0);
+    static const act_case ex[] = {
+        {"GET", "/products/42", NULL, 200, UA, "gid=a", NULL,
+         "{\"type\":\"product_view\",\"productId\":42,\"guest_id\":\"a\"}"},
+        {"GET", "/products/42", NULL, 200, "Mozilla/5.0 storekiosk/2 (Linux)", "gid=a", NULL, "excluded"},
+        {"GET", "/products/000", NULL, 200, UA, "gid=a", NULL, "excluded"},
+        {"GET", "/products/100", NULL, 200, UA, "gid=a", NULL,
+         "{\"type\":\"product_view\",\"productId\":100,\"guest_id\":\"a\"}"},
+        /* the kiosk is excluded by the product rule only */
+        {"GET", "/pages/5", NULL, 200, "Mozilla/5.0 StoreKiosk/2", "gid=a", NULL,
+         "{\"type\":\"page_view\",\"pageId\":5,\"guest_id\":\"a\"}"},
+        /* the global bot list is checked as well */
+        {"GET", "/products/42", NULL, 200, "Googlebot/2.1", "gid=a", NULL, "bot"},
+    };
+    for (size_t i = 0; i < sizeof ex / sizeof ex[0]; i++) {
+        char *got = run_one(&ex[i]);
+        if (!got || strcmp(got, ex[i].want) != 0) {
+            fprintf(stderr, "\n%s %s\n got %s\nwant %s\n", ex[i].path, ex[i].ua,
+                    got ? got : "-", ex[i].want);
+            CU_FAIL("exclude case");
+        }
+        free(got);
+    }
+    teardown();
+}
+
+/* A rejected event's dead-letter line: valid JSON with reason, code, rule, event. */
+static void test_reject_line(void)
+{
+    static const char *const view[] = {"type=product_view", "path=^/products/(?<productId>[^/]+)$", NULL};
+    nrules = 0;
+    add_rule(view);
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    pack_body(&pk, "GET", "/products/ab\"c", NULL, 200, UA, "gid=x", NULL);
+    const uint8_t *p = (const uint8_t *)sb.data;
+    sl_value body;
+    CU_ASSERT_EQUAL_FATAL(sl_read_value(&p, p + sb.size, &body), 0);
+    act_req q;
+    act_reject rej;
+    act_result res;
+    act_ident id;
+    char err[200];
+    memset(&id, 0, sizeof id);
+    CU_ASSERT_EQUAL_FATAL(vsrc_parse(&id.guest, "cookie:gid", 0, 1, err, sizeof err), 0);
+    act_req_load(&q, &body, &FIELDS);
+    CU_ASSERT_EQUAL_FATAL(act_rule_match(&rules[0], &q), 1);
+    CU_ASSERT_EQUAL_FATAL(act_resolve(&rules[0], &q, &id, &res, &rej), 1);
+    sl_buf b = {0};
+    CU_ASSERT_EQUAL_FATAL(act_reject_line(&b, 0, &rules[0], &rej, 1710234000000000000LL, &body), 0);
+    CU_ASSERT_EQUAL_FATAL(sl_buf_append(&b, "", 1), 0);
+    CU_ASSERT_STRING_EQUAL(b.data,
+        "{\"time\":\"1970-01-01T00:00:00.000000000Z\","
+        "\"reason\":\"productId: 'ab\\\"c' is not a number\",\"code\":\"bad_id\","
+        "\"rule\":\"rule 1 (product_view)\",\"event_time\":\"2024-03-12T09:00:00.000000000Z\","
+        "\"event\":{\"method\":\"GET\",\"path\":\"/products/ab\\\"c\",\"status\":200,"
+        "\"http_user_agent\":\"" UA "\",\"remote_addr\":\"203.0.113.9\","
+        "\"http_cookie\":\"gid=x\"}}\n");
+    sl_buf_free(&b);
+    vsrc_free(&id.guest);
+    msgpack_sbuffer_destroy(&sb);
+    teardown();
+}
+
 int main(void)
 {
     static const sl_test_case tests[] = {
@@ -366,6 +497,9 @@ int main(void)
         {"derived guest id: stable and keyed", test_derived_guest_id},
         {"siphash reference vector", test_siphash_vector},
         {"cookies", test_cookie_and_field},
+        {"user-agent substring sets", test_uaset},
+        {"per-rule exclude: user agents and paths", test_rule_exclude},
+        {"dead-letter line of a rejected event", test_reject_line},
         {NULL, NULL},
     };
     return sl_test_run("enricher_activity rules", tests);
