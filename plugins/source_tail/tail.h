@@ -5,6 +5,7 @@
  *   tail_file.c    opening, identifying and reading one file
  *   tail_emit.c    batches, acknowledgements, checkpoint saving
  *   tail_progress.c  the --once progress line on a terminal
+ *   tail_watch.c   inotify wake-ups (polling stays the fallback)
  */
 #ifndef TAIL_H
 #define TAIL_H
@@ -40,13 +41,18 @@ typedef struct tfile {
     int64_t idle_since_ms; /* when it last gave data or was rotated */
 } tfile;
 
+typedef struct tail_watch_dir {
+    int wd;
+    char *dir;
+} tail_watch_dir;
+
 typedef struct tail_src {
     sl_ctx *ctx;
     const sl_host *host;
     const char *name;
     /* options */
     const sl_node *paths, *excludes;
-    int from_head, skip_long, once, quiet;
+    int from_head, skip_long, once, quiet, use_inotify;
     size_t max_line, batch_bytes, max_open;
     uint32_t batch_max;
     int64_t refresh_ms, rotate_wait_ms, ckpt_ms, poll_ms;
@@ -65,6 +71,11 @@ typedef struct tail_src {
     uint64_t bend;         /* offset past the batch's last line */
     uint64_t next_seq;     /* number emit() will give the next batch */
     uint64_t lines_truncated, lines_skipped;
+    /* inotify (source thread only); ino_fd -1 = polling alone */
+    int ino_fd;
+    int scan_now;          /* a matching name came or went: scan before refresh */
+    tail_watch_dir *watch;
+    size_t n_watch, cap_watch;
     /* --once progress line (source thread only) */
     uint64_t bytes_read, lines_read;
     int prog_on, prog_shown;
@@ -106,5 +117,12 @@ int64_t tail_now_ms(void);
 void tail_progress_start(tail_src *s, int64_t now);
 void tail_progress_tick(tail_src *s, int64_t now);
 void tail_progress_end(tail_src *s, int64_t now, int finished);
+
+/* tail_watch.c */
+void tail_watch_init(tail_src *s);
+void tail_watch_update(tail_src *s);
+/* Wait up to ms; 1 when woken early by an event on a followed name. */
+int tail_watch_wait(tail_src *s, int64_t ms);
+void tail_watch_free(tail_src *s);
 
 #endif
