@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "sluice/event.h"
+#include "uamemo.h"
 #include "uaset.h"
 #include "vsrc.h"
 
@@ -41,6 +42,7 @@ typedef struct act_rule {
     int type;                /* index into act_type_names */
     char label[64];          /* "rule 3 (product_view)" */
     char **methods;
+    size_t *method_lens;
     size_t nmethods;
     char *prefix;
     size_t prefix_len;
@@ -142,13 +144,14 @@ int act_rule_uses_cookie(const act_rule *r);
 /* Bot and crawler user agents: case-insensitive substrings. */
 typedef struct act_bots {
     uaset set;
+    uamemo memo;   /* recent verdicts; per instance, so act_is_bot writes */
 } act_bots;
 
 extern const char *const act_default_bots[];
 
 /* NULL list: the default list. 0 or -1 with err. */
 int act_bots_init(act_bots *b, const char *const *list, size_t n, char *err, size_t errlen);
-int act_is_bot(const act_bots *b, const char *ua, size_t n);
+int act_is_bot(act_bots *b, const char *ua, size_t n);
 void act_bots_free(act_bots *b);
 
 /* Identity: where guest ids and user tokens come from. */

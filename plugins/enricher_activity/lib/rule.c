@@ -69,9 +69,13 @@ int act_rule_method(act_rule *r, const char *method, char *err, size_t errlen)
     if (!m)
         return oom(err, errlen);
     r->methods = m;
+    size_t *l = realloc(r->method_lens, (r->nmethods + 1) * sizeof *l);
+    if (!l)
+        return oom(err, errlen);
+    r->method_lens = l;
     if (!(m[r->nmethods] = strdup(method)))
         return oom(err, errlen);
-    r->nmethods++;
+    l[r->nmethods++] = strlen(method);
     return 0;
 }
 
@@ -341,6 +345,7 @@ void act_rule_free(act_rule *r)
     for (size_t i = 0; i < r->nmethods; i++)
         free(r->methods[i]);
     free(r->methods);
+    free(r->method_lens);
     free(r->prefix);
     pcre2_match_data_free(r->md);
     pcre2_code_free(r->re);
@@ -507,7 +512,7 @@ static int method_ok(const act_rule *r, const act_req *q)
     if (r->nmethods == 0)
         return 1;
     for (size_t i = 0; i < r->nmethods; i++)
-        if (q->method_len && strnlen(r->methods[i], q->method_len + 1) == q->method_len &&
+        if (q->method_len && r->method_lens[i] == q->method_len &&
             strncasecmp(r->methods[i], q->method, q->method_len) == 0)
             return 1;
     return 0;
@@ -597,15 +602,27 @@ int act_bots_init(act_bots *b, const char *const *list, size_t n, char *err, siz
         list = act_default_bots;
         for (n = 0; list[n]; n++) {}
     }
-    return uaset_init(&b->set, list, n, err, errlen);
+    memset(b, 0, sizeof *b);
+    if (uaset_init(&b->set, list, n, err, errlen) != 0)
+        return -1;
+    (void)uamemo_init(&b->memo); /* without it, every agent is scanned */
+    return 0;
 }
 
-int act_is_bot(const act_bots *b, const char *ua, size_t n)
+int act_is_bot(act_bots *b, const char *ua, size_t n)
 {
-    return ua && uaset_match(&b->set, ua, n);
+    if (!ua)
+        return 0;
+    int v = uamemo_get(&b->memo, ua, n);
+    if (v < 0) {
+        v = uaset_match(&b->set, ua, n);
+        uamemo_put(&b->memo, ua, n, v);
+    }
+    return v;
 }
 
 void act_bots_free(act_bots *b)
 {
     uaset_free(&b->set);
+    uamemo_free(&b->memo);
 }

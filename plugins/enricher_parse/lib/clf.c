@@ -158,13 +158,13 @@ static int head(cursor *c, pf_out *o, int64_t *time_ns, char *err, size_t errlen
     static const ptime_fmt clf_time = {PTIME_CLF, NULL};
     if (token(c, &s, &n) != 0)
         FAIL("missing remote_addr");
-    if (pf_str(o, "remote_addr", s, n) != 0)
+    if (PF_STR(o, "remote_addr", s, n) != 0)
         OOM();
     if (token(c, &s, &n) != 0)
         FAIL("missing ident field");
     if (token(c, &s, &n) != 0)
         FAIL("missing remote_user");
-    if (pf_str(o, "remote_user", s, n) != 0)
+    if (PF_STR(o, "remote_user", s, n) != 0)
         OOM();
     if (c->p >= c->end || *c->p != '[')
         FAIL("missing [time]");
@@ -175,7 +175,7 @@ static int head(cursor *c, pf_out *o, int64_t *time_ns, char *err, size_t errlen
     n = (size_t)(close - s);
     if (ptime_parse(&clf_time, s, n, time_ns) != 0)
         FAIL("bad time '%.*s'", (int)(n > 40 ? 40 : n), s);
-    if (pf_str(o, "time", s, n) != 0)
+    if (PF_STR(o, "time", s, n) != 0)
         OOM();
     c->p = close + 1;
     return 0;
@@ -201,7 +201,7 @@ static int middle(cursor *c, pf_out *o, char *err, size_t errlen)
         s = buf;
     }
     int r = urlq_request(o, s, n);
-    if (r < 0 || (r == 1 && pf_str(o, "request", s, n) != 0))
+    if (r < 0 || (r == 1 && PF_STR(o, "request", s, n) != 0))
         OOM();
     if (space(c) != 0 || token(c, &s, &n) != 0 || parse_status(s, n, &v) != 0)
         FAIL("missing or bad status");

@@ -129,11 +129,16 @@ int pf_commit(pf_out *o)
     return 0;
 }
 
-int pf_str(pf_out *o, const char *key, const char *v, size_t vlen)
+int pf_strn(pf_out *o, const char *key, size_t klen, const char *v, size_t vlen)
 {
-    if (pf_begin(o, key, strlen(key)) != 0 || put_str(o, v, vlen) != 0)
+    if (pf_begin(o, key, klen) != 0 || put_str(o, v, vlen) != 0)
         return -1;
     return pf_commit(o);
+}
+
+int pf_str(pf_out *o, const char *key, const char *v, size_t vlen)
+{
+    return pf_strn(o, key, strlen(key), v, vlen);
 }
 
 int pf_int(pf_out *o, const char *key, int64_t v)

@@ -44,6 +44,9 @@ int pf_commit(pf_out *o);
 /* One-call helpers for the common value kinds. */
 int pf_str(pf_out *o, const char *key, const char *v, size_t vlen);
 int pf_int(pf_out *o, const char *key, int64_t v);
+/* pf_str with the key's length given (the parsers' keys are literals). */
+int pf_strn(pf_out *o, const char *key, size_t klen, const char *v, size_t vlen);
+#define PF_STR(o, lit, v, vlen) pf_strn((o), lit, sizeof lit - 1, (v), (vlen))
 
 /* Index of the field named key (last one wins), or -1. */
 int pf_find(const pf_out *o, const char *key, size_t klen);

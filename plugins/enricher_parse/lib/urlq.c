@@ -153,11 +153,11 @@ int urlq_request(pf_out *o, const char *s, size_t n)
         return 1;
     const char *q = memchr(target, '?', tlen);
     size_t pathlen = q ? (size_t)(q - target) : tlen;
-    if (pf_str(o, "method", s, mlen) != 0 || pf_str(o, "path", target, pathlen) != 0)
+    if (PF_STR(o, "method", s, mlen) != 0 || PF_STR(o, "path", target, pathlen) != 0)
         return -1;
     if (q && urlq_query_field(o, "query", q + 1, tlen - pathlen - 1) != 0)
         return -1;
-    if (proto && pf_str(o, "protocol", proto, plen) != 0)
+    if (proto && PF_STR(o, "protocol", proto, plen) != 0)
         return -1;
     return 0;
 }

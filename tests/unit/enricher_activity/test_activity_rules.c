@@ -402,6 +402,33 @@ static void test_uaset(void)
     act_bots_free(&b);
 }
 
+/* Remembered verdicts: the same answers as a scan, through evictions and
+ * agents that differ only in the middle (same length, same ends). */
+static void test_bot_memo(void)
+{
+    act_bots b;
+    char err[200], ua[400];
+    CU_ASSERT_EQUAL_FATAL(act_bots_init(&b, NULL, 0, err, sizeof err), 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b.memo.slot);
+    int wrong = 0;
+    for (int round = 0; round < 3; round++)
+        for (int i = 0; i < 1000; i++) {
+            int len = snprintf(ua, sizeof ua, "Mozilla/5.0 (X11) %s/%03d.0 Firefox/121.0",
+                               i % 7 == 0 ? "SpiderX" : "GeckoXY", i);
+            int want = i % 7 == 0;
+            wrong += act_is_bot(&b, ua, (size_t)len) != want;
+        }
+    CU_ASSERT_EQUAL(wrong, 0);
+    /* too long to remember: still answered */
+    memset(ua, 'a', sizeof ua);
+    memcpy(ua + 350, "crawler", 7);
+    CU_ASSERT_EQUAL(act_is_bot(&b, ua, sizeof ua), 1);
+    CU_ASSERT_EQUAL(act_is_bot(&b, ua, 350), 0);
+    CU_ASSERT_EQUAL(act_is_bot(&b, "bot", 3), 1);
+    CU_ASSERT_EQUAL(act_is_bot(&b, "bot", 2), 0); /* same bytes, shorter: another agent */
+    act_bots_free(&b);
+}
+
 /* A rule's own exclude drops what it matched; other rules are not affected. */
 static void test_rule_exclude(void)
 {
@@ -498,6 +525,7 @@ int main(void)
         {"siphash reference vector", test_siphash_vector},
         {"cookies", test_cookie_and_field},
         {"user-agent substring sets", test_uaset},
+        {"remembered bot verdicts", test_bot_memo},
         {"per-rule exclude: user agents and paths", test_rule_exclude},
         {"dead-letter line of a rejected event", test_reject_line},
         {NULL, NULL},
