@@ -82,9 +82,11 @@ static void engine_rows(sl_engine *e, rows *rs)
         sl_comp *c = &e->comps[i];
         rs->comp = i;
         sl_metrics_each(&c->metrics, add_counter, rs);
-        if (c->spec->kind == SL_KIND_SINK && c->tickets.slot) {
+        if (c->has_queue) {
             add_row(rs, "queue_bytes", 1, (int64_t)sl_queue_bytes(&c->q));
             add_row(rs, "queue_max_bytes", 1, (int64_t)c->q.max_bytes);
+        }
+        if (c->spec->kind == SL_KIND_SINK && c->tickets.slot) {
             pthread_mutex_lock(&c->tickets.mu);
             add_row(rs, "inflight_batches", 1, (int64_t)c->tickets.live);
             pthread_mutex_unlock(&c->tickets.mu);

@@ -200,12 +200,16 @@ void sl_engine_ack(sl_comp *c, uint64_t ticket) { ticket_finish(c, ticket, 1); }
 
 static void route(sl_comp *from, sl_msg *m);
 
-static void push_to_sink(sl_comp *d, sl_msg *m)
+/* Hand m to the input queue of an enricher or a sink (blocking while full):
+ * the delivery holds one count of the origin until that component is done. */
+static void push(sl_comp *d, sl_msg *m)
 {
     atomic_fetch_add(&m->origin->pending, 1);
     atomic_fetch_add(&m->refs, 1);
-    sl_metrics_add(&d->metrics, "events_in", m->batch.count);
-    sl_taps_publish(&d->taps, &m->batch);
+    if (d->spec->kind == SL_KIND_SINK) {
+        sl_metrics_add(&d->metrics, "events_in", m->batch.count);
+        sl_taps_publish(&d->taps, &m->batch);
+    }
     if (sl_queue_push(&d->q, m, m->batch.len) < 0) {
         /* Only when tearing down: the batch is never acknowledged, so a
          * source's checkpoint cannot move past it. */
@@ -249,22 +253,12 @@ static sl_msg *enrich(sl_comp *d, sl_msg *m)
     return out;
 }
 
+/* What a source or enricher emitted goes to every consumer's queue. */
 static void route(sl_comp *from, sl_msg *m)
 {
     sl_taps_publish(&from->taps, &m->batch);
-    for (size_t i = 0; i < from->n_down; i++) {
-        sl_comp *d = from->down[i];
-        if (d->spec->kind == SL_KIND_SINK) {
-            push_to_sink(d, m);
-            continue;
-        }
-        sl_msg *out = enrich(d, m);
-        if (!out)
-            continue;
-        sl_metrics_add(&d->metrics, "events_out", out->batch.count);
-        route(d, out);
-        msg_unref(out);
-    }
+    for (size_t i = 0; i < from->n_down; i++)
+        push(from->down[i], m);
 }
 
 int sl_engine_emit(sl_comp *c, sl_batch_builder *bb, uint64_t *seq)
@@ -325,6 +319,37 @@ static void *source_main(void *arg)
     atomic_store(&c->finished, 1);
     pthread_cond_broadcast(&e->cond);
     pthread_mutex_unlock(&e->mu);
+    return NULL;
+}
+
+/*
+ * Each enricher runs on a thread of its own between two bounded queues, so a
+ * chain like tail -> parse -> activity keeps several cores busy while the
+ * order of each source's batches is kept (one consumer per queue).
+ */
+static void *enricher_main(void *arg)
+{
+    sl_comp *c = arg;
+    for (;;) {
+        void *item;
+        size_t bytes;
+        int r = sl_queue_pop(&c->q, 100, &item, &bytes);
+        if (r < 0)
+            break;
+        if (r == 0)
+            continue;
+        sl_msg *m = item;
+        sl_msg *out = enrich(c, m);
+        if (out) {
+            sl_metrics_add(&c->metrics, "events_out", out->batch.count);
+            route(c, out);
+            msg_unref(out);
+        }
+        sl_queue_release(&c->q, bytes);
+        origin_release(m->origin, 1); /* events filtered out count as done */
+        msg_unref(m);
+    }
+    atomic_store(&c->finished, 1);
     return NULL;
 }
 
@@ -462,12 +487,13 @@ static int comp_load(sl_engine *e, sl_comp *c, sl_errs *errs)
         return -1;
     if (cs->kind == SL_KIND_SOURCE && sl_acks_init(&c->acks, NULL, NULL) < 0)
         return -1;
-    if (cs->kind == SL_KIND_SINK) {
+    if (cs->kind != SL_KIND_SOURCE) {
         int64_t max = cs->queue_max_bytes ? cs->queue_max_bytes : e->spec->service.queue_max_bytes;
         sl_queue_init(&c->q, (size_t)max);
-        if (tickets_init(&c->tickets) < 0)
-            return -1;
+        c->has_queue = 1;
     }
+    if (cs->kind == SL_KIND_SINK && tickets_init(&c->tickets) < 0)
+        return -1;
     return 0;
 }
 
@@ -494,6 +520,11 @@ int sl_engine_create(const sl_pipeline_spec *spec, const sl_engine_opts *opts,
             rc = -1;
     if (sl_graph_check(spec, errs) < 0 || link_graph(e, errs) < 0)
         rc = -1;
+    if (rc == 0 && (!(e->order = calloc(e->n ? e->n : 1, sizeof *e->order)) ||
+                    sl_graph_order(spec, e->order) < 0)) {
+        sl_errs_addf(errs, "out of memory");
+        rc = -1;
+    }
     if (rc < 0) {
         sl_engine_destroy(e);
         return -1;
@@ -522,7 +553,9 @@ static int comp_init(sl_comp *c, char *err, size_t errlen)
 
 static int comp_spawn(sl_comp *c, char *err, size_t errlen)
 {
-    void *(*fn)(void *) = c->spec->kind == SL_KIND_SOURCE ? source_main : sink_main;
+    void *(*fn)(void *) = c->spec->kind == SL_KIND_SOURCE     ? source_main
+                          : c->spec->kind == SL_KIND_ENRICHER ? enricher_main
+                                                              : sink_main;
     if (pthread_create(&c->thread, NULL, fn, c) != 0) {
         snprintf(err, errlen, "'%s': cannot create a thread", c->spec->name);
         return -1;
@@ -541,7 +574,7 @@ int sl_engine_start(sl_engine *e, char *err, size_t errlen)
         for (size_t i = 0; i < e->n; i++)
             if (e->comps[i].spec->kind == order[k] && comp_init(&e->comps[i], err, errlen) < 0)
                 goto fail;
-    for (size_t k = 0; k < 3; k += 2)
+    for (size_t k = 0; k < 3; k++)
         for (size_t i = 0; i < e->n; i++)
             if (e->comps[i].spec->kind == order[k] && comp_spawn(&e->comps[i], err, errlen) < 0)
                 goto fail;
@@ -587,30 +620,35 @@ void sl_engine_wait(sl_engine *e, int ms)
     pthread_mutex_unlock(&e->mu);
 }
 
+/* Join c's thread before the CLOCK_MONOTONIC deadline; 0 when joined. */
+static int join_one(sl_comp *c, const struct timespec *mono_deadline)
+{
+    if (!c->has_thread || c->joined)
+        return 0;
+    /* pthread_timedjoin_np takes a CLOCK_REALTIME deadline. */
+    struct timespec now_m, now_r, abs;
+    clock_gettime(CLOCK_MONOTONIC, &now_m);
+    clock_gettime(CLOCK_REALTIME, &now_r);
+    int64_t left_ns = (mono_deadline->tv_sec - now_m.tv_sec) * 1000000000LL +
+                      (mono_deadline->tv_nsec - now_m.tv_nsec);
+    if (left_ns < 0)
+        left_ns = 0;
+    int64_t t = now_r.tv_nsec + left_ns;
+    abs.tv_sec = now_r.tv_sec + t / 1000000000LL;
+    abs.tv_nsec = t % 1000000000LL;
+    if (pthread_timedjoin_np(c->thread, NULL, &abs) != 0)
+        return -1;
+    c->joined = 1;
+    return 0;
+}
+
 /* Join the threads of one kind before the deadline; 0 when all joined. */
 static int join_kind(sl_engine *e, sl_kind kind, const struct timespec *mono_deadline)
 {
     int all = 0;
-    for (size_t i = 0; i < e->n; i++) {
-        sl_comp *c = &e->comps[i];
-        if (c->spec->kind != kind || !c->has_thread || c->joined)
-            continue;
-        /* pthread_timedjoin_np takes a CLOCK_REALTIME deadline. */
-        struct timespec now_m, now_r, abs;
-        clock_gettime(CLOCK_MONOTONIC, &now_m);
-        clock_gettime(CLOCK_REALTIME, &now_r);
-        int64_t left_ns = (mono_deadline->tv_sec - now_m.tv_sec) * 1000000000LL +
-                          (mono_deadline->tv_nsec - now_m.tv_nsec);
-        if (left_ns < 0)
-            left_ns = 0;
-        int64_t t = now_r.tv_nsec + left_ns;
-        abs.tv_sec = now_r.tv_sec + t / 1000000000LL;
-        abs.tv_nsec = t % 1000000000LL;
-        if (pthread_timedjoin_np(c->thread, NULL, &abs) == 0)
-            c->joined = 1;
-        else
+    for (size_t i = 0; i < e->n; i++)
+        if (e->comps[i].spec->kind == kind && join_one(&e->comps[i], mono_deadline) < 0)
             all = -1;
-    }
     return all;
 }
 
@@ -637,9 +675,10 @@ static void abort_all(sl_engine *e)
     atomic_store(&e->aborted, 1);
     for (size_t i = 0; i < e->n; i++) {
         sl_comp *c = &e->comps[i];
+        if (c->has_queue)
+            sl_queue_abort(&c->q);
         if (c->spec->kind != SL_KIND_SINK)
             continue;
-        sl_queue_abort(&c->q);
         pthread_mutex_lock(&c->tickets.mu);
         pthread_cond_broadcast(&c->tickets.empty);
         pthread_mutex_unlock(&c->tickets.mu);
@@ -652,8 +691,15 @@ sl_run_result sl_engine_shutdown(sl_engine *e)
     e->deadline = sl_deadline_in(e->spec->service.shutdown_timeout_ms);
     sl_engine_request_stop(e);
     int rc = join_kind(e, SL_KIND_SOURCE, &e->deadline);
-    /* Routing runs on source threads, so once they are joined nothing more
-     * is pushed: sinks may drain what is queued and end. */
+    /* Drain stage by stage: an enricher's queue is closed once everything
+     * upstream of it has ended (topological order), sinks' last. */
+    for (size_t j = 0; rc == 0 && j < e->n; j++) {
+        sl_comp *c = &e->comps[e->order[j]];
+        if (c->spec->kind != SL_KIND_ENRICHER)
+            continue;
+        sl_queue_close(&c->q);
+        rc = join_one(c, &e->deadline);
+    }
     for (size_t i = 0; rc == 0 && i < e->n; i++)
         if (e->comps[i].spec->kind == SL_KIND_SINK)
             sl_queue_close(&e->comps[i].q);
@@ -671,6 +717,7 @@ sl_run_result sl_engine_shutdown(sl_engine *e)
     /* Threads not stuck inside plugin code notice the abort at once. */
     struct timespec grace = sl_deadline_in(1000);
     join_kind(e, SL_KIND_SOURCE, &grace);
+    join_kind(e, SL_KIND_ENRICHER, &grace);
     join_kind(e, SL_KIND_SINK, &grace);
     sl_log(SL_LOG_WARN, NULL, "drain did not finish within %lld ms: %llu batches not "
            "acknowledged; sources will read them again",
@@ -678,11 +725,16 @@ sl_run_result sl_engine_shutdown(sl_engine *e)
     return SL_RUN_TIMEOUT;
 }
 
-/* Drop what a sink never took or never acknowledged (teardown only). */
-static void sink_discard(sl_comp *c)
+/* Drop what a component never took, and what a sink never acknowledged
+ * (teardown only): the origins are released as failed, never as acked. */
+static void discard(sl_comp *c)
 {
-    for (sl_qnode *n = c->q.head; n; n = n->next)
-        sink_done(c, n->item, 0);
+    for (sl_qnode *n = c->q.head; c->has_queue && n; n = n->next) {
+        sl_msg *m = n->item;
+        sl_queue_release(&c->q, m->batch.len);
+        origin_release(m->origin, 0);
+        msg_unref(m);
+    }
     for (uint64_t t = c->tickets.base; c->tickets.slot && t < c->tickets.next; t++)
         ticket_finish(c, t, 0);
 }
@@ -707,8 +759,7 @@ int sl_engine_destroy(sl_engine *e)
             if (c->inited && c->plugin.p->destroy)
                 c->plugin.p->destroy(c->state);
             c->inited = 0;
-            if (k == SL_KIND_SINK && c->tickets.slot)
-                sink_discard(c);
+            discard(c);
         }
     }
     int all_quiet = 1;
@@ -716,10 +767,9 @@ int sl_engine_destroy(sl_engine *e)
         all_quiet &= comp_quiet(&e->comps[i]);
     for (size_t i = 0; all_quiet && i < e->n; i++) {
         sl_comp *c = &e->comps[i];
-        if (c->spec->kind == SL_KIND_SINK && c->tickets.slot) {
+        if (c->has_queue)
             sl_queue_destroy(&c->q);
-            tickets_destroy(&c->tickets);
-        }
+        tickets_destroy(&c->tickets);
         sl_acks_destroy(&c->acks);
         sl_options_free(&c->opts);
         sl_plugin_close(&c->plugin);
@@ -734,6 +784,7 @@ int sl_engine_destroy(sl_engine *e)
     if (!all_quiet)
         return -1; /* a thread may still use the engine: leave it to process exit */
     sl_plugin_path_free(&e->path);
+    free(e->order);
     pthread_mutex_destroy(&e->mu);
     pthread_cond_destroy(&e->cond);
     free(e->comps);

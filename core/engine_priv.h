@@ -68,7 +68,8 @@ struct sl_comp {
     pthread_mutex_t emu;     /* enricher: one process() at a time */
     sl_batch_builder out;    /* enricher output, reused under emu */
     sl_acks acks;            /* source */
-    sl_queue q;              /* sink input */
+    sl_queue q;              /* enricher and sink input */
+    int has_queue;
     sl_ticket_ring tickets;  /* sink in-flight batches */
 
     pthread_mutex_t dir_mu;
@@ -86,6 +87,7 @@ struct sl_engine {
     sl_plugin_path path;
     sl_comp *comps; /* same order as spec->comps */
     size_t n;
+    size_t *order;  /* indexes of comps, each after all of its inputs */
     atomic_int started;
     atomic_int stopping;
     atomic_int aborted;

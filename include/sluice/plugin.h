@@ -93,9 +93,9 @@ struct sl_host; /* the host API table, see host.h */
  *
  * Threading: init() and destroy() run on the main thread. A source's run()
  * runs on the source's own thread. A sink's write() and flush() run on the
- * sink's own thread. An enricher's process() runs on whichever source thread
- * moves the batch, but never concurrently for one instance (the core holds a
- * lock per enricher). A source's acked() may run on any thread.
+ * sink's own thread. An enricher's process() runs on the enricher's own
+ * thread (between its bounded input queue and its consumers' queues), never
+ * concurrently for one instance. A source's acked() may run on any thread.
  */
 typedef struct sl_plugin {
     /* ---- fixed forever ---- */

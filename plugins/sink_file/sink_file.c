@@ -69,6 +69,44 @@ static int make_parents(const char *path)
     return rc;
 }
 
+/*
+ * A file that does not end in a newline was torn by a crash in the middle of
+ * a write. Those events were never acknowledged, so they will be written
+ * again: cut the partial line, or the next append would glue onto it.
+ * Returns the bytes cut (0 when the file was whole), -1 on an I/O error.
+ */
+static off_t cut_torn_tail(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return errno == ENOENT ? 0 : -1;
+    if (!S_ISREG(st.st_mode))
+        return 0; /* a FIFO or a device has no tail to look at */
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    off_t size = lseek(fd, 0, SEEK_END), end = size;
+    char buf[4096];
+    while (end > 0) {
+        size_t n = end < (off_t)sizeof buf ? (size_t)end : sizeof buf;
+        if (pread(fd, buf, n, end - (off_t)n) != (ssize_t)n) {
+            end = -1;
+            break;
+        }
+        char *nl = memrchr(buf, '\n', n);
+        if (nl) {
+            end = end - (off_t)n + (nl - buf) + 1;
+            break;
+        }
+        end -= (off_t)n;
+    }
+    off_t cut = end >= 0 && end < size ? size - end : 0;
+    if (end < 0 || (cut && ftruncate(fd, end) != 0))
+        cut = -1;
+    close(fd);
+    return cut;
+}
+
 static void file_free(file_sink *s)
 {
     if (!s)
@@ -120,6 +158,15 @@ static int file_init(sl_ctx *ctx, const sl_host *host, void **state, char *err,
         file_free(s);
         return SL_ERR;
     }
+    off_t cut = cut_torn_tail(path);
+    if (cut < 0) {
+        snprintf(err, errlen, "cannot check the end of %s: %s", path, strerror(errno));
+        file_free(s);
+        return SL_ERR;
+    }
+    if (cut > 0)
+        host->log(ctx, SL_LOG_WARN, "%s ended in a partial line (a crash mid-write): cut its "
+                  "last %lld bytes; those events are written again", path, (long long)cut);
     s->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (s->fd < 0) {
         snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));

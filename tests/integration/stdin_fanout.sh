@@ -51,4 +51,14 @@ ok "file and stdout sinks both hold every line in order"
 head -n 10 "$TMP/in.txt" | "$SLUICE" run "$TMP/p.yaml" --once >/dev/null 2>&1
 [ "$(wc -l <"$TMP/out.jsonl")" -eq 200010 ] || fail "sink_file did not append"
 ok "sink_file appends across runs"
+
+# A crash mid-write leaves a partial last line: the next start cuts it (those
+# events were never acknowledged) instead of gluing new lines onto it.
+printf '{"line":"torn' >>"$TMP/out.jsonl"
+head -n 3 "$TMP/in.txt" | "$SLUICE" run "$TMP/p.yaml" --once >/dev/null 2>"$TMP/log2"
+expect_in "$TMP/log2" "ended in a partial line (a crash mid-write): cut its last 13 bytes"
+python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$TMP/out.jsonl" \
+    || fail "output not valid JSON lines after a torn tail"
+[ "$(wc -l <"$TMP/out.jsonl")" -eq 200013 ] || fail "torn tail handling lost or added lines"
+ok "a torn last line is cut at start"
 finish
