@@ -23,7 +23,7 @@
 static const sl_option options[] = {
     {"url", SL_OPT_STRING, NULL, 1, "project URL, e.g. https://myproject.oneentry.cloud", NULL},
     {"path", SL_OPT_STRING, "/api/content/user-activity", 0, "UserActivity path", NULL},
-    {"token", SL_OPT_STRING, NULL, 0, "app token sent as x-app-token (secret, never logged)", NULL},
+    {"token", SL_OPT_SECRET, NULL, 0, "app token sent as x-app-token (never printed or logged)", NULL},
     {"concurrency", SL_OPT_STRING, "adaptive", 0,
      "requests in flight: a number, or adaptive (AIMD on latency, 429 and 503)", NULL},
     {"max_concurrency", SL_OPT_INT, "256", 0, "upper bound of adaptive concurrency", NULL},
