@@ -363,13 +363,13 @@ static void note_reject(activity *a, const act_rule *r, const act_reject *rej)
                      r->label, rej->why, a->rejected);
 }
 
-static int one_event(activity *a, const sl_event *ev, sl_batch_builder *out, tally *t)
+/* One event and its request fields q (read together by act_event_next). */
+static int one_event(activity *a, const sl_event *ev, const act_req *q, sl_batch_builder *out,
+                     tally *t)
 {
-    act_req q;
     act_rule *r = NULL;
-    act_req_load_keys(&q, &ev->body, &a->keys);
     for (size_t i = 0; i < a->nrules && !r; i++)
-        if (act_rule_match(&a->rules[i], &q))
+        if (act_rule_match(&a->rules[i], q))
             r = &a->rules[i];
     if (!r) {
         t->unmatched++;
@@ -377,17 +377,17 @@ static int one_event(activity *a, const sl_event *ev, sl_batch_builder *out, tal
             sl_bb_append_event(out, ev);
         return 0;
     }
-    if (a->exclude_bots && act_is_bot(&a->bots, q.ua, q.ua_len)) {
+    if (a->exclude_bots && act_is_bot(&a->bots, q->ua, q->ua_len)) {
         t->bots++;
         return 0;
     }
-    if (act_rule_excluded(r, &q)) {
+    if (act_rule_excluded(r, q)) {
         t->excluded++;
         return 0;
     }
     act_reject rej;
     act_result res;
-    if (act_resolve(r, &q, &a->ident, &res, &rej) != 0) {
+    if (act_resolve(r, q, &a->ident, &res, &rej) != 0) {
         t->rejected++;
         note_reject(a, r, &rej);
         return act_reject_line(&a->dl.buf, sl_now_ns(), r, &rej, ev->time_ns, &ev->body);
@@ -421,6 +421,7 @@ static int activity_process(void *state, const sl_batch *in, sl_batch_builder *o
     activity *a = state;
     sl_batch_iter it;
     sl_event ev;
+    act_req q;
     tally t = {0, 0, 0, 0};
     uint32_t i = 0;
     int r;
@@ -428,8 +429,8 @@ static int activity_process(void *state, const sl_batch *in, sl_batch_builder *o
     uint32_t count0 = out->count;
     dlfile_discard(&a->dl);
     sl_batch_iter_init(&it, in);
-    while ((r = sl_batch_next(&it, &ev)) == 1) {
-        if (one_event(a, &ev, out, &t) != 0) {
+    while ((r = act_event_next(&it, &ev, &q, &a->keys)) == 1) {
+        if (one_event(a, &ev, &q, out, &t) != 0) {
             snprintf(err, errlen, "event %u: out of memory", i);
             goto fail;
         }

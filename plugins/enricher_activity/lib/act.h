@@ -128,6 +128,13 @@ void act_req_load(act_req *q, const sl_value *body, const act_fields *names);
 /* Same, with the names prepared once and only the wanted fields read. */
 void act_req_load_keys(act_req *q, const sl_value *body, const act_keys *k);
 
+/*
+ * sl_batch_next and act_req_load_keys in one walk of the body (evwalk.c).
+ * Same results and return values as the two calls; q->body points at
+ * ev->body, so keep *ev as long as q is used.
+ */
+int act_event_next(sl_batch_iter *it, sl_event *ev, act_req *q, const act_keys *k);
+
 /* First value of query parameter name (a repeated key is an array): 1
  * found (*s, *n set), 0 absent or not text. */
 int act_param_value(const act_req *q, const char *name, size_t len, const char **s, size_t *n);

@@ -429,6 +429,97 @@ static void test_bot_memo(void)
     act_bots_free(&b);
 }
 
+/* One event with the given time packing, for the reader test below. */
+static void pack_event(msgpack_packer *pk, int form, int64_t ns, int wide_body)
+{
+    if (form == 2) {   /* array16 header: legal, not the common form */
+        static const char a16[] = {(char)0xdc, 0, 3};
+        pk->callback(pk->data, a16, 3);
+    } else {
+        msgpack_pack_array(pk, 3);
+    }
+    if (form == 1)
+        msgpack_pack_int64(pk, ns);
+    else
+        sl_pack_time(pk, ns);
+    msgpack_pack_map(pk, 1);
+    sl_pack_cstr(pk, "src"); sl_pack_cstr(pk, "t");
+    if (!wide_body) {
+        pack_body(pk, "GET", "/products/1", "a=1&b=2", 200, UA, "gid=1", "tok");
+        return;
+    }
+    msgpack_pack_map(pk, 20);  /* map16, a non-string key, a nested value, a long string */
+    for (int i = 0; i < 14; i++) {
+        char k[8];
+        snprintf(k, sizeof k, "k%d", i);
+        sl_pack_cstr(pk, k);
+        msgpack_pack_int(pk, i);
+    }
+    msgpack_pack_int(pk, 7); sl_pack_cstr(pk, "int key");
+    sl_pack_cstr(pk, "method"); sl_pack_cstr(pk, "POST");
+    sl_pack_cstr(pk, "path"); sl_pack_cstr(pk, "/cart/add");
+    sl_pack_cstr(pk, "status"); sl_pack_cstr(pk, "302");
+    sl_pack_cstr(pk, "method"); sl_pack_cstr(pk, "GET");   /* repeated: the first wins */
+    char ua[300];
+    memset(ua, 'u', sizeof ua);
+    sl_pack_cstr(pk, "http_user_agent"); sl_pack_str(pk, ua, sizeof ua);
+}
+
+/* act_event_next reads exactly what sl_batch_next + act_req_load_keys read. */
+static void test_event_reader(void)
+{
+    static const struct { int form; int64_t ns; int wide; } evs[] = {
+        {0, 1710234000000000000LL, 0},  /* 4-byte timestamp */
+        {0, 1710234000123456789LL, 0},  /* 8-byte */
+        {0, -5, 0},                     /* 12-byte: the general reader */
+        {0, (int64_t)1 << 62, 0},       /* 12-byte, far future */
+        {1, 1710234000123456789LL, 1},  /* integer time, map16 body */
+        {1, -42, 0},
+        {2, 1710234000000000000LL, 0},  /* array16 event */
+        {0, 0, 1},
+    };
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    uint32_t n = sizeof evs / sizeof evs[0];
+    for (uint32_t i = 0; i < n; i++)
+        pack_event(&pk, evs[i].form, evs[i].ns, evs[i].wide);
+    act_keys k;
+    act_keys_init(&k, &FIELDS, ACT_F_ALL);
+    for (size_t cut = 0; cut <= 1; cut++) {  /* whole, then truncated by one byte */
+        sl_batch b = {(const uint8_t *)sb.data, sb.size - cut, n};
+        sl_batch_iter a, z;
+        sl_event ea, ez;
+        act_req qa, qz;
+        int ra, rz;
+        sl_batch_iter_init(&a, &b);
+        sl_batch_iter_init(&z, &b);
+        for (uint32_t i = 0;; i++) {
+            ra = act_event_next(&a, &ea, &qa, &k);
+            rz = sl_batch_next(&z, &ez);
+            CU_ASSERT_EQUAL_FATAL(ra, rz);
+            if (ra != 1)
+                break;
+            act_req_load_keys(&qz, &ez.body, &k);
+            CU_ASSERT_EQUAL(ea.time_ns, evs[i].ns);
+            CU_ASSERT(ea.time_ns == ez.time_ns && ea.raw == ez.raw && ea.raw_len == ez.raw_len);
+            CU_ASSERT(ea.meta.raw == ez.meta.raw && ea.meta.raw_len == ez.meta.raw_len);
+            CU_ASSERT(ea.body.raw == ez.body.raw && ea.body.raw_len == ez.body.raw_len &&
+                      ea.body.v.n == ez.body.v.n && ea.body.type == SL_MAP);
+            CU_ASSERT(qa.method == qz.method && qa.method_len == qz.method_len);
+            CU_ASSERT(qa.path == qz.path && qa.ua == qz.ua && qa.ua_len == qz.ua_len);
+            CU_ASSERT(qa.cookie == qz.cookie && qa.ip == qz.ip);
+            CU_ASSERT(qa.has_status == qz.has_status && qa.status == qz.status);
+            CU_ASSERT(qa.has_query == qz.has_query &&
+                      (!qa.has_query || qa.query.raw == qz.query.raw));
+            CU_ASSERT(qa.body == &ea.body);
+        }
+        CU_ASSERT_EQUAL(ra, cut ? -1 : 0);
+    }
+    msgpack_sbuffer_destroy(&sb);
+}
+
 /* A rule's own exclude drops what it matched; other rules are not affected. */
 static void test_rule_exclude(void)
 {
@@ -526,6 +617,7 @@ int main(void)
         {"cookies", test_cookie_and_field},
         {"user-agent substring sets", test_uaset},
         {"remembered bot verdicts", test_bot_memo},
+        {"one-walk event reader equals sl_batch_next", test_event_reader},
         {"per-rule exclude: user agents and paths", test_rule_exclude},
         {"dead-letter line of a rejected event", test_reject_line},
         {NULL, NULL},
