@@ -7,6 +7,11 @@
  * input field of the same name. Lines that do not parse are counted and then
  * kept with `_parse_error` (default), dropped, or written to a dead-letter
  * file. The line parsers live in lib/ (see lib/pline.h).
+ *
+ * process() keeps all its scratch (parsed fields, the input pair list, regex
+ * match data, the dead-letter buffer) in the instance and there are no
+ * mutable globals, so separate instances may run at the same time; one
+ * instance is not re-entrant (the core serialises it).
  */
 #include <inttypes.h>
 #include <stdio.h>

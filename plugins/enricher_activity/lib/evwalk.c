@@ -38,8 +38,11 @@ static void take_str(const sl_value *v, const char **s, size_t *n)
 /* Which wanted field (bit index) the key s[0..n) names, or -1. */
 static int field_of(const act_keys *k, unsigned left, const char *s, size_t n)
 {
+    /* the first byte before memcmp: most keys differ there, and memcmp of
+     * a dozen bytes is a library call */
     for (int i = 0; i < 7; i++)
-        if ((left & (1u << i)) && k->len[i] == n && memcmp(s, k->name[i], n) == 0)
+        if ((left & (1u << i)) && k->len[i] == n && n && s[0] == k->name[i][0] &&
+            memcmp(s, k->name[i], n) == 0)
             return i;
     return -1;
 }
