@@ -490,3 +490,21 @@ int sl_json_event_line(sl_buf *out, const sl_event *ev, const char *time_key,
     }
     return 0;
 }
+
+uint32_t sl_json_batch_lines(sl_buf *out, const sl_batch *b, const char *time_key,
+                             sl_time_format fmt, uint32_t *skipped)
+{
+    sl_batch_iter it;
+    sl_event ev;
+    uint32_t done = 0, seen = 0;
+    int r;
+    sl_batch_iter_init(&it, b);
+    while ((r = sl_batch_next(&it, &ev)) == 1) {
+        seen++;
+        if (sl_json_event_line(out, &ev, time_key, fmt) == 0)
+            done++;
+    }
+    if (skipped)
+        *skipped = (seen - done) + (r < 0 ? b->count - seen : 0);
+    return done;
+}

@@ -63,6 +63,15 @@ int sl_time_format_parse(const char *name, sl_time_format *out);
 int sl_json_event_line(sl_buf *out, const sl_event *ev, const char *time_key,
                        sl_time_format fmt);
 
+/**
+ * Append every event of b as a line of sl_json_event_line. An event that
+ * cannot be written is left out (the buffer is as before it), and so is the
+ * rest of a batch that stops being readable; *skipped (may be NULL) gets how
+ * many were left out. Returns the number of lines written.
+ */
+uint32_t sl_json_batch_lines(sl_buf *out, const sl_batch *b, const char *time_key,
+                             sl_time_format fmt, uint32_t *skipped);
+
 /** Append the event time formatted as RFC 3339 (without quotes). */
 int sl_json_rfc3339(sl_buf *out, int64_t time_ns);
 

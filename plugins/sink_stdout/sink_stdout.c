@@ -64,34 +64,26 @@ static int stdout_init(sl_ctx *ctx, const sl_host *host, void **state, char *err
     return SL_OK;
 }
 
-static void note_invalid(stdout_sink *s, uint32_t i, uint64_t n)
+static void note_invalid(stdout_sink *s, uint64_t n)
 {
     uint64_t before = s->invalid;
     s->invalid += n;
     s->host->count(s->ctx, "events_invalid", n);
     if (before / INVALID_LOG_EVERY != s->invalid / INVALID_LOG_EVERY || before == 0)
         s->host->log(s->ctx, SL_LOG_WARN,
-                     "event %u of a batch cannot be written as JSON, skipped "
-                     "(%" PRIu64 " so far)", i, s->invalid);
+                     "%" PRIu64 " events of a batch cannot be written as JSON, skipped "
+                     "(%" PRIu64 " so far)", n, s->invalid);
 }
 
 static int stdout_write(void *state, const sl_batch *batch, uint64_t ticket, char *err,
                         size_t errlen)
 {
     stdout_sink *s = state;
-    sl_batch_iter it;
-    sl_event ev;
-    uint32_t i = 0;
-    int r;
+    uint32_t skipped;
     s->buf.len = 0;
-    sl_batch_iter_init(&it, batch);
-    while ((r = sl_batch_next(&it, &ev)) == 1) {
-        if (sl_json_event_line(&s->buf, &ev, s->time_key, s->fmt) != 0)
-            note_invalid(s, i, 1);
-        i++;
-    }
-    if (r < 0) /* the rest of the batch is unreadable */
-        note_invalid(s, i, batch->count - i);
+    sl_json_batch_lines(&s->buf, batch, s->time_key, s->fmt, &skipped);
+    if (skipped)
+        note_invalid(s, skipped);
     if (s->buf.len == 0)
         return SL_OK;
     clearerr(stdout);

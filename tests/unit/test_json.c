@@ -382,10 +382,46 @@ static void test_event_line_non_map_body(void)
     sl_buf_free(&out);
 }
 
+/* A batch: good event, an event nested too deep to encode, good event. */
+static void test_batch_lines(void)
+{
+    sl_batch_builder bb;
+    sl_bb_init(&bb);
+    for (int k = 0; k < 3; k++) {
+        sl_bb_begin(&bb, 1000000000LL * (k + 1));
+        msgpack_pack_map(&bb.pk, 0);
+        msgpack_pack_map(&bb.pk, 1);
+        sl_pack_cstr(&bb.pk, "v");
+        if (k == 1) {
+            for (int d = 0; d < 150; d++)
+                msgpack_pack_array(&bb.pk, 1);
+            msgpack_pack_nil(&bb.pk);
+        } else {
+            msgpack_pack_int(&bb.pk, k);
+        }
+        sl_bb_end(&bb);
+    }
+    sl_batch b = sl_bb_batch(&bb);
+    sl_buf out = {0};
+    uint32_t skipped = 99;
+    CU_ASSERT_EQUAL(sl_json_batch_lines(&out, &b, "", SL_TIME_UNIX_MS, &skipped), 2);
+    CU_ASSERT_EQUAL(skipped, 1);
+    sl_buf_append(&out, "", 1);
+    CU_ASSERT_STRING_EQUAL(out.data, "{\"v\":0}\n{\"v\":2}\n");
+    /* Cut into the third event: the first two are written, one is skipped. */
+    out.len = 0;
+    b.len -= 2;
+    CU_ASSERT_EQUAL(sl_json_batch_lines(&out, &b, "t", SL_TIME_UNIX_MS, &skipped), 1);
+    CU_ASSERT_EQUAL(skipped, 2);
+    sl_buf_free(&out);
+    sl_bb_free(&bb);
+}
+
 int main(void)
 {
     static const sl_test_case cases[] = {
         {"buf", test_buf},
+        {"batch_lines", test_batch_lines},
         {"escapes", test_escapes},
         {"valid_utf8_kept", test_valid_utf8_kept},
         {"invalid_utf8_replaced", test_invalid_utf8},
