@@ -213,6 +213,27 @@ static int skip_head(const uint8_t *p, const uint8_t *end, size_t *len, uint64_t
         *len = 1;
         return 0;
     }
+    /* Longer strings and binaries, and fixed-size numbers: length only. */
+    size_t plen;
+    switch (c) {
+    case 0xd9: case 0xc4: /* str8, bin8 */
+        if (avail < 2)
+            return -1;
+        plen = p[1];
+        *len = 2 + plen;
+        return *len <= avail ? 0 : -1;
+    case 0xda: case 0xc5: /* str16, bin16 */
+        if (avail < 3)
+            return -1;
+        plen = load16(p + 1);
+        *len = 3 + plen;
+        return *len <= avail ? 0 : -1;
+    case 0xcc: case 0xd0: *len = 2; return avail >= 2 ? 0 : -1;
+    case 0xcd: case 0xd1: *len = 3; return avail >= 3 ? 0 : -1;
+    case 0xce: case 0xd2: case 0xca: *len = 5; return avail >= 5 ? 0 : -1;
+    case 0xcf: case 0xd3: case 0xcb: *len = 9; return avail >= 9 ? 0 : -1;
+    default: break;
+    }
     /* Everything else is rare enough for the full decoder. */
     sl_value v;
     if (read_head(p, end, &v, children) != 0)
