@@ -6,18 +6,21 @@
 . "$(dirname "$0")/oneentry_helpers.bash"
 
 TOKEN=t0k
-N=30000
+# The suite runs 30,000 events and a 3 s outage; the issue's scale is
+# OE_OUTAGE_EVENTS=100000 OE_OUTAGE_MS=10000 (run by hand, see BENCHMARKS.md).
+N=${OE_OUTAGE_EVENTS:-30000}
+DOWN_MS=${OE_OUTAGE_MS:-3000}
 start_emu --token "$TOKEN"
 gen_input $N "$TMP/in.jsonl"
 pipeline "$TMP/p.yaml"
 
-# 1. A 3-second outage in the middle of a run.
+# 1. An outage in the middle of a run.
 mkfifo "$TMP/fifo"
 "$SLUICE" run "$TMP/p.yaml" <"$TMP/fifo" 2>"$TMP/log" &
 PID=$!
 {
     head -n $((N / 2)) "$TMP/in.jsonl"
-    control "down_ms=3000"
+    control "down_ms=$DOWN_MS"
     tail -n +$((N / 2 + 1)) "$TMP/in.jsonl"
 } >"$TMP/fifo"
 wait "$PID" || { cat "$TMP/log"; fail "run exited non-zero"; }
@@ -25,7 +28,7 @@ expect_in "$TMP/log" "events go to the spool"
 expect_in "$TMP/log" "OneEntry answers again"
 check_delivered "$TMP/in.jsonl" exact || fail "delivery through the outage"
 [ ! -s "$TMP/state/oe/dead_letter.jsonl" ] || fail "dead letters during an outage"
-ok "3 s outage in a $N-event run: all delivered once, no dead letters"
+ok "$((DOWN_MS / 1000)) s outage in a $N-event run: all delivered once, no dead letters"
 
 # 2. Everything spooled while OneEntry is down; the run ends (all acknowledged).
 : >"$TMP/events"
