@@ -389,6 +389,31 @@ static int json_value(sl_buf *out, const sl_value *v, int depth, int keys)
     return -1;
 }
 
+/* The same walk as json_value without writing: the nesting limits only. */
+static int encodable(const sl_value *v, int depth, int keys)
+{
+    if (v->type != SL_ARRAY && v->type != SL_MAP)
+        return 1;
+    sl_iter it;
+    sl_value k, val;
+    int r;
+    if (depth >= SL_JSON_MAX_DEPTH || sl_iter_init(&it, v) != 0)
+        return 0;
+    while ((r = sl_iter_next(&it, &k, &val)) == 1) {
+        if (v->type == SL_MAP && k.type != SL_STR && k.type != SL_BIN &&
+            (keys >= SL_JSON_MAX_KEY_NESTING || !encodable(&k, depth + 1, keys + 1)))
+            return 0;
+        if (!encodable(&val, depth + 1, keys))
+            return 0;
+    }
+    return r == 0;
+}
+
+int sl_json_encodable(const sl_value *v)
+{
+    return v && encodable(v, 0, 0);
+}
+
 int sl_json_value(sl_buf *out, const sl_value *v)
 {
     size_t start = out->len;

@@ -40,6 +40,14 @@ int sl_json_str(sl_buf *out, const char *s, size_t len);
  */
 int sl_json_value(sl_buf *out, const sl_value *v);
 
+/**
+ * Non-zero when sl_json_value can encode v given memory: it is well-formed
+ * and within the nesting limits (100 containers deep, non-string keys inside
+ * non-string keys at most 4 times). Allocates nothing, so a caller can tell
+ * "this value can never be sent" from "out of memory, try again".
+ */
+int sl_json_encodable(const sl_value *v);
+
 /** How sl_json_event_line writes the event time. */
 typedef enum sl_time_format {
     SL_TIME_RFC3339 = 0, /**< "2026-11-29T14:57:11.123456789Z" */

@@ -200,12 +200,15 @@ int oe_build(const sl_value *body, const oe_keys *keys, oe_request *req, char *w
         (f.has_category && check_id("categoryId", &f.category, &ids[2], why, whylen)) ||
         check_identity(&f, keys, why, whylen))
         return 1;
-    /* sl_json_value refuses meta nested past its depth limit (and fails on
-     * memory exhaustion, which we cannot tell apart here): either way the
-     * event cannot be sent, so it is rejected rather than retried forever. */
-    if (put_json(&f, ids, &req->json) != 0) {
-        snprintf(why, whylen, "cannot encode as JSON (meta nested too deep, or out of memory)");
+    /* meta nested past the JSON encoder's limits can never be sent: reject.
+     * Anything else that fails while encoding is memory: retry later. */
+    if (f.has_meta && !sl_json_encodable(&f.meta)) {
+        snprintf(why, whylen, "meta cannot be encoded as JSON (nested too deep)");
         return 1;
+    }
+    if (put_json(&f, ids, &req->json) != 0) {
+        snprintf(why, whylen, "out of memory");
+        return -1;
     }
     if (put_header(&f, req) != 0) {
         snprintf(why, whylen, "out of memory");

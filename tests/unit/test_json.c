@@ -417,11 +417,51 @@ static void test_batch_lines(void)
     sl_bb_free(&bb);
 }
 
+/* encodable: the nesting limits without allocating. */
+static void test_encodable(void)
+{
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    for (int depth = 99; depth <= 101; depth++) {
+        msgpack_sbuffer_init(&sb);
+        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+        for (int d = 0; d < depth; d++)
+            msgpack_pack_array(&pk, 1);
+        msgpack_pack_nil(&pk);
+        const uint8_t *p = (const uint8_t *)sb.data;
+        sl_value v;
+        CU_ASSERT_EQUAL_FATAL(sl_read_value(&p, p + sb.size, &v), 0);
+        sl_buf out = {0};
+        int enc = sl_json_value(&out, &v) == 0;
+        CU_ASSERT_EQUAL(sl_json_encodable(&v) != 0, enc);
+        CU_ASSERT_EQUAL(enc, depth <= 100);
+        sl_buf_free(&out);
+        msgpack_sbuffer_destroy(&sb);
+    }
+    /* a map key that is a map inside a map key ... five times: refused */
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    for (int d = 0; d < 5; d++)
+        msgpack_pack_map(&pk, 1);
+    msgpack_pack_int(&pk, 1);
+    for (int d = 0; d < 5; d++)
+        msgpack_pack_int(&pk, 2);
+    const uint8_t *p = (const uint8_t *)sb.data;
+    sl_value v;
+    CU_ASSERT_EQUAL_FATAL(sl_read_value(&p, p + sb.size, &v), 0);
+    sl_buf out = {0};
+    CU_ASSERT_EQUAL(sl_json_value(&out, &v), -1);
+    CU_ASSERT_FALSE(sl_json_encodable(&v));
+    sl_buf_free(&out);
+    msgpack_sbuffer_destroy(&sb);
+}
+
 int main(void)
 {
     static const sl_test_case cases[] = {
         {"buf", test_buf},
         {"batch_lines", test_batch_lines},
+        {"encodable", test_encodable},
         {"escapes", test_escapes},
         {"valid_utf8_kept", test_valid_utf8_kept},
         {"invalid_utf8_replaced", test_invalid_utf8},

@@ -81,6 +81,16 @@ static int parse_offset(const char *s, size_t n, int *off, size_t *used)
     return 0;
 }
 
+/* Seconds (plus a fraction) as nanoseconds, or -1 when that leaves int64
+ * (years outside about 1678..2262): a log line can claim any year. */
+static int to_ns(int64_t t, int64_t frac, int64_t *ns)
+{
+    if (t > (INT64_MAX - frac) / NS || t < INT64_MIN / NS + 1)
+        return -1;
+    *ns = t * NS + frac;
+    return 0;
+}
+
 static int parse_clf(const char *s, size_t n, int64_t *ns)
 {
     /* dd/Mon/yyyy:hh:mm:ss +zzzz */
@@ -97,8 +107,7 @@ static int parse_clf(const char *s, size_t n, int64_t *ns)
         return -1;
     int64_t t = ptime_civil_to_epoch(y, (unsigned)mon, (unsigned)d, (unsigned)h,
                                      (unsigned)mi, (unsigned)sec) - off;
-    *ns = t * NS;
-    return 0;
+    return to_ns(t, 0, ns);
 }
 
 /* ".123456" -> nanoseconds; *used counts the dot and digits. */
@@ -145,8 +154,7 @@ static int parse_iso(const char *s, size_t n, int64_t *ns)
         return -1;
     int64_t t = ptime_civil_to_epoch(y, (unsigned)mon, (unsigned)d, (unsigned)h,
                                      (unsigned)mi, (unsigned)sec) - off;
-    *ns = t * NS + frac;
-    return 0;
+    return to_ns(t, frac, ns);
 }
 
 /* Integer part digits, optional fraction; *ndig gets the integer digits. */
@@ -176,9 +184,12 @@ static int parse_epoch(const char *s, size_t n, int64_t scale_ns, int64_t *ns)
 {
     int64_t ip, frac;
     size_t nd;
-    if (parse_number(s, n, &ip, &frac, &nd) != 0 || ip > INT64_MAX / scale_ns)
+    if (parse_number(s, n, &ip, &frac, &nd) != 0)
         return -1;
-    *ns = ip * scale_ns + (scale_ns == NS ? frac : frac / (NS / scale_ns));
+    int64_t part = scale_ns == NS ? frac : frac / (NS / scale_ns);
+    if (ip > (INT64_MAX - part) / scale_ns)
+        return -1;
+    *ns = ip * scale_ns + part;
     return 0;
 }
 
@@ -211,8 +222,7 @@ static int parse_strptime(const char *fmt, const char *s, size_t n, int64_t *ns)
     int64_t t = ptime_civil_to_epoch(tm.tm_year + 1900LL, (unsigned)tm.tm_mon + 1,
                                      (unsigned)tm.tm_mday, (unsigned)tm.tm_hour,
                                      (unsigned)tm.tm_min, (unsigned)tm.tm_sec) - tm.tm_gmtoff;
-    *ns = t * NS;
-    return 0;
+    return to_ns(t, 0, ns);
 }
 
 int ptime_fmt_parse(const char *name, ptime_fmt *out)
