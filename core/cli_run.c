@@ -14,6 +14,8 @@ static const char usage_run[] =
     "Runs the pipeline in FILE. SIGINT or SIGTERM stops the sources, drains what is in\n"
     "flight (up to service.shutdown_timeout) and exits 0; a second signal exits at once.\n"
     "SIGHUP (or `sluice reload`) reloads FILE: checked first, kept running on errors.\n"
+    "Exit status: 0 drained; 1 invalid FILE; 3 a component failed; 4 the drain did not\n"
+    "finish within shutdown_timeout (what was not acknowledged is read again next time).\n"
     "When every source has ended (stdin at EOF, generate at its count) the pipeline\n"
     "drains and exits by itself.\n"
     "\n"
