@@ -268,8 +268,6 @@ static int checkpoints(const void *arg)
 
 static void test_ckpt(void)
 {
-    if (!open_cases())
-        return;
     long runs = torture("checkpoints", checkpoints, NULL, 1, 0);
     CU_ASSERT(runs > 3);
     assert_no_odd("checkpoints");

@@ -163,7 +163,10 @@ int tail_ckpts_format(const tail_ckpts *c, char **out, size_t *len)
                 " %" PRIx64 " %s\n", k->dev, k->ino, k->offset, k->fp_len, k->fp_hash,
                 k->tail_len, k->tail_hash, k->path);
     }
-    if (ferror(f) | fclose(f)) {
+    /* glibc reports a buffer that could not grow at fclose() by leaving it
+     * NULL (size 0) and still returning 0: that is out of memory too, or
+     * an empty text would replace the checkpoint file. */
+    if ((ferror(f) | fclose(f)) || !buf || size < sizeof HEADER - 1) {
         free(buf);
         return -1;
     }
