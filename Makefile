@@ -3,7 +3,7 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps build asan demo test test-normal test-asan docs clean fuzz memcheck
+.PHONY: all deps build asan demo demo-oneentry test test-normal test-asan docs clean fuzz memcheck
 
 all: build
 
@@ -20,6 +20,10 @@ asan: deps
 
 demo: build
 	./$(BUILD)/sluice run pipelines/demo.yaml --once
+
+# The flagship: sample nginx log -> parse -> activity -> OneEntry emulator.
+demo-oneentry: build
+	sh scripts/demo-oneentry.sh $(BUILD)
 
 test-normal: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
