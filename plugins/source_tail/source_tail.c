@@ -18,9 +18,15 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "tail.h"
+
+/* Descriptors max_open_files leaves to sockets, other plugins, checkpoint
+ * writes, inotify; and the fewest files held whatever the limit. */
+#define NOFILE_RESERVE 64
+#define MIN_OPEN 4
 
 static const sl_option options[] = {
     {"paths", SL_OPT_LIST, NULL, 1, "globs of files to follow; new matches are picked up", NULL},
@@ -40,7 +46,9 @@ static const sl_option options[] = {
      "a line that is not UTF-8: msgpack bin, or str kept as is", "bin|keep"},
     {"batch_max_events", SL_OPT_INT, "4096", 0, "most lines per batch", NULL},
     {"batch_max_bytes", SL_OPT_SIZE, "1MiB", 0, "a batch is sent once this big", NULL},
-    {"max_open_files", SL_OPT_INT, "1024", 0, "file descriptors held at most", NULL},
+    {"max_open_files", SL_OPT_INT, "1024", 0,
+     "file descriptors held at most, lowered to fit ulimit -n (at most half of it, and 64 "
+     "left for the rest of the process); more matching files take turns", NULL},
     {"inotify", SL_OPT_BOOL, "true", 0,
      "wake on changes in the watched directories instead of waiting for the next poll "
      "(polling goes on as the fallback)", NULL},
@@ -56,6 +64,27 @@ static int range(char *err, size_t errlen, const char *name, int64_t v, int64_t 
     snprintf(err, errlen, "%s must be between %" PRId64 " and %" PRId64 ", got %" PRId64,
              name, lo, hi, v);
     return -1;
+}
+
+/* max_open_files as the process can honour it: min(configured, nofile - 64,
+ * nofile / 2), never below MIN_OPEN (nor above what was configured). */
+static size_t fit_nofile(tail_src *s, size_t want)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return want;
+    uint64_t nofile = (uint64_t)rl.rlim_cur;
+    uint64_t cap = nofile > NOFILE_RESERVE ? nofile - NOFILE_RESERVE : 0;
+    if (cap > nofile / 2)
+        cap = nofile / 2;
+    if (cap < MIN_OPEN)
+        cap = MIN_OPEN;
+    if (want <= cap)
+        return want;
+    s->host->log(s->ctx, SL_LOG_INFO, "max_open_files %zu lowered to %" PRIu64 " to fit the "
+                 "limit of %" PRIu64 " open files (ulimit -n); files beyond it take turns",
+                 want, cap, nofile);
+    return (size_t)cap;
 }
 
 static int read_options(tail_src *s, char *err, size_t errlen)
@@ -83,7 +112,7 @@ static int read_options(tail_src *s, char *err, size_t errlen)
     s->max_line = (size_t)lmax;
     s->batch_max = (uint32_t)bmax;
     s->batch_bytes = (size_t)bbytes;
-    s->max_open = (size_t)omax;
+    s->max_open = fit_nofile(s, (size_t)omax);
     s->refresh_ms = h->opt_int(c, "refresh_interval");
     s->poll_ms = h->opt_int(c, "poll_interval");
     s->rotate_wait_ms = h->opt_int(c, "rotate_wait");
@@ -176,30 +205,81 @@ static int drained(tail_src *s, tfile *f, int64_t now)
            (s->once || now - f->idle_since_ms >= s->rotate_wait_ms);
 }
 
-/* One turn over every file. 0 fine, 1 stopping, -1 fatal. */
-static int turn(tail_src *s, int64_t now, int *progress)
+/*
+ * --once with more files than descriptors: a file read to its end is done
+ * (its last line without newline goes out now) and gives its descriptor to
+ * the next. It is opened again only if it grows.
+ */
+static int let_go(tail_src *s, tfile *f)
 {
-    for (size_t i = 0; i < s->n_files;) {
-        tfile *f = s->files[i];
-        int r = f->fd < 0 ? tail_reopen(s, f, now) : 0;
-        if (r == 0)
-            r = tail_read(s, f, now, progress);
-        if (r == 0 && drained(s, f, now)) {
-            r = finish_partial(s, f);
-            if (r == 0) {
-                s->host->log(s->ctx, SL_LOG_INFO, "%s: drained after rotation", f->path);
-                r = -2;
-            }
-        }
-        if (r == -2) {
-            tail_drop(s, i);
-            continue;
-        }
-        if (r != 0)
+    int r = finish_partial(s, f);
+    if (r == 0)
+        tail_close(s, f);
+    return r;
+}
+
+/* One file's share of a turn. 0 fine, 1 stopping, -1 fatal, -2 drop it,
+ * 2 it waits for a descriptor. */
+static int visit(tail_src *s, tfile *f, int64_t now, int *progress)
+{
+    int r = f->fd < 0 ? tail_reopen(s, f, now) : 0;
+    if (r != 0)
+        return r;
+    if ((r = tail_read(s, f, now, progress)) != 0)
+        return r;
+    if (drained(s, f, now)) {
+        if ((r = finish_partial(s, f)) != 0)
             return r;
-        i++;
+        s->host->log(s->ctx, SL_LOG_INFO, "%s: drained after rotation", f->path);
+        return -2;
     }
+    if (s->once && f->at_eof && f->fd >= 0 && s->n_files > s->max_open)
+        return let_go(s, f);
     return 0;
+}
+
+/* Index of f in s->files, or 0. */
+static size_t index_of(tail_src *s, const tfile *f)
+{
+    for (size_t i = 0; f && i < s->n_files; i++)
+        if (s->files[i] == f)
+            return i;
+    return 0;
+}
+
+/*
+ * One turn over every file, starting with the first one that waited for a
+ * descriptor last time, so files beyond max_open_files are not always the
+ * last served: each turn, waiting files take the descriptors of files that
+ * have had a read (tail_make_room). *waiting counts the files left without
+ * one. 0 fine, 1 stopping, -1 fatal.
+ */
+static int turn(tail_src *s, int64_t now, int *progress, size_t *waiting)
+{
+    size_t n = s->n_files, first = index_of(s, s->first_waiting);
+    int r = 0;
+    s->first_waiting = NULL;
+    *waiting = 0;
+    for (size_t k = 0; k < n && r == 0; k++) {
+        tfile *f = s->files[(first + k) % n];
+        r = visit(s, f, now, progress);
+        if (r == 2) {
+            if (!s->first_waiting)
+                s->first_waiting = f;
+            ++*waiting;
+            r = 0;
+        } else if (r == -2) {
+            if (f->fd >= 0)
+                tail_close(s, f);
+            f->gone = 1; /* dropped below: indices stay put during the turn */
+            r = 0;
+        }
+    }
+    for (size_t i = s->n_files; i-- > 0;)
+        if (s->files[i]->gone)
+            tail_drop(s, i);
+    s->turn_no++; /* files opened from here on count as not read yet */
+    return r;
 }
 
 static int finish_all(tail_src *s)
@@ -237,11 +317,18 @@ static int tail_run(void *state)
     int r = 0, done = 0;
     while (!s->host->stopping(s->ctx)) {
         int progress = 0;
-        if ((r = turn(s, now, &progress)) != 0)
+        size_t waiting;
+        if ((r = turn(s, now, &progress, &waiting)) != 0)
             break;
-        if (s->once && !progress) {
+        if (s->once && !progress && waiting == 0) { /* every file read to its end */
             r = finish_all(s);
             done = r == 0;
+            break;
+        }
+        if (s->once && !progress && s->n_open == 0) {
+            s->host->log(s->ctx, SL_LOG_ERROR, "%zu files not read: no file descriptor is "
+                         "free (see ulimit -n)", waiting);
+            r = -1;
             break;
         }
         now = tail_now_ms();

@@ -27,7 +27,11 @@ typedef struct tfile {
     uint64_t dev, ino;
     char *path;            /* where it was last seen */
     int fd;                /* -1 while closed to respect max_open_files */
-    uint64_t read_off;     /* next byte to read */
+    int started;           /* opened once: read_off, lines and slot are valid */
+    int first;             /* matched by the very first scan (read_from applies) */
+    int gone;              /* dropped at the end of this turn */
+    uint64_t opened_turn;  /* turn_no when opened: it has had a read once turn_no passed it */
+    uint64_t read_off;     /* next byte to read; before started, size when matched */
     tail_lines lines;
     uint32_t slot;         /* its checkpoint slot */
     uint32_t gen;          /* slot generation: bumped when restarting at 0 */
@@ -53,7 +57,8 @@ typedef struct tail_src {
     /* options */
     const sl_node *paths, *excludes;
     int from_head, skip_long, once, quiet, use_inotify;
-    size_t max_line, batch_bytes, max_open;
+    size_t max_line, batch_bytes;
+    size_t max_open;       /* max_open_files, lowered to fit RLIMIT_NOFILE */
     uint32_t batch_max;
     int64_t refresh_ms, rotate_wait_ms, ckpt_ms, poll_ms;
     const char *state_dir;
@@ -61,6 +66,8 @@ typedef struct tail_src {
     /* files, touched by the source thread only */
     tfile **files;
     size_t n_files, cap_files, n_open;
+    uint64_t turn_no;      /* turns so far */
+    tfile *first_waiting;  /* first file of the last turn left without a descriptor */
     char *rbuf;
     char **noted;          /* paths whose problem was already logged */
     size_t n_noted;
@@ -101,8 +108,11 @@ int tail_adopt(tail_src *s, const char *path, const struct stat *st, int first, 
                int64_t now);
 int tail_read(tail_src *s, tfile *f, int64_t now, int *progress);
 void tail_drop(tail_src *s, size_t i);
+/* 0 fine (open, or nothing new), 2 waits for a free descriptor, -1 out of
+ * memory, -2 gone (drop it). */
 int tail_reopen(tail_src *s, tfile *f, int64_t now);
 int tail_make_room(tail_src *s);
+void tail_close(tail_src *s, tfile *f);
 
 /* tail_emit.c */
 int tail_on_line(void *ud, const char *p, size_t len, uint64_t start, uint64_t end,

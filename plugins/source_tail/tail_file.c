@@ -2,6 +2,12 @@
  * One followed file: adopting it (resume from its checkpoint or decide where
  * to start), reading it in large blocks, noticing truncation and in-place
  * rewrites, closing idle files to stay under max_open_files.
+ *
+ * More files than max_open_files take turns: a matched file is tracked at
+ * once but may wait, unopened, for a descriptor; tail_make_room() closes a
+ * file idle at its end or, failing that, one that has had a read since it
+ * was opened. A closed file keeps its offset and partial line in memory and
+ * is found again by path and inode (tail_reopen()).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -73,12 +79,12 @@ static void keep_last(tfile *f, const char *buf, size_t n)
  * else 0 (with *why saying why the checkpoint was not trusted), else the
  * end for a file first met at the very first start with read_from: end.
  */
-static uint64_t start_offset(tail_src *s, int fd, uint64_t size, long slot, int first,
-                             const char **why)
+static uint64_t start_offset(tail_src *s, int fd, uint64_t size, uint64_t end, long slot,
+                             int first, const char **why)
 {
     *why = NULL;
     if (slot < 0)
-        return first && !s->store_existed && !s->from_head ? size : 0;
+        return first && !s->store_existed && !s->from_head ? end : 0;
     pthread_mutex_lock(&s->mu);
     tail_ckpt k = s->ckpts.v[slot];
     pthread_mutex_unlock(&s->mu);
@@ -132,62 +138,74 @@ static int bind_slot(tail_src *s, tfile *f, long slot, int restarted)
 }
 
 /*
- * Start following the file at path (st from stat()). 1 adopted, 0 not now
- * (vanished, unreadable, or no file descriptor free), -1 out of memory.
+ * First open of f (fd just set, fs its fstat): where to start, its
+ * checkpoint slot. 0, or -1 out of memory (f is closed again).
  */
-int tail_adopt(tail_src *s, const char *path, const struct stat *st, int first, int rotated,
-               int64_t now)
+static int start(tail_src *s, tfile *f, const struct stat *fs)
 {
-    if (s->n_open >= s->max_open && tail_make_room(s) != 0)
-        return 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno != ENOENT)
-            tail_note(s, path, "cannot open: %s", strerror(errno));
-        return 0;
-    }
-    struct stat fs;
-    if (fstat(fd, &fs) != 0 || fs.st_dev != st->st_dev || fs.st_ino != st->st_ino) {
-        close(fd); /* replaced between stat and open: the next scan sees it */
-        return 0;
-    }
-    tfile *f = calloc(1, sizeof *f);
-    char *p = strdup(path);
-    if (!f || !p) {
-        free(f);
-        free(p);
-        close(fd);
-        return -1;
-    }
-    f->dev = (uint64_t)fs.st_dev;
-    f->ino = (uint64_t)fs.st_ino;
-    f->path = p;
-    f->fd = fd;
-    f->rotated = rotated;
-    f->idle_since_ms = now;
     pthread_mutex_lock(&s->mu);
     long slot = tail_ckpts_find(&s->ckpts, f->dev, f->ino);
     pthread_mutex_unlock(&s->mu);
     const char *why;
-    f->read_off = start_offset(s, fd, (uint64_t)fs.st_size, slot, first, &why);
+    uint64_t size = (uint64_t)fs->st_size;
+    /* read_from: end means the end when matched: lines written while the
+     * file waited for a descriptor are read. */
+    uint64_t end = f->read_off < size ? f->read_off : size;
+    f->read_off = start_offset(s, f->fd, size, end, slot, f->first, &why);
     if (why)
-        s->host->log(s->ctx, SL_LOG_WARN, "%s: %s; reading it from the start", path, why);
-    if (read_fp(fd, (uint64_t)fs.st_size, &f->fp_len, &f->fp_hash) != 0)
+        s->host->log(s->ctx, SL_LOG_WARN, "%s: %s; reading it from the start", f->path, why);
+    if (read_fp(f->fd, size, &f->fp_len, &f->fp_hash) != 0)
         f->fp_len = 0, f->fp_hash = tail_hash(NULL, 0);
     load_last(f);
     tail_lines_init(&f->lines, s->max_line, s->skip_long, f->read_off);
-    if (bind_slot(s, f, slot, why != NULL) != 0 || add_file(s, f) != 0) {
-        tail_lines_free(&f->lines);
-        free(f->path);
-        free(f);
-        close(fd);
+    if (bind_slot(s, f, slot, why != NULL) != 0) {
+        tail_close(s, f);
         return -1;
     }
-    s->n_open++;
-    tail_unnote(s, path);
-    s->host->log(s->ctx, SL_LOG_INFO, "following %s from offset %" PRIu64 "%s", path,
-                 f->read_off, rotated ? " (rotated away: until drained)" : "");
-    return 1;
+    f->started = 1;
+    tail_unnote(s, f->path);
+    s->host->log(s->ctx, SL_LOG_INFO, "following %s from offset %" PRIu64 "%s", f->path,
+                 f->read_off, f->rotated ? " (rotated away: until drained)" : "");
+    return 0;
+}
+
+/* Forget the last file of s->files, which was never started. */
+static void unadd_last(tail_src *s)
+{
+    tfile *f = s->files[--s->n_files];
+    if (f->fd >= 0)
+        tail_close(s, f);
+    free(f->path);
+    free(f);
+}
+
+/*
+ * Start following the file at path (st from stat()): opened now when a
+ * descriptor is free, else when its turn comes. 1 followed, 0 not (vanished
+ * or unreadable), -1 out of memory.
+ */
+int tail_adopt(tail_src *s, const char *path, const struct stat *st, int first, int rotated,
+               int64_t now)
+{
+    tfile *f = calloc(1, sizeof *f);
+    char *p = strdup(path);
+    if (!f || !p || add_file(s, f) != 0) {
+        free(f);
+        free(p);
+        return -1;
+    }
+    f->dev = (uint64_t)st->st_dev;
+    f->ino = (uint64_t)st->st_ino;
+    f->path = p;
+    f->fd = -1;
+    f->first = first;
+    f->rotated = rotated;
+    f->idle_since_ms = now;
+    f->read_off = (uint64_t)st->st_size;
+    int r = tail_reopen(s, f, now);
+    if (r == -1 || r == -2)
+        unadd_last(s);
+    return r == -1 ? -1 : r == -2 ? 0 : 1;
 }
 
 /* Grow the fingerprint of a file that was shorter than TAIL_FP_MAX. */
@@ -288,41 +306,72 @@ int tail_read(tail_src *s, tfile *f, int64_t now, int *progress)
     return r;
 }
 
+void tail_close(tail_src *s, tfile *f)
+{
+    close(f->fd);
+    f->fd = -1;
+    s->n_open--;
+}
+
 void tail_drop(tail_src *s, size_t i)
 {
     tfile *f = s->files[i];
-    if (f->fd >= 0) {
-        close(f->fd);
-        s->n_open--;
+    if (f->fd >= 0)
+        tail_close(s, f);
+    if (f->started) {
+        pthread_mutex_lock(&s->mu);
+        tail_ckpt *k = &s->ckpts.v[f->slot];
+        k->orphan = 1;
+        if (k->inflight == 0)
+            tail_ckpts_remove(&s->ckpts, f->slot);
+        s->dirty = 1;
+        pthread_mutex_unlock(&s->mu);
     }
-    pthread_mutex_lock(&s->mu);
-    tail_ckpt *k = &s->ckpts.v[f->slot];
-    k->orphan = 1;
-    if (k->inflight == 0)
-        tail_ckpts_remove(&s->ckpts, f->slot);
-    s->dirty = 1;
-    pthread_mutex_unlock(&s->mu);
+    if (s->first_waiting == f)
+        s->first_waiting = NULL;
     tail_lines_free(&f->lines);
     free(f->path);
     free(f);
     s->files[i] = s->files[--s->n_files];
 }
 
-/* Close the open file idle the longest (at its end, not draining). 0 or -1. */
+/* May f give up its descriptor for another file? */
+static int closable(tail_src *s, tfile *f)
+{
+    /* A rotated-away file could vanish while closed, with its last lines. */
+    return f->fd >= 0 && !f->rotated && f != s->bfile;
+}
+
+/*
+ * Close a file for another one: the one idle the longest at its end, else
+ * (files are waiting while the open ones all have data) the one opened the
+ * longest ago among those read since they were opened, so every file gets
+ * its turn. In --once mode a file with a held partial line is finished
+ * before it is closed at its end (turn() does that), so it is not taken
+ * here at its end. 0, or -1 when none may be closed.
+ */
 int tail_make_room(tail_src *s)
 {
     tfile *best = NULL;
     for (size_t i = 0; i < s->n_files; i++) {
         tfile *f = s->files[i];
-        if (f->fd >= 0 && f->at_eof && !f->rotated && f != s->bfile &&
+        if (closable(s, f) && f->at_eof && !(s->once && tail_lines_partial(&f->lines)) &&
             (!best || f->idle_since_ms < best->idle_since_ms))
+            best = f;
+    }
+    for (size_t i = 0; !best && i < s->n_files; i++) {
+        tfile *f = s->files[i];
+        if (closable(s, f) && f->opened_turn < s->turn_no)
+            best = f;
+    }
+    for (size_t i = 0; best && !best->at_eof && i < s->n_files; i++) {
+        tfile *f = s->files[i]; /* the oldest of those */
+        if (closable(s, f) && f->opened_turn < best->opened_turn)
             best = f;
     }
     if (!best)
         return -1;
-    close(best->fd);
-    best->fd = -1;
-    s->n_open--;
+    tail_close(s, best);
     return 0;
 }
 
@@ -336,9 +385,21 @@ static int set_path(tfile *f, const char *path)
     return 0;
 }
 
+/* open() ran out of descriptors: hold no more than are open now. */
+static void fewer_fds(tail_src *s, const char *path)
+{
+    tail_note(s, path, "cannot open: %s; waiting for a descriptor", strerror(errno));
+    if (s->n_open > 0 && s->n_open < s->max_open) {
+        s->max_open = s->n_open;
+        s->host->log(s->ctx, SL_LOG_WARN, "max_open_files lowered to %zu: the process has "
+                     "no descriptor left (see ulimit -n)", s->max_open);
+    }
+}
+
 /*
- * Reopen a file closed for max_open_files when it has news. 0 fine (or not
- * now), -1 out of memory, -2 gone (drop it).
+ * Open a closed file again when it has news, or a waiting file for the
+ * first time, found by inode under its path or near it (rotated). Return
+ * values in tail.h.
  */
 int tail_reopen(tail_src *s, tfile *f, int64_t now)
 {
@@ -349,24 +410,39 @@ int tail_reopen(tail_src *s, tfile *f, int64_t now)
                 (uint64_t)st.st_ino != f->ino;
     if (moved) {
         if (tail_find_in_dir(f->path, f->dev, f->ino, found, sizeof found) != 0) {
-            s->host->log(s->ctx, SL_LOG_WARN, "%s: deleted while closed (max_open_files); "
-                         "lines after offset %" PRIu64 " were not read", f->path, f->read_off);
+            if (f->started)
+                s->host->log(s->ctx, SL_LOG_WARN, "%s: deleted while closed (max_open_files); "
+                             "lines after offset %" PRIu64 " were not read", f->path,
+                             f->read_off);
+            else
+                s->host->log(s->ctx, SL_LOG_WARN, "%s: deleted before a descriptor was free "
+                             "for it (max_open_files %zu); not read", f->path, s->max_open);
             return -2;
         }
         path = found;
         if (stat(path, &st) != 0)
             return 0;
-    } else if ((uint64_t)st.st_size == f->read_off) {
+    } else if (f->started && (uint64_t)st.st_size == f->read_off) {
         return 0; /* no news */
     }
     if (s->n_open >= s->max_open && tail_make_room(s) != 0)
-        return 0;
+        return 2;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == EMFILE || errno == ENFILE) {
+            fewer_fds(s, path);
+            return 2;
+        }
+        if (f->started)
+            return 0;
+        if (errno != ENOENT) /* the next scan tries again */
+            tail_note(s, path, "cannot open: %s", strerror(errno));
+        return -2;
+    }
     struct stat fs;
-    if (fd < 0 || fstat(fd, &fs) != 0 || (uint64_t)fs.st_ino != f->ino ||
+    if (fstat(fd, &fs) != 0 || (uint64_t)fs.st_ino != f->ino ||
         (uint64_t)fs.st_dev != f->dev) {
-        if (fd >= 0)
-            close(fd);
+        close(fd); /* replaced between stat and open: look again next turn */
         return 0;
     }
     if (moved && set_path(f, path) != 0) {
@@ -374,11 +450,14 @@ int tail_reopen(tail_src *s, tfile *f, int64_t now)
         return -1;
     }
     f->fd = fd;
-    f->at_eof = 1; /* so the first read checks for a rewrite */
+    f->opened_turn = s->turn_no;
+    s->n_open++;
     if (moved) {
         f->rotated = 1;
         f->idle_since_ms = now;
     }
-    s->n_open++;
+    if (!f->started)
+        return start(s, f, &fs);
+    f->at_eof = 1; /* so the first read checks for a rewrite */
     return 0;
 }

@@ -30,8 +30,13 @@ static uint64_t remaining(tail_src *s)
         tfile *f = s->files[i];
         struct stat st;
         int r = f->fd >= 0 ? fstat(f->fd, &st) : stat(f->path, &st);
-        if (r == 0 && (uint64_t)st.st_size > f->read_off)
-            left += (uint64_t)st.st_size - f->read_off;
+        /* A file still waiting for a descriptor starts at 0 (a guess when
+         * it has a checkpoint) or, first met with read_from: end, where
+         * it ended. */
+        uint64_t from = f->started || (f->first && !s->store_existed && !s->from_head)
+                            ? f->read_off : 0;
+        if (r == 0 && (uint64_t)st.st_size > from)
+            left += (uint64_t)st.st_size - from;
     }
     return left;
 }

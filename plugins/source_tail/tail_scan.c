@@ -101,6 +101,8 @@ static int renamed(tail_src *s, tfile *f, const char *path)
         return -1;
     free(f->path);
     f->path = p;
+    if (!f->started)
+        return 0; /* no checkpoint slot yet */
     pthread_mutex_lock(&s->mu);
     int rc = tail_ckpts_set_path(&s->ckpts, f->slot, path);
     s->dirty = 1;

@@ -1,11 +1,12 @@
-# Resource limits: under `ulimit -n 256`, source_tail follows 1,000 files
-# and every line of every file is delivered exactly once, in order within
-# its file; the checkpoints of all 1,000 files are saved.
+# Resource limits: under `ulimit -n 256`, source_tail reads 1,000 files and
+# every line of every file is delivered exactly once, in order within its
+# file; the checkpoints of all 1,000 files are saved.
 #
-# max_open_files is set below the limit, as an operator must today: with
-# the default (1024) the source runs into EMFILE, cannot save checkpoints,
-# and in --once mode ends without reading the files past the cap (both
-# reported on issue 8).
+# First with --once and max_open_files left at its default (1024): the
+# source lowers it to fit the limit (128) and the files take turns, so
+# --once ends with exit 0 only after every file was read to its end. Then
+# following (no --once) with max_open_files: 200, files past the cap
+# waiting for a descriptor.
 . "$(dirname "$0")/common.bash"
 : "${SL_BUILD:?}"
 NFILES=1000
@@ -21,6 +22,52 @@ for f in range(nf):
             out.write("file %d line %d\n" % (f, l))
 PY
 
+check_lines() { # check_lines OUT: every line of every file once, in file order
+    python3 - "$1" "$NFILES" "$NLINES" <<'PY' || fail "delivered lines wrong"
+import json, sys
+path, nf, nl = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+seen = {}
+for raw in open(path, encoding="utf-8"):
+    o = json.loads(raw)
+    _, f, _, l = o["message"].split()
+    seen.setdefault(int(f), []).append(int(l))
+assert len(seen) == nf, "%d of %d files delivered" % (len(seen), nf)
+for f, ls in seen.items():
+    assert ls == list(range(nl)), "file %d: %s" % (f, ls[:5])
+PY
+}
+no_emfile() { # no_emfile LOG
+    if grep -q "Too many open files" "$1"; then
+        grep -m 5 "Too many open files" "$1" >&2
+        fail "ran out of file descriptors"
+    fi
+}
+saved() { [ "$(grep -vc '^#' "$1/t/checkpoints" 2>/dev/null)" -eq "$NFILES" ]; }
+
+# --- --once, default max_open_files ---------------------------------------
+cat >"$TMP/once.yaml" <<YAML
+service: { state_dir: $TMP/once-state, shutdown_timeout: 5s }
+sources:
+  t: { plugin: tail, paths: [$TMP/logs/*.log], read_from: head }
+sinks:
+  out: { plugin: file, inputs: [t], path: $TMP/once.jsonl }
+YAML
+rc=0
+( ulimit -n 256 && exec timeout 120 "$SLUICE" run --once "$TMP/once.yaml" ) 2>"$TMP/once.log" || rc=$?
+[ "$rc" -eq 0 ] || { tail -n 20 "$TMP/once.log"; fail "--once exited $rc"; }
+ok "--once read $NFILES files under ulimit -n 256 and exited 0"
+expect_in "$TMP/once.log" "max_open_files 1024 lowered to 128"
+[ "$(grep -c 'lowered to' "$TMP/once.log")" -eq 1 ] || fail "the lowering was logged more than once"
+ok "max_open_files lowered to fit the limit (128), logged once"
+no_emfile "$TMP/once.log"
+[ "$(wc -l <"$TMP/once.jsonl")" -eq $((NFILES * NLINES)) ] ||
+    fail "--once delivered $(wc -l <"$TMP/once.jsonl") lines, expected $((NFILES * NLINES))"
+check_lines "$TMP/once.jsonl"
+ok "--once: all $((NFILES * NLINES)) lines delivered once, in order per file"
+saved "$TMP/once-state" || fail "--once: checkpoints do not cover all $NFILES files"
+ok "--once: checkpoints of all $NFILES files saved"
+
+# --- following, max_open_files: 200 ---------------------------------------
 cat >"$TMP/p.yaml" <<YAML
 service: { state_dir: $TMP/state, shutdown_timeout: 5s }
 sources:
@@ -38,31 +85,14 @@ all_in() {
     [ -f "$TMP/out.jsonl" ] && [ "$(wc -l <"$TMP/out.jsonl")" -ge $((NFILES * NLINES)) ]
 }
 wait_for 120 all_in || { tail -n 20 "$TMP/log"; fail "only $(wc -l <"$TMP/out.jsonl") lines delivered"; }
-saved() { [ "$(grep -vc '^#' "$TMP/state/t/checkpoints" 2>/dev/null)" -eq "$NFILES" ]; }
-wait_for 30 saved || fail "checkpoints do not cover all $NFILES files"
+wait_for 30 saved "$TMP/state" || fail "checkpoints do not cover all $NFILES files"
 kill -TERM "$pid"
 rc=0
 wait "$pid" || rc=$?
 [ "$rc" -eq 0 ] || { tail -n 20 "$TMP/log"; fail "exited $rc after SIGTERM"; }
 ok "$NFILES files followed under ulimit -n 256, stopped cleanly"
-
-if grep -q "Too many open files" "$TMP/log"; then
-    grep -m 5 "Too many open files" "$TMP/log" >&2
-    fail "ran out of file descriptors"
-fi
+no_emfile "$TMP/log"
 ok "never ran out of file descriptors"
-
-python3 - "$TMP/out.jsonl" "$NFILES" "$NLINES" <<'PY' || fail "delivered lines wrong"
-import json, sys
-path, nf, nl = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-seen = {}
-for raw in open(path, encoding="utf-8"):
-    o = json.loads(raw)
-    _, f, _, l = o["message"].split()
-    seen.setdefault(int(f), []).append(int(l))
-assert len(seen) == nf, "%d of %d files delivered" % (len(seen), nf)
-for f, ls in seen.items():
-    assert ls == list(range(nl)), "file %d: %s" % (f, ls[:5])
-PY
+check_lines "$TMP/out.jsonl"
 ok "all $((NFILES * NLINES)) lines delivered once, in order per file"
 finish
