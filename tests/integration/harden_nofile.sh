@@ -95,4 +95,54 @@ no_emfile "$TMP/log"
 ok "never ran out of file descriptors"
 check_lines "$TMP/out.jsonl"
 ok "all $((NFILES * NLINES)) lines delivered once, in order per file"
+
+# --- following, max_open_files: 2, two files with more than a turn's data --
+# Each turn reads at most 8 MiB of a file, so the two 24 MiB files still
+# have data after their first turn; the six small files must get their turn
+# then (taking the big files' descriptors), not only once the big ones are
+# read to their end.
+mkdir -p "$TMP/fair"
+python3 - "$TMP/fair" <<'PY'
+import os, sys
+d = sys.argv[1]
+for b in range(2):
+    with open(os.path.join(d, "a-big%d.log" % b), "w") as out:
+        for l in range(24 * 1024):
+            out.write("big %d line %d %s\n" % (b, l, "x" * 1000))
+for f in range(6):
+    with open(os.path.join(d, "b-small%d.log" % f), "w") as out:
+        out.write("small %d line 0\n" % f)
+PY
+cat >"$TMP/fair.yaml" <<YAML
+service: { state_dir: $TMP/fair-state, shutdown_timeout: 5s }
+sources:
+  t: { plugin: tail, paths: [$TMP/fair/*.log], read_from: head, max_open_files: 2 }
+sinks:
+  out: { plugin: file, inputs: [t], path: $TMP/fair.jsonl }
+YAML
+"$SLUICE" run "$TMP/fair.yaml" 2>"$TMP/fair.log" &
+pid=$!
+fair_in() {
+    kill -0 "$pid" 2>/dev/null || fail "sluice exited: $(tail -n 20 "$TMP/fair.log")"
+    [ -f "$TMP/fair.jsonl" ] && [ "$(wc -l <"$TMP/fair.jsonl")" -ge $((2 * 24 * 1024 + 6)) ]
+}
+wait_for 120 fair_in || fail "only $(wc -l <"$TMP/fair.jsonl") lines delivered"
+kill -TERM "$pid"
+wait "$pid" || fail "exited $? after SIGTERM"
+python3 - "$TMP/fair.jsonl" <<'PY' || fail "small files waited for the big ones"
+import json, sys
+first_small, last_big, n = {}, 0, 0
+for i, raw in enumerate(open(sys.argv[1], encoding="utf-8")):
+    m = json.loads(raw)["message"].split()
+    n += 1
+    if m[0] == "small":
+        first_small.setdefault(m[1], i)
+    else:
+        last_big = i
+assert n == 2 * 24 * 1024 + 6, n
+assert len(first_small) == 6, first_small
+late = [f for f, i in first_small.items() if i > last_big]
+assert not late, "small files %s only after the big files ended" % late
+PY
+ok "max_open_files: 2: small files read while two big files still had data"
 finish
