@@ -235,7 +235,9 @@ static int find_record(rbuf *r, uint64_t off, uint64_t limit, uint64_t *at, uint
 /* Open: committed position, scan, torn tails                         */
 /* ---------------------------------------------------------------- */
 
-static void read_pos(oe_spool *s)
+/* 1 the pos file gave the committed position, 0 it was unusable (the
+ * position is then the oldest segment's start), -1 there was none. */
+static int read_pos(oe_spool *s)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/pos", s->dir);
@@ -243,13 +245,30 @@ static void read_pos(oe_spool *s)
     s->cseg = s->nsegs ? s->segs[0].id : 1;
     s->coff = 0;
     if (!f)
-        return;
+        return -1;
     uint64_t sg, of;
+    int used = 0;
     if (fscanf(f, "OESPOS1 %" SCNu64 " %" SCNu64, &sg, &of) == 2 && sg >= s->cseg) {
         s->cseg = sg;
         s->coff = of;
+        used = 1;
     }
     fclose(f);
+    return used;
+}
+
+static int write_pos(oe_spool *s, char *err, size_t errlen)
+{
+    char tmp[4096], path[4096];
+    snprintf(path, sizeof path, "%s/pos", s->dir);
+    snprintf(tmp, sizeof tmp, "%s/pos.tmp", s->dir);
+    FILE *f = fopen(tmp, "we");
+    if (!f || fprintf(f, "OESPOS1 %" PRIu64 " %" PRIu64 "\n", s->cseg, s->coff) < 0 ||
+        fclose(f) != 0 || rename(tmp, path) != 0) {
+        snprintf(err, errlen, "spool position %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
 /* Count the records of segment i from off; cut a torn tail; note damage. */
@@ -318,41 +337,67 @@ static int new_segment(oe_spool *s, char *err, size_t errlen)
     return 0;
 }
 
+/*
+ * Where reading resumes. The committed segment is normally the oldest one;
+ * older ones were finished before a crash interrupted their deletion. When
+ * it is gone and only newer segments remain, it was finished too (deleted
+ * just before pos moved on). Any other pos is ahead of the data (segment
+ * files removed by hand, or lost with the disk's last writes): then nothing
+ * is trusted to be finished and reading starts at the oldest byte, at the
+ * cost of duplicates, never of loss.
+ */
+static void resume_point(oe_spool *s, int from_pos)
+{
+    size_t at = 0; /* first segment at or after the committed one */
+    while (at < s->nsegs && s->segs[at].id < s->cseg)
+        at++;
+    if (at < s->nsegs && s->segs[at].id == s->cseg) {
+        for (size_t i = 0; i < at; i++) {
+            char path[4096];
+            if (seg_path(s, s->segs[i].id, path, sizeof path) == 0)
+                unlink(path);
+        }
+        memmove(s->segs, s->segs + at, (s->nsegs - at) * sizeof *s->segs);
+        s->nsegs -= at;
+    } else {
+        if (from_pos && (at > 0 || at == s->nsegs))
+            s->st.stale_pos = 1;
+        s->coff = 0;
+    }
+    if (s->nsegs == 0) {
+        s->cseg = 1;
+        return;
+    }
+    s->cseg = s->segs[0].id;
+    if (s->coff > s->segs[0].size) {
+        s->st.stale_pos = 1;
+        s->coff = 0;
+    }
+}
+
 static int load(oe_spool *s, char *err, size_t errlen)
 {
     if (list_segments(s, err, errlen) < 0)
         return -1;
-    read_pos(s);
-    /* Segments before the committed one were finished before a crash
-     * interrupted their deletion. */
-    size_t drop = 0;
-    while (drop < s->nsegs && s->segs[drop].id < s->cseg) {
-        char path[4096];
-        if (seg_path(s, s->segs[drop].id, path, sizeof path) == 0)
-            unlink(path);
-        drop++;
-    }
-    if (drop) {
-        memmove(s->segs, s->segs + drop, (s->nsegs - drop) * sizeof *s->segs);
-        s->nsegs -= drop;
-    }
-    if (s->nsegs && s->segs[0].id != s->cseg)
-        s->coff = 0; /* the committed segment is gone: start at the next one */
+    int had_pos = read_pos(s);
+    uint64_t pos_seg = s->cseg, pos_off = s->coff;
+    resume_point(s, had_pos == 1);
     for (size_t i = 0; i < s->nsegs; i++) {
-        uint64_t from = i == 0 && s->coff <= s->segs[0].size ? s->coff : 0;
-        if (scan_segment(s, i, from) < 0) {
+        if (scan_segment(s, i, i == 0 ? s->coff : 0) < 0) {
             snprintf(err, errlen, "spool %s: reading segment %" PRIu64 ": %s", s->dir,
                      s->segs[i].id, strerror(errno));
             return -1;
         }
         s->total += s->segs[i].size;
     }
-    if (s->nsegs) {
-        s->cseg = s->segs[0].id;
-        s->roff = s->coff <= s->segs[0].size ? s->coff : 0;
-        s->coff = s->roff;
+    s->roff = s->coff;
+    /* Persist a moved position before the first append: a stale one left
+     * on disk would start the next open past records appended now. */
+    if (had_pos >= 0 && (had_pos == 0 || s->cseg != pos_seg || s->coff != pos_off) &&
+        write_pos(s, err, errlen) < 0)
+        return -1;
+    if (s->nsegs)
         return open_writer(s, s->segs[s->nsegs - 1].id, err, errlen);
-    }
     return new_segment(s, err, errlen);
 }
 
@@ -515,20 +560,6 @@ uint64_t oe_spool_drop_oldest(oe_spool *s)
     }
     s->st.dropped += dropped;
     return dropped;
-}
-
-static int write_pos(oe_spool *s, char *err, size_t errlen)
-{
-    char tmp[4096], path[4096];
-    snprintf(path, sizeof path, "%s/pos", s->dir);
-    snprintf(tmp, sizeof tmp, "%s/pos.tmp", s->dir);
-    FILE *f = fopen(tmp, "we");
-    if (!f || fprintf(f, "OESPOS1 %" PRIu64 " %" PRIu64 "\n", s->cseg, s->coff) < 0 ||
-        fclose(f) != 0 || rename(tmp, path) != 0) {
-        snprintf(err, errlen, "spool position %s: %s", path, strerror(errno));
-        return -1;
-    }
-    return 0;
 }
 
 /* Segment 0 is finished: committed past its end and the reader moved on. */

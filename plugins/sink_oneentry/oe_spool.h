@@ -32,6 +32,9 @@ typedef struct oe_spool_stats {
     uint64_t corrupt_records; /* damaged regions skipped */
     uint64_t corrupt_bytes;   /* bytes in them */
     uint64_t dropped;         /* records discarded by oe_spool_drop_oldest */
+    uint64_t stale_pos;       /* 1: the position file was ahead of the data
+                               * (segment files removed or lost) and was reset:
+                               * records may be read again, none is skipped */
 } oe_spool_stats;
 
 /*

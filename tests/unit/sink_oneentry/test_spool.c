@@ -1,5 +1,6 @@
 /* sink_oneentry disk spool: FIFO across reopen, out-of-order completion,
- * torn tails cut, bit flips skipped and counted, size bound, drop_oldest. */
+ * torn tails cut, bit flips skipped and counted, a stale position file,
+ * size bound, drop_oldest. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +63,7 @@ static void test_fifo_and_reopen(void)
     oe_spool_close(s); /* like a crash after the commit */
     CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 200, err, sizeof err), 0);
     CU_ASSERT_EQUAL(oe_spool_unread(s), 40);
+    CU_ASSERT_EQUAL(oe_spool_get_stats(s)->stale_pos, 0); /* an ordinary reopen */
     for (int i = 10; i < 50; i++)
         oe_spool_done(s, get(s, &b, i));
     uint64_t id;
@@ -148,6 +150,90 @@ static void test_bit_flip_skipped(void)
     sl_buf_free(&b);
 }
 
+static void put_pos(const char *text)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/pos", dir);
+    FILE *f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Nothing left to read now, and nothing after a reopen either. */
+static void check_drained(oe_spool *s, sl_buf *b)
+{
+    uint64_t id;
+    CU_ASSERT_EQUAL(oe_spool_read(s, b, &id, err, sizeof err), 0);
+    oe_spool_close(s);
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(oe_spool_unread(s), 0);
+    oe_spool_close(s);
+}
+
+/* pos names segment 49; the only segment is 1, holding unread records. */
+static void test_pos_past_last_segment(void)
+{
+    oe_spool *s;
+    sl_buf b = {0};
+    fresh_dir();
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, err, sizeof err), 0);
+    for (int i = 0; i < 3; i++)
+        put(s, i);
+    oe_spool_close(s);
+    put_pos("OESPOS1 49 1\n");
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(oe_spool_get_stats(s)->stale_pos, 1);
+    CU_ASSERT_EQUAL(oe_spool_unread(s), 3); /* not deleted as finished */
+    for (int i = 0; i < 3; i++)
+        oe_spool_done(s, get(s, &b, i));
+    put(s, 3);
+    oe_spool_close(s);
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(oe_spool_get_stats(s)->stale_pos, 0);
+    CU_ASSERT_EQUAL(oe_spool_unread(s), 1);
+    oe_spool_done(s, get(s, &b, 3));
+    check_drained(s, &b);
+
+    /* Every segment file removed by hand, pos left behind. */
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -f %s/seg-*.oes", dir);
+    CU_ASSERT_EQUAL(system(cmd), 0);
+    put_pos("OESPOS1 49 1\n");
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(oe_spool_get_stats(s)->stale_pos, 1);
+    put(s, 4);
+    oe_spool_close(s);
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(oe_spool_unread(s), 1);
+    oe_spool_done(s, get(s, &b, 4));
+    check_drained(s, &b);
+    sl_buf_free(&b);
+}
+
+/* pos = segment 1, offset 4, and segment 1 is empty (its bytes never
+ * reached the disk). A record appended now must survive the next open. */
+static void test_pos_past_segment_end(void)
+{
+    oe_spool *s;
+    sl_buf b = {0};
+    fresh_dir();
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, err, sizeof err), 0);
+    oe_spool_close(s);
+    put_pos("OESPOS1 1 4\n");
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(oe_spool_get_stats(s)->stale_pos, 1);
+    CU_ASSERT_EQUAL(oe_spool_unread(s), 0);
+    put(s, 0);
+    oe_spool_close(s);
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(oe_spool_get_stats(s)->torn_bytes, 0); /* the record is not cut */
+    CU_ASSERT_EQUAL(oe_spool_unread(s), 1);
+    oe_spool_done(s, get(s, &b, 0));
+    check_drained(s, &b);
+    sl_buf_free(&b);
+}
+
 static void test_full_and_drop_oldest(void)
 {
     oe_spool *s;
@@ -177,6 +263,8 @@ int main(void)
         {"FIFO, out-of-order done, reopen resumes at commit", test_fifo_and_reopen},
         {"torn tail is cut at open", test_torn_tail_cut},
         {"bit flips are skipped and counted", test_bit_flip_skipped},
+        {"pos past the last segment: nothing deleted, appends kept", test_pos_past_last_segment},
+        {"pos past its segment's end: reset on disk, appends kept", test_pos_past_segment_end},
         {"size bound and drop_oldest", test_full_and_drop_oldest},
         {NULL, NULL},
     };
