@@ -236,6 +236,10 @@ static int open_files(oe_sink *s, char *err, size_t errlen)
                      st->corrupt_bytes);
         s->host->count(s->ctx, "spool_corrupt_records", st->corrupt_records);
     }
+    if (st->stale_pos)
+        s->host->log(s->ctx, SL_LOG_WARN, "spool: the position file was ahead of the spooled "
+                     "data (segment files removed or lost); reading from the oldest record, so "
+                     "some events may be sent twice");
     if (oe_spool_unread(s->spool))
         s->host->log(s->ctx, SL_LOG_INFO, "spool: %" PRIu64 " events from a previous run to "
                      "deliver", oe_spool_unread(s->spool));
