@@ -163,8 +163,8 @@ static int parse_number(const char *s, size_t n, int64_t *ip, int64_t *frac_ns, 
     size_t i = 0;
     int64_t v = 0;
     for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
-        if (i >= 19)
-            return -1;
+        if (v > (INT64_MAX - (s[i] - '0')) / 10)
+            return -1; /* a 19-digit number may still not fit */
         v = v * 10 + (s[i] - '0');
     }
     *ndig = i;
