@@ -306,23 +306,16 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 static int resolve(const char *listen, struct sockaddr_storage *ss, socklen_t *len, int *v6,
                    char *err, size_t errlen)
 {
-    char host[256];
-    const char *colon = strrchr(listen, ':');
-    size_t hl = colon ? (size_t)(colon - listen) : 0;
-    const char *h = listen;
-    if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') {
-        h++;
-        hl -= 2;
-    }
-    if (!colon || hl == 0 || hl >= sizeof host) {
+    char host[256], port_s[8];
+    int port;
+    if (sl_split_host_port(listen, host, sizeof host, &port) < 0) {
         snprintf(err, errlen, "admin: bad address '%s'", listen);
         return -1;
     }
-    memcpy(host, h, hl);
-    host[hl] = '\0';
+    snprintf(port_s, sizeof port_s, "%d", port);
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_NUMERICSERV}, *res;
-    int rc = getaddrinfo(host, colon + 1, &hints, &res);
+    int rc = getaddrinfo(host, port_s, &hints, &res);
     if (rc != 0) {
         snprintf(err, errlen, "admin: cannot resolve '%s': %s", listen, gai_strerror(rc));
         return -1;

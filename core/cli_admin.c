@@ -18,21 +18,15 @@ static const char usage_tap[] =
 
 static int dial(const char *addr, char *err, size_t errlen)
 {
-    char host[256];
-    const char *colon = strrchr(addr, ':');
-    size_t hl = colon ? (size_t)(colon - addr) : 0;
-    if (hl >= 2 && addr[0] == '[' && addr[hl - 1] == ']') {
-        addr++;
-        hl -= 2;
-    }
-    if (!colon || hl == 0 || hl >= sizeof host) {
+    char host[256], port_s[8];
+    int port;
+    if (sl_split_host_port(addr, host, sizeof host, &port) < 0) {
         snprintf(err, errlen, "--admin: expected HOST:PORT, got '%s'", addr);
         return -1;
     }
-    memcpy(host, addr, hl);
-    host[hl] = '\0';
+    snprintf(port_s, sizeof port_s, "%d", port);
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res;
-    int rc = getaddrinfo(host, colon + 1, &hints, &res);
+    int rc = getaddrinfo(host, port_s, &hints, &res);
     if (rc != 0) {
         snprintf(err, errlen, "%s: %s", addr, gai_strerror(rc));
         return -1;
@@ -45,7 +39,7 @@ static int dial(const char *addr, char *err, size_t errlen)
     freeaddrinfo(res);
     if (fd < 0)
         snprintf(err, errlen, "cannot connect to the admin endpoint at %s:%s (is the pipeline "
-                 "running with service.admin set?)", host, colon + 1);
+                 "running with service.admin set?)", host, port_s);
     return fd;
 }
 

@@ -364,8 +364,7 @@ static int size_at(loader *ld, const sl_node *v, const char *label, int64_t *out
     return 0;
 }
 
-/* "host:port" with a numeric port; IPv6 hosts in brackets. */
-static int host_port(const char *s, char *host, size_t hostlen, int *port)
+int sl_split_host_port(const char *s, char *host, size_t hostlen, int *port)
 {
     const char *colon = strrchr(s, ':');
     if (!colon || colon == s)
@@ -417,7 +416,7 @@ static void admin(loader *ld, sl_service_spec *svc, const sl_node *v)
     char host[256];
     int port;
     if (!listen || listen->kind != SL_NODE_SCALAR ||
-        host_port(listen->str, host, sizeof host, &port) < 0) {
+        sl_split_host_port(listen->str, host, sizeof host, &port) < 0) {
         ERR_AT(ld, listen ? listen : v, "service.admin: expected an address like "
                "127.0.0.1:2021, got %s", listen ? what(listen, b, sizeof b) : "no listen key");
         return;

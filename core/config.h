@@ -63,6 +63,10 @@ int sl_config_reserved_key(const sl_component_spec *c, const char *key);
 /* The reserved keys, NULL-terminated, for "did you mean" hints. */
 extern const char *const sl_config_reserved_keys[];
 
+/* Split "host:port" ("[::1]:port" for IPv6) with a numeric port 0..65535,
+ * as service.admin and `sluice tap/reload --admin` take it. Returns 0 or -1. */
+int sl_split_host_port(const char *s, char *host, size_t hostlen, int *port);
+
 /* Load and shape-check a pipeline file. Returns 0, or -1 with errs filled;
  * on -1 *out is freed and zeroed. */
 int sl_config_load_file(const char *path, sl_pipeline_spec *out, sl_errs *errs);
