@@ -162,3 +162,16 @@ int oe_check_body(const char *body, size_t len, char *err, size_t errlen)
         return fail(err, errlen, "type missing");
     return check_type(&s, err, errlen);
 }
+
+const char *oe_origin_path(const char *target)
+{
+    size_t skip;
+    if (strncasecmp(target, "http://", 7) == 0)
+        skip = 7;
+    else if (strncasecmp(target, "https://", 8) == 0)
+        skip = 8;
+    else
+        return NULL;
+    const char *path = strchr(target + skip, '/');
+    return path ? path : "/";
+}

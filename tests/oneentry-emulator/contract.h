@@ -25,4 +25,13 @@ int oe_check_identity(const char *authorization, const char *guest_id,
  */
 int oe_check_body(const char *body, size_t len, char *err, size_t errlen);
 
+/*
+ * A request target in absolute form ("http://host:port/path"), as a client
+ * writes it to a proxy, reduced to the path a server routes on. Servers must
+ * accept that form (RFC 9112 3.2.2), and it is how the tests see that the
+ * sink went through a proxy. Returns the path inside target ("/" when the
+ * URL has none), or NULL when target is not an http(s) absolute URL.
+ */
+const char *oe_origin_path(const char *target);
+
 #endif

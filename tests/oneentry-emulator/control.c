@@ -2,7 +2,7 @@
  * The control endpoint: POST /_control?KEY=VALUE&... changes the fault
  * injection of a running emulator; GET /_stats reports counters. All keys of
  * one control request are checked before any is applied, so a typo changes
- * nothing.
+ * nothing. GET /_transport tells the transport tests how requests came.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,6 +117,18 @@ enum MHD_Result oe_stats(oe_server *s, struct MHD_Connection *c, const char *met
              (unsigned long long)atomic_load(&s->accepted),
              (unsigned long long)atomic_load(&s->rejected),
              (unsigned long long)atomic_load(&s->injected));
+    return oe_reply_text(c, 200, "application/json", text);
+}
+
+enum MHD_Result oe_transport(oe_server *s, struct MHD_Connection *c, const char *method)
+{
+    char text[160];
+    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0)
+        return oe_reply_error(c, 405, "use GET /_transport", NULL);
+    snprintf(text, sizeof text, "{\"proxied\":%llu,\"peak_inflight\":%llu,\"connections\":%llu}",
+             (unsigned long long)atomic_load(&s->proxied),
+             (unsigned long long)atomic_load(&s->peak_inflight),
+             (unsigned long long)atomic_load(&s->connections));
     return oe_reply_text(c, 200, "application/json", text);
 }
 

@@ -28,6 +28,8 @@ typedef struct req {
     char *msg;       /* error message for status != 200 */
     char retry_after[OE_RETRY_AFTER_MAX];
     char *who;       /* identity to record, set when the event is accepted */
+    oe_server *counted; /* set while the request counts in s->inflight */
+    int proxied;     /* the target was in absolute form */
 } req;
 
 static void req_free(req *r)
@@ -41,9 +43,31 @@ static void req_free(req *r)
 static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    if (*req_cls)
-        req_free(*req_cls);
+    req *r = *req_cls;
+    if (r && r->counted)
+        atomic_fetch_sub(&r->counted->inflight, 1);
+    if (r)
+        req_free(r);
     *req_cls = NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    oe_server *s = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED)
+        atomic_fetch_add(&s->connections, 1);
+}
+
+/* In progress from the full body to the answer sent (or the reset): the
+ * peak shows how many requests a client really had in flight at once. */
+static void count_inflight(oe_server *s, req *r)
+{
+    uint_fast64_t now = atomic_fetch_add(&s->inflight, 1) + 1;
+    uint_fast64_t peak = atomic_load(&s->peak_inflight);
+    while (now > peak && !atomic_compare_exchange_weak(&s->peak_inflight, &peak, now))
+        ;
+    r->counted = s;
 }
 
 enum MHD_Result oe_reply_text(struct MHD_Connection *c, unsigned status, const char *type,
@@ -226,6 +250,9 @@ static enum MHD_Result api_request(oe_server *s, struct MHD_Connection *c, req *
     oe_action a;
     unsigned extra = 0;
     atomic_fetch_add(&s->requests, 1);
+    if (r->proxied)
+        atomic_fetch_add(&s->proxied, 1);
+    count_inflight(s, r);
     if (is_down(s)) {
         atomic_fetch_add(&s->injected, 1);
         return reset_connection(c);
@@ -274,10 +301,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return answer(s, c, r);
     if (atomic_load(&s->stopping))
         return MHD_NO;
+    const char *path = oe_origin_path(url);
+    r->proxied = path != NULL;
+    url = path ? path : url;
     if (strcmp(url, "/_control") == 0)
         return oe_control(s, c, method);
     if (strcmp(url, "/_stats") == 0)
         return oe_stats(s, c, method);
+    if (strcmp(url, "/_transport") == 0)
+        return oe_transport(s, c, method);
     return api_request(s, c, r, url, method);
 }
 
@@ -358,6 +390,7 @@ static int start_daemon(oe_server *s, const oe_config *cfg, char *err, size_t er
         MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, (void *)NULL,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, (void *)s,
         MHD_OPTION_END);
     if (!s->daemon) {
         snprintf(err, errlen, "cannot listen (address in use, or libmicrohttpd refused the options)");

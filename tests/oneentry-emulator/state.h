@@ -36,6 +36,10 @@ struct oe_server {
     atomic_size_t script_left; /* lets the hot path skip the lock */
 
     atomic_uint_fast64_t requests, accepted, rejected, injected;
+    /* How clients reached us, for the transport tests (GET /_transport):
+     * requests sent to a proxy (absolute-form target), the most API requests
+     * in progress at once, and TCP connections accepted. */
+    atomic_uint_fast64_t proxied, inflight, peak_inflight, connections;
 };
 
 /* Queue a response with a JSON error body {"statusCode":N,"message":msg}. */
@@ -51,6 +55,9 @@ enum MHD_Result oe_control(oe_server *s, struct MHD_Connection *c, const char *m
 
 /* GET /_stats */
 enum MHD_Result oe_stats(oe_server *s, struct MHD_Connection *c, const char *method);
+
+/* GET /_transport */
+enum MHD_Result oe_transport(oe_server *s, struct MHD_Connection *c, const char *method);
 
 /* Replace the script (under its lock); takes ownership of acts. */
 void oe_set_script(oe_server *s, oe_action *acts, size_t n);

@@ -157,6 +157,16 @@ static void test_content_type(void)
     CU_ASSERT_EQUAL(oe_check_content_type(NULL, err, sizeof err), -1);
 }
 
+static void test_origin_path(void)
+{
+    CU_ASSERT_STRING_EQUAL(oe_origin_path("http://oneentry.invalid/api/x"), "/api/x");
+    CU_ASSERT_STRING_EQUAL(oe_origin_path("HTTPS://h:8443/a/b"), "/a/b");
+    CU_ASSERT_STRING_EQUAL(oe_origin_path("http://[::1]:80"), "/");
+    CU_ASSERT_PTR_NULL(oe_origin_path("/api/x"));
+    CU_ASSERT_PTR_NULL(oe_origin_path("ftp://h/x"));
+    CU_ASSERT_PTR_NULL(oe_origin_path("oneentry.invalid:443")); /* CONNECT's target */
+}
+
 static void test_script(void)
 {
     oe_action *a;
@@ -265,6 +275,7 @@ int main(void)
         {"body: each rejection names its reason", test_body_rejects},
         {"identity headers", test_identity},
         {"content type", test_content_type},
+        {"absolute-form targets", test_origin_path},
         {"fault scripts", test_script},
         {"delay wakes in order and on stop", test_delay_order_and_stop},
         {"events file lines", test_events_line},
