@@ -15,6 +15,9 @@
 
 #define RESP_MAX 4096
 #define EVENTS_MAX 256
+/* HTTP/2 streams per connection we ask for (libcurl's default, set
+ * explicitly because the HTTP/2 connection budget is computed from it). */
+#define STREAMS_PER_CONN 100
 
 /* One request slot; easy handles are reused so their connections and
  * settings survive from one request to the next. */
@@ -40,6 +43,7 @@ struct oe_http {
     size_t nall, capall;
     int inflight;
     int running;       /* transfers curl still runs (the rest are done) */
+    int maybe_h2;      /* https, and no answer has shown HTTP/1.x yet */
     slot *last_done;   /* returned by oe_http_next, recycled on the next call */
     /* curl's socket interface driven by epoll: the cost of a wait is the
      * sockets that are ready, not every transfer in flight. */
@@ -145,6 +149,23 @@ static void slot_put(oe_http *h, slot *s)
     h->free_slots = s;
 }
 
+/*
+ * Connections to the host curl may open. HTTP/1.1 carries one request per
+ * connection, so it needs max_conns. Over HTTP/2, libcurl (7.88) opens a
+ * new connection for each request the open ones cannot take at that moment
+ * rather than wait for the one it is already opening: 150 requests in
+ * flight made 51 connections, 256 made 157. Capped to what max_conns
+ * streams need, the rest wait in curl for a free stream. Only https can
+ * be HTTP/2 (ALPN), and an answer over HTTP/1.x lifts the cap
+ * (learn_protocol). A server allowing fewer than STREAMS_PER_CONN streams
+ * gets fewer requests in flight than max_conns.
+ */
+static long host_conns(const oe_http *h)
+{
+    long n = h->cfg.max_conns;
+    return h->maybe_h2 ? (n + STREAMS_PER_CONN - 1) / STREAMS_PER_CONN : n;
+}
+
 int oe_http_new(oe_http **out, const oe_http_cfg *cfg, char *err, size_t errlen)
 {
     oe_http *h = calloc(1, sizeof *h);
@@ -183,8 +204,10 @@ int oe_http_new(oe_http **out, const oe_http_cfg *cfg, char *err, size_t errlen)
     curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, on_timer);
     curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
     curl_multi_setopt(h->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
-    curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)cfg->max_conns);
+    curl_multi_setopt(h->multi, CURLMOPT_MAX_CONCURRENT_STREAMS, (long)STREAMS_PER_CONN);
     curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, (long)cfg->max_conns);
+    h->maybe_h2 = strncasecmp(cfg->url, "https://", 8) == 0;
+    curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS, host_conns(h));
     *out = h;
     return 0;
 oom:
@@ -301,6 +324,20 @@ void oe_http_wait(oe_http *h, int timeout_ms)
     run_timers(h);
 }
 
+/* The first answer over HTTP/1.x shows the server does not multiplex: from
+ * then on each request in flight needs a connection of its own. Waiting
+ * requests take the new budget as running ones finish. */
+static void learn_protocol(oe_http *h, CURL *e)
+{
+    long v = 0;
+    if (!h->maybe_h2 || curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &v) != CURLE_OK)
+        return;
+    if (v == CURL_HTTP_VERSION_2_0 || v == CURL_HTTP_VERSION_3)
+        return;
+    h->maybe_h2 = 0;
+    curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS, host_conns(h));
+}
+
 static double since_ms(const struct timespec *t)
 {
     struct timespec now;
@@ -328,6 +365,7 @@ int oe_http_next(oe_http *h, oe_http_done *d)
         *d = (oe_http_done){.user = s->user, .body = s->resp, .body_len = s->resp_len,
                             .latency_ms = since_ms(&s->start)};
         if (code == CURLE_OK) {
+            learn_protocol(h, s->easy);
             curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &d->status);
             d->retry_after = s->retry_after[0] ? s->retry_after : NULL;
         } else {

@@ -3,6 +3,11 @@
  * one thread, connections kept alive and reused (curl's connection cache),
  * HTTP/2 multiplexing when the server offers it. Owned by one thread;
  * only oe_http_wakeup may be called from another.
+ *
+ * No proxy is set here on purpose: libcurl then takes it from the usual
+ * variables — https_proxy/HTTPS_PROXY, http_proxy (lowercase only: libcurl
+ * ignores HTTP_PROXY, which CGI lets a request header set), ALL_PROXY, and
+ * NO_PROXY for hosts reached directly (tests/integration/oneentry_proxy.sh).
  */
 #ifndef OE_HTTP_H
 #define OE_HTTP_H
