@@ -47,6 +47,11 @@ struct oe_spool {
     uint64_t cseg, coff; /* committed position */
     uint64_t unread;
     int dirty;
+    int unsynced;        /* records appended since the last sync */
+    int created;         /* segment files created since the last sync */
+    int sync_err;        /* errno of a failed sync still reported, or 0 */
+    const char *sync_what;
+    uint64_t fail_seg, fail_off; /* end of the records that sync covered */
     oe_spool_stats st;
 };
 
@@ -140,6 +145,72 @@ static int list_segments(oe_spool *s, char *err, size_t errlen)
     if (s->nsegs > 1)
         qsort(s->segs, s->nsegs, sizeof *s->segs, seg_cmp);
     return 0;
+}
+
+/* ---------------------------------------------------------------- */
+/* Durability                                                         */
+/* ---------------------------------------------------------------- */
+
+static int sync_fd(oe_spool *s, int fd)
+{
+    s->st.syncs++;
+    return fdatasync(fd);
+}
+
+/* A new or renamed file is only found after a power loss once the
+ * directory entry naming it is on disk too. */
+static int sync_dir(oe_spool *s)
+{
+    int fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    s->st.syncs++;
+    int r = fsync(fd), e = errno;
+    close(fd);
+    errno = e;
+    return r;
+}
+
+/* Remember a failed sync of the records up to offset off of segment id. */
+static void sync_failed(oe_spool *s, int e, const char *what, uint64_t id, uint64_t off)
+{
+    s->sync_err = e;
+    s->sync_what = what;
+    s->fail_seg = id;
+    s->fail_off = off;
+}
+
+/* Some record a failed sync covered is not done yet. */
+static int failure_pending(const oe_spool *s)
+{
+    return s->sync_err &&
+           (s->cseg < s->fail_seg || (s->cseg == s->fail_seg && s->coff < s->fail_off));
+}
+
+static int sync_error(const oe_spool *s, char *err, size_t errlen)
+{
+    snprintf(err, errlen, "spool %s: syncing the %s failed: %s; records appended before it may "
+             "not be on disk", s->dir, s->sync_what, strerror(s->sync_err));
+    return -1;
+}
+
+int oe_spool_sync(oe_spool *s, char *err, size_t errlen)
+{
+    if (failure_pending(s))
+        return sync_error(s, err, errlen);
+    s->sync_err = 0;
+    if (!s->unsynced)
+        return 0;
+    const seg *w = &s->segs[s->nsegs - 1];
+    if (sync_fd(s, s->wfd) != 0)
+        sync_failed(s, errno, "segment data", w->id, w->size);
+    else if (s->created && sync_dir(s) != 0)
+        sync_failed(s, errno, "directory", w->id, w->size);
+    else {
+        s->unsynced = s->created = 0;
+        return 0;
+    }
+    return sync_error(s, err, errlen);
 }
 
 /* ---------------------------------------------------------------- */
@@ -257,15 +328,22 @@ static int read_pos(oe_spool *s)
     return used;
 }
 
-static int write_pos(oe_spool *s, char *err, size_t errlen)
+/* Write pos (temp file, rename); `durable`: synced before this returns. */
+static int write_pos(oe_spool *s, int durable, char *err, size_t errlen)
 {
     char tmp[4096], path[4096];
     snprintf(path, sizeof path, "%s/pos", s->dir);
     snprintf(tmp, sizeof tmp, "%s/pos.tmp", s->dir);
     FILE *f = fopen(tmp, "we");
-    if (!f || fprintf(f, "OESPOS1 %" PRIu64 " %" PRIu64 "\n", s->cseg, s->coff) < 0 ||
-        fclose(f) != 0 || rename(tmp, path) != 0) {
-        snprintf(err, errlen, "spool position %s: %s", path, strerror(errno));
+    int ok = f && fprintf(f, "OESPOS1 %" PRIu64 " %" PRIu64 "\n", s->cseg, s->coff) >= 0 &&
+             fflush(f) == 0 && (!durable || sync_fd(s, fileno(f)) == 0);
+    int e = errno;
+    if (f && fclose(f) != 0 && ok) {
+        ok = 0;
+        e = errno;
+    }
+    if (!ok || rename(tmp, path) != 0 || (durable && sync_dir(s) != 0)) {
+        snprintf(err, errlen, "spool position %s: %s", path, strerror(ok ? errno : e));
         return -1;
     }
     return 0;
@@ -334,6 +412,7 @@ static int new_segment(oe_spool *s, char *err, size_t errlen)
         s->nsegs--;
         return -1;
     }
+    s->created = 1;
     return 0;
 }
 
@@ -392,9 +471,13 @@ static int load(oe_spool *s, char *err, size_t errlen)
     }
     s->roff = s->coff;
     /* Persist a moved position before the first append: a stale one left
-     * on disk would start the next open past records appended now. */
+     * on disk would start the next open past records appended now. It must
+     * be on disk before those records are: a position ahead of the data is
+     * what a power loss leaves when records were delivered before their
+     * sync, and if the reset were lost to a second one, reading would start
+     * inside the records appended (and synced) after it, skipping them. */
     if (had_pos >= 0 && (had_pos == 0 || s->cseg != pos_seg || s->coff != pos_off) &&
-        write_pos(s, err, errlen) < 0)
+        write_pos(s, 1, err, errlen) < 0)
         return -1;
     if (s->nsegs)
         return open_writer(s, s->segs[s->nsegs - 1].id, err, errlen);
@@ -439,6 +522,22 @@ int oe_spool_open(oe_spool **out, const char *dir, uint64_t max_bytes, uint64_t 
 /* Append                                                             */
 /* ---------------------------------------------------------------- */
 
+/*
+ * Start the next segment. The closed one's unsynced records must be on disk
+ * by the next oe_spool_sync: they are synced here rather than by keeping its
+ * descriptor until then, so one descriptor serves however many rollovers
+ * come between two syncs (segments may be 4 KiB). They would have to reach
+ * the disk before that sync returns anyway: the cost is a wait in the append
+ * that rolls over, not more I/O. A failure is reported by that next sync.
+ */
+static int roll_over(oe_spool *s, char *err, size_t errlen)
+{
+    const seg *w = &s->segs[s->nsegs - 1];
+    if (s->unsynced && sync_fd(s, s->wfd) != 0)
+        sync_failed(s, errno, "segment data", w->id, w->size);
+    return new_segment(s, err, errlen);
+}
+
 int oe_spool_append(oe_spool *s, const void *p, size_t len, char *err, size_t errlen)
 {
     if (len > OE_SPOOL_MAX_RECORD) {
@@ -449,7 +548,7 @@ int oe_spool_append(oe_spool *s, const void *p, size_t len, char *err, size_t er
         return 1;
     seg *w = &s->segs[s->nsegs - 1];
     if (w->size > 0 && w->size + HDR + len > s->seg_bytes) {
-        if (new_segment(s, err, errlen) < 0)
+        if (roll_over(s, err, errlen) < 0)
             return -1;
         w = &s->segs[s->nsegs - 1];
     }
@@ -474,6 +573,7 @@ int oe_spool_append(oe_spool *s, const void *p, size_t len, char *err, size_t er
     w->size += want;
     s->total += want;
     s->unread++;
+    s->unsynced = 1;
     return 0;
 }
 
@@ -571,7 +671,8 @@ static int first_finished(const oe_spool *s)
 
 int oe_spool_commit(oe_spool *s, char *err, size_t errlen)
 {
-    /* All delivered: start a fresh segment so the old one can go. */
+    /* All delivered: start a fresh segment so the old one can go (its
+     * records are done, so it is not synced first). */
     if (oe_spool_pending(s) == 0 && s->segs[s->nsegs - 1].size > 0) {
         if (new_segment(s, err, errlen) < 0)
             return -1;
@@ -597,7 +698,7 @@ int oe_spool_commit(oe_spool *s, char *err, size_t errlen)
     if (!s->dirty)
         return 0;
     s->dirty = 0;
-    return write_pos(s, err, errlen);
+    return write_pos(s, 0, err, errlen);
 }
 
 uint64_t oe_spool_unread(const oe_spool *s) { return s->unread; }

@@ -12,6 +12,12 @@
  * crash, records read but not committed are read again: duplicates, never
  * loss. Segments wholly behind the committed position are deleted.
  *
+ * Durability: records reach the page cache at once and the disk only at
+ * oe_spool_sync, so a power loss may take records appended since the last
+ * sync. Whoever acknowledges spooled events upstream syncs first. The
+ * position file is not synced: one that lags behind the data only costs
+ * duplicates.
+ *
  * Not thread-safe: one owner thread.
  */
 #ifndef OE_SPOOL_H
@@ -35,6 +41,7 @@ typedef struct oe_spool_stats {
     uint64_t stale_pos;       /* 1: the position file was ahead of the data
                                * (segment files removed or lost) and was reset:
                                * records may be read again, none is skipped */
+    uint64_t syncs;           /* fdatasync/fsync calls made */
 } oe_spool_stats;
 
 /*
@@ -47,6 +54,19 @@ int oe_spool_open(oe_spool **out, const char *dir, uint64_t max_bytes, uint64_t 
 
 /* Append one record. 0 done, 1 the spool is full (nothing written), -1 error. */
 int oe_spool_append(oe_spool *s, const void *p, size_t len, char *err, size_t errlen);
+
+/*
+ * Make every record appended so far durable (fdatasync of the segment(s)
+ * written since the last sync; fsync of the spool directory when segment
+ * files were created since the last sync). 0 ok, -1 error (err). Cheap (no
+ * syscall) when nothing was appended since the last sync.
+ *
+ * After a failure the records appended before it may be lost from the disk
+ * for good (the kernel may drop pages whose writeback failed, and a later
+ * fsync succeeds without them), so -1 is returned again, without new I/O,
+ * until every one of those records is done; then syncing resumes.
+ */
+int oe_spool_sync(oe_spool *s, char *err, size_t errlen);
 
 /*
  * Read the next unread record into *out (replacing its contents); *id names

@@ -1,6 +1,7 @@
 /* sink_oneentry disk spool: FIFO across reopen, out-of-order completion,
  * torn tails cut, bit flips skipped and counted, a stale position file,
- * size bound, drop_oldest. */
+ * size bound, drop_oldest, sync (no-op, rollover, failure). */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -223,6 +224,7 @@ static void test_pos_past_segment_end(void)
     put_pos("OESPOS1 1 4\n");
     CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, err, sizeof err), 0);
     CU_ASSERT_EQUAL(oe_spool_get_stats(s)->stale_pos, 1);
+    CU_ASSERT_EQUAL(oe_spool_get_stats(s)->syncs, 2); /* the reset pos and its directory */
     CU_ASSERT_EQUAL(oe_spool_unread(s), 0);
     put(s, 0);
     oe_spool_close(s);
@@ -257,6 +259,113 @@ static void test_full_and_drop_oldest(void)
     CU_ASSERT_EQUAL(system(cmd), 0);
 }
 
+static uint64_t syncs(const oe_spool *s) { return oe_spool_get_stats(s)->syncs; }
+
+/* Nothing appended: no syscall, even with a segment created at open. Then
+ * one fdatasync, plus the directory the first time; again: a no-op. */
+static void test_sync_noop_and_idempotent(void)
+{
+    oe_spool *s;
+    sl_buf b = {0};
+    fresh_dir();
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(syncs(s), 0);
+    CU_ASSERT_EQUAL(oe_spool_sync(s, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(syncs(s), 0);
+    for (int i = 0; i < 3; i++)
+        put(s, i);
+    CU_ASSERT_EQUAL(oe_spool_sync(s, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(syncs(s), 2); /* segment data + the directory naming it */
+    CU_ASSERT_EQUAL(oe_spool_sync(s, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(syncs(s), 2);
+    put(s, 3);
+    CU_ASSERT_EQUAL(oe_spool_sync(s, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(syncs(s), 3); /* no new file: the data only */
+    oe_spool_close(s);
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(syncs(s), 0); /* an ordinary open syncs nothing */
+    for (int i = 0; i < 4; i++)
+        oe_spool_done(s, get(s, &b, i));
+    check_drained(s, &b);
+    sl_buf_free(&b);
+}
+
+/* Segments of two records (25 bytes each). A segment closed with unsynced
+ * records is synced at the rollover; one with nothing unsynced is not; the
+ * rollover at commit (everything done) syncs nothing. */
+static void test_sync_rollover(void)
+{
+    oe_spool *s;
+    sl_buf b = {0};
+    fresh_dir();
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 50, err, sizeof err), 0);
+    put(s, 0);
+    put(s, 1);
+    CU_ASSERT_EQUAL(syncs(s), 0);
+    put(s, 2); /* segment 1 full: rolls over */
+    CU_ASSERT_EQUAL(syncs(s), 1);
+    CU_ASSERT_EQUAL(oe_spool_sync(s, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(syncs(s), 3); /* segment 2 + the directory */
+    put(s, 3);
+    CU_ASSERT_EQUAL(oe_spool_sync(s, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(syncs(s), 4);
+    put(s, 4); /* rolls over with nothing unsynced */
+    CU_ASSERT_EQUAL(syncs(s), 4);
+    CU_ASSERT_EQUAL(oe_spool_sync(s, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(syncs(s), 6);
+    for (int i = 0; i < 5; i++)
+        oe_spool_done(s, get(s, &b, i));
+    put(s, 5);
+    oe_spool_done(s, get(s, &b, 5));
+    CU_ASSERT_EQUAL(oe_spool_commit(s, err, sizeof err), 0); /* all done: a fresh segment */
+    CU_ASSERT_EQUAL(syncs(s), 6);
+    oe_spool_close(s);
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 50, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(oe_spool_unread(s), 0);
+    for (int i = 6; i < 11; i++) /* across rollovers, nothing lost or reordered */
+        put(s, i);
+    CU_ASSERT_EQUAL(oe_spool_sync(s, err, sizeof err), 0);
+    oe_spool_close(s);
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 50, err, sizeof err), 0);
+    for (int i = 6; i < 11; i++)
+        oe_spool_done(s, get(s, &b, i));
+    check_drained(s, &b);
+    sl_buf_free(&b);
+}
+
+/* The directory cannot be synced (moved away under the spool): an error
+ * naming it, and the same error, with no new I/O, until the record that
+ * sync covered is done, even once the directory is back. */
+static void test_sync_error(void)
+{
+    oe_spool *s;
+    sl_buf b = {0};
+    char gone[300], cmd[700];
+    fresh_dir();
+    snprintf(gone, sizeof gone, "%s.gone", dir);
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, err, sizeof err), 0);
+    put(s, 0);
+    CU_ASSERT_EQUAL_FATAL(rename(dir, gone), 0);
+    err[0] = 0;
+    CU_ASSERT_EQUAL(oe_spool_sync(s, err, sizeof err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "directory"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, strerror(ENOENT)));
+    uint64_t n = syncs(s);
+    CU_ASSERT_EQUAL_FATAL(rename(gone, dir), 0);
+    CU_ASSERT_EQUAL(oe_spool_sync(s, err, sizeof err), -1);
+    CU_ASSERT_EQUAL(syncs(s), n);
+    put(s, 1);
+    CU_ASSERT_EQUAL(oe_spool_sync(s, err, sizeof err), -1); /* record 0 is not done */
+    oe_spool_done(s, get(s, &b, 0));
+    CU_ASSERT_EQUAL(oe_spool_sync(s, err, sizeof err), 0); /* retried, and it works */
+    CU_ASSERT_EQUAL(syncs(s), n + 2);
+    oe_spool_done(s, get(s, &b, 1));
+    check_drained(s, &b);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", gone);
+    CU_ASSERT_EQUAL(system(cmd), 0);
+    sl_buf_free(&b);
+}
+
 int main(void)
 {
     static const sl_test_case cases[] = {
@@ -265,6 +374,9 @@ int main(void)
         {"bit flips are skipped and counted", test_bit_flip_skipped},
         {"pos past the last segment: nothing deleted, appends kept", test_pos_past_last_segment},
         {"pos past its segment's end: reset on disk, appends kept", test_pos_past_segment_end},
+        {"sync: no-op when nothing was appended, idempotent", test_sync_noop_and_idempotent},
+        {"sync across segment rollovers", test_sync_rollover},
+        {"sync failure reported until its records are done", test_sync_error},
         {"size bound and drop_oldest", test_full_and_drop_oldest},
         {NULL, NULL},
     };
