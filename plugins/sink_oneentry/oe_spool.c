@@ -49,6 +49,7 @@ struct oe_spool {
     int dirty;
     int unsynced;        /* records appended since the last sync */
     int created;         /* segment files created since the last sync */
+    int wbroken;         /* the writer's file may end in a cut-short record */
     int sync_err;        /* errno of a failed sync still reported, or 0 */
     const char *sync_what;
     uint64_t fail_seg, fail_off; /* end of the records that sync covered */
@@ -398,6 +399,7 @@ static int open_writer(oe_spool *s, uint64_t id, char *err, size_t errlen)
     if (s->wfd >= 0)
         close(s->wfd);
     s->wfd = fd;
+    s->wbroken = 0;
     return 0;
 }
 
@@ -538,6 +540,33 @@ static int roll_over(oe_spool *s, char *err, size_t errlen)
     return new_segment(s, err, errlen);
 }
 
+/* Write all of iov[0..1]. A short write (disk full, file size limit) is
+ * continued, so that the error which stopped it is the one reported. */
+static int write_record(int fd, struct iovec *iov, size_t *put)
+{
+    int i = 0;
+    *put = 0;
+    while (i < 2) {
+        ssize_t n = writev(fd, iov + i, 2 - i);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n == 0)
+                errno = ENOSPC;
+            return -1;
+        }
+        size_t k = (size_t)n;
+        *put += k;
+        for (; i < 2 && k >= iov[i].iov_len; i++)
+            k -= iov[i].iov_len;
+        if (i < 2) {
+            iov[i].iov_base = (uint8_t *)iov[i].iov_base + k;
+            iov[i].iov_len -= k;
+        }
+    }
+    return 0;
+}
+
 int oe_spool_append(oe_spool *s, const void *p, size_t len, char *err, size_t errlen)
 {
     if (len > OE_SPOOL_MAX_RECORD) {
@@ -547,7 +576,7 @@ int oe_spool_append(oe_spool *s, const void *p, size_t len, char *err, size_t er
     if (s->max_bytes && s->total + HDR + len > s->max_bytes)
         return 1;
     seg *w = &s->segs[s->nsegs - 1];
-    if (w->size > 0 && w->size + HDR + len > s->seg_bytes) {
+    if (s->wbroken || (w->size > 0 && w->size + HDR + len > s->seg_bytes)) {
         if (roll_over(s, err, errlen) < 0)
             return -1;
         w = &s->segs[s->nsegs - 1];
@@ -557,21 +586,19 @@ int oe_spool_append(oe_spool *s, const void *p, size_t len, char *err, size_t er
     put_u32(h + 4, (uint32_t)len);
     put_u32(h + 8, crc_update(crc_update(0, h + 4, 4), p, len));
     struct iovec iov[2] = {{h, HDR}, {(void *)p, len}};
-    size_t want = HDR + len;
-    ssize_t n;
-    do
-        n = writev(s->wfd, iov, 2);
-    while (n < 0 && errno == EINTR);
-    if (n != (ssize_t)want) {
-        int e = n < 0 ? errno : ENOSPC;
-        /* Never leave a torn record behind a good one. */
-        if (n > 0 && ftruncate(s->wfd, (off_t)w->size) != 0)
-            e = errno;
+    size_t put;
+    if (write_record(s->wfd, iov, &put) != 0) {
+        int e = errno;
+        /* Never leave a torn record behind a good one. Should the cut fail,
+         * the next record starts a new segment: reading stops at the known
+         * size here, and the next open cuts the torn tail. */
+        if (put > 0 && ftruncate(s->wfd, (off_t)w->size) != 0)
+            s->wbroken = 1;
         snprintf(err, errlen, "spool write: %s", strerror(e));
         return -1;
     }
-    w->size += want;
-    s->total += want;
+    w->size += HDR + len;
+    s->total += HDR + len;
     s->unread++;
     s->unsynced = 1;
     return 0;
@@ -697,8 +724,10 @@ int oe_spool_commit(oe_spool *s, char *err, size_t errlen)
     }
     if (!s->dirty)
         return 0;
+    if (write_pos(s, 0, err, errlen) < 0)
+        return -1; /* still dirty: the next commit tries again */
     s->dirty = 0;
-    return write_pos(s, 0, err, errlen);
+    return 0;
 }
 
 uint64_t oe_spool_unread(const oe_spool *s) { return s->unread; }

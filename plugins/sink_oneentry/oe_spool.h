@@ -52,7 +52,8 @@ typedef struct oe_spool_stats {
 int oe_spool_open(oe_spool **out, const char *dir, uint64_t max_bytes, uint64_t seg_bytes,
                   char *err, size_t errlen);
 
-/* Append one record. 0 done, 1 the spool is full (nothing written), -1 error. */
+/* Append one record. 0 done, 1 the spool is full (nothing written), -1 error
+ * (err; nothing of the record is left in the spool). */
 int oe_spool_append(oe_spool *s, const void *p, size_t len, char *err, size_t errlen);
 
 /*

@@ -1,11 +1,14 @@
 /* sink_oneentry disk spool: FIFO across reopen, out-of-order completion,
  * torn tails cut, bit flips skipped and counted, a stale position file,
- * size bound, drop_oldest, sync (no-op, rollover, failure). */
+ * size bound, drop_oldest, sync (no-op, rollover, failure), a failed write
+ * leaves no torn record. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -366,6 +369,72 @@ static void test_sync_error(void)
     sl_buf_free(&b);
 }
 
+/* A write cut short (here by the file size limit, as by a full disk) fails
+ * with the real error and leaves no part of the record in the file. */
+static void test_short_write_leaves_no_torn_record(void)
+{
+    oe_spool *s;
+    sl_buf b = {0};
+    struct rlimit old, lim;
+    struct stat st;
+    fresh_dir();
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(getrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, SIG_IGN);
+    lim = old;
+    lim.rlim_cur = 110; /* four records and 10 bytes of a fifth */
+    CU_ASSERT_EQUAL_FATAL(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    for (int i = 0; i < 4; i++)
+        put(s, i);
+    int r = oe_spool_append(s, "record-000004", 13, err, sizeof err);
+    CU_ASSERT_EQUAL(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, SIG_DFL);
+    CU_ASSERT_EQUAL(r, -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, strerror(EFBIG)));
+    CU_ASSERT_EQUAL(stat(only_segment(), &st), 0);
+    CU_ASSERT_EQUAL(st.st_size, 100);
+    CU_ASSERT_EQUAL(oe_spool_unread(s), 4);
+    put(s, 4);
+    oe_spool_close(s);
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(oe_spool_get_stats(s)->torn_bytes, 0);
+    CU_ASSERT_EQUAL(oe_spool_get_stats(s)->corrupt_records, 0);
+    for (int i = 0; i < 5; i++)
+        oe_spool_done(s, get(s, &b, i));
+    check_drained(s, &b);
+    sl_buf_free(&b);
+}
+
+/* A failed commit stays dirty and is retried by the next commit. */
+static void test_commit_retried_after_failure(void)
+{
+    oe_spool *s;
+    sl_buf b = {0};
+    char path[300], text[64] = "";
+    fresh_dir();
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, err, sizeof err), 0);
+    for (int i = 0; i < 3; i++)
+        put(s, i);
+    oe_spool_done(s, get(s, &b, 0));
+    /* pos.tmp as a directory: the temp file cannot be written. */
+    snprintf(path, sizeof path, "%s/pos.tmp", dir);
+    CU_ASSERT_EQUAL_FATAL(mkdir(path, 0700), 0);
+    CU_ASSERT_EQUAL(oe_spool_commit(s, err, sizeof err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "spool position"));
+    CU_ASSERT_EQUAL_FATAL(rmdir(path), 0);
+    CU_ASSERT_EQUAL(oe_spool_commit(s, err, sizeof err), 0); /* nothing new done: still writes */
+    snprintf(path, sizeof path, "%s/pos", dir);
+    FILE *f = fopen(path, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_PTR_NOT_NULL(fgets(text, sizeof text, f));
+    fclose(f);
+    CU_ASSERT_STRING_EQUAL(text, "OESPOS1 1 25\n"); /* past record 0 */
+    for (int i = 1; i < 3; i++)
+        oe_spool_done(s, get(s, &b, i));
+    check_drained(s, &b);
+    sl_buf_free(&b);
+}
+
 int main(void)
 {
     static const sl_test_case cases[] = {
@@ -377,6 +446,8 @@ int main(void)
         {"sync: no-op when nothing was appended, idempotent", test_sync_noop_and_idempotent},
         {"sync across segment rollovers", test_sync_rollover},
         {"sync failure reported until its records are done", test_sync_error},
+        {"a short write leaves no torn record", test_short_write_leaves_no_torn_record},
+        {"a failed commit is retried", test_commit_retried_after_failure},
         {"size bound and drop_oldest", test_full_and_drop_oldest},
         {NULL, NULL},
     };
