@@ -46,6 +46,9 @@ typedef struct oe_job {
     size_t json_len;
     int is_user;
     int attempts;
+    int held;               /* holds its identity in the worker's oe_order */
+    int strikes;            /* failures while other events were accepted */
+    uint64_t ok_mark;       /* the worker's success count when last sent */
     int64_t due_ns;         /* retry time */
 } oe_job;
 
@@ -56,7 +59,9 @@ typedef struct oe_cfg {
     double rate_limit;
     int64_t retry_base_ms, retry_max_ms, auth_probe_ms, drain_ms;
     int spool_after;         /* consecutive failures before spooling */
+    int max_retries;         /* strikes before a poison event is dead-lettered; 0 = never */
     int use_spool, drop_oldest, dry_run, has_token;
+    int ordered;             /* order: per_visitor */
 } oe_cfg;
 
 typedef struct oe_sink {

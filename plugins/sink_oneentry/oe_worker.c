@@ -1,10 +1,16 @@
 /*
  * The delivery worker: one thread running the curl multi loop.
  *
- * Jobs come from three places, in this order of preference: retries that
- * are due (a min-heap by time), the disk spool (oldest first), and fresh
- * jobs from write(). While the spool holds anything, fresh jobs are
- * appended to it instead of sent, so events leave in the order they came.
+ * Jobs come from four places, in this order of preference: retries that
+ * are due (a min-heap by time), jobs whose visitor's earlier event just
+ * finished (unblocked), the disk spool (oldest first), and fresh jobs from
+ * write(). While the spool holds anything, fresh jobs are appended to it
+ * instead of sent, so events leave in the order they came.
+ *
+ * With order: per_visitor, a job picked while an earlier job of its
+ * identity is unfinished waits in the oe_order table instead of being sent;
+ * when that earlier job finishes (delivered, dead-lettered, spooled), the
+ * next one moves to the unblocked list.
  *
  * Modes: normal (up to the concurrency limit in flight); degraded after
  * spool_after_failures consecutive failures (everything goes to the spool,
@@ -18,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "oe_order.h"
 #include "oe_sink.h"
 
 #define COMMIT_EVERY_NS (200 * 1000000LL)
@@ -31,7 +38,10 @@ typedef struct heap {
 typedef struct worker {
     oe_sink *s;
     oe_job *ready, *ready_tail;
+    oe_job *unblocked, *unblocked_tail; /* hold their identity, not yet sent */
+    oe_order order;
     heap retry;
+    uint64_t successes;      /* answers 2xx, for telling poison from outage */
     oe_aimd aimd;
     oe_rate rate;
     int64_t rate_wait_ns;
@@ -115,9 +125,53 @@ static void batch_release(worker *w, oe_batch *b, int lost)
     free(b);
 }
 
+static void push_back(oe_job **head, oe_job **tail, oe_job *j)
+{
+    j->next = NULL;
+    if (*tail)
+        (*tail)->next = j;
+    else
+        *head = j;
+    *tail = j;
+}
+
+static void push_front(oe_job **head, oe_job **tail, oe_job *j)
+{
+    j->next = *head;
+    *head = j;
+    if (!*tail)
+        *tail = j;
+}
+
+static oe_job *pop_front(oe_job **head, oe_job **tail)
+{
+    oe_job *j = *head;
+    if (j) {
+        *head = j->next;
+        if (!*head)
+            *tail = NULL;
+        j->next = NULL;
+    }
+    return j;
+}
+
+/* The job no longer stands in front of its visitor's later events. */
+static void unhold(worker *w, oe_job *j)
+{
+    if (!j->held)
+        return;
+    j->held = 0;
+    oe_job *next = oe_order_release(&w->order, j->ident);
+    if (next) {
+        next->held = 1;
+        push_back(&w->unblocked, &w->unblocked_tail, next);
+    }
+}
+
 /* The job's event is dealt with (delivered, spooled or dead-lettered). */
 static void finish(worker *w, oe_job *j)
 {
+    unhold(w, j);
     if (j->batch)
         batch_release(w, j->batch, 0);
     else if (w->s->spool)
@@ -128,6 +182,7 @@ static void finish(worker *w, oe_job *j)
 /* Give up on a job at teardown without finishing it. */
 static void abandon(worker *w, oe_job *j)
 {
+    unhold(w, j);
     if (j->batch)
         batch_release(w, j->batch, 1);
     free(j);
@@ -138,10 +193,7 @@ static void retry_at(worker *w, oe_job *j, int64_t due)
     j->due_ns = due;
     if (heap_push(&w->retry, j) < 0) {
         /* Cannot hold it: give it back to the fresh queue's front. */
-        j->next = w->ready;
-        w->ready = j;
-        if (!w->ready_tail)
-            w->ready_tail = j;
+        push_front(&w->ready, &w->ready_tail, j);
     }
 }
 
@@ -186,16 +238,60 @@ static int to_spool(worker *w, oe_job *j)
     return 0;
 }
 
-/* Fresh jobs wait behind what the spool holds: append them to it. */
+/* Memory jobs of the unblocked list go to the spool (spooling one may
+ * unblock the next of its visitor, appended behind: it is seen in the same
+ * pass); spool jobs stay, they are on disk already. 0 ok, 1 spool refused. */
+static int spool_unblocked(worker *w)
+{
+    oe_job *keep = NULL, *keep_tail = NULL, *j;
+    int refused = 0;
+    while ((j = pop_front(&w->unblocked, &w->unblocked_tail))) {
+        if (refused || !j->batch || to_spool(w, j) != 0) {
+            refused |= j->batch != NULL;
+            push_back(&keep, &keep_tail, j);
+        }
+    }
+    w->unblocked = keep;
+    w->unblocked_tail = keep_tail;
+    return refused;
+}
+
+/* Does an earlier, unspooled event of j's visitor keep j out of the spool?
+ * A memory job holding the visitor (in flight, or waiting for a retry) will
+ * be appended to the spool or delivered later: j must not go ahead of it.
+ * A spool job holding it is already in the spool, ahead of anything
+ * appended now. */
+static int behind_memory_job(const worker *w, const oe_job *j)
+{
+    if (!w->s->cfg.ordered || j->held)
+        return 0;
+    const oe_job *h = oe_order_holder(&w->order, j->ident);
+    return h && h->batch;
+}
+
+/* Spool a fresh job in its visitor's order: behind a memory job it queues
+ * (and is spooled once unblocked). 0 spooled or queued, 1 spool refused. */
+static int spool_fresh(worker *w, oe_job *j)
+{
+    if (behind_memory_job(w, j) && oe_order_claim(&w->order, j->ident, j) == 0)
+        return 0;
+    return to_spool(w, j);
+}
+
+/* Fresh jobs wait behind what the spool holds: append them to it. Jobs
+ * unblocked by their visitor go first: they are older than any fresh job of
+ * the same visitor. */
 static void spool_ready(worker *w)
 {
-    while (w->ready) {
-        oe_job *j = w->ready, *next = j->next;
-        if (to_spool(w, j) != 0)
-            return; /* full (on_full: block) or failing: they wait in memory */
-        w->ready = next;
-        if (!next)
-            w->ready_tail = NULL;
+    if (spool_unblocked(w))
+        return;
+    oe_job *j;
+    while ((j = pop_front(&w->ready, &w->ready_tail))) {
+        if (spool_fresh(w, j) != 0) {
+            /* full (on_full: block) or failing: they wait in memory */
+            push_front(&w->ready, &w->ready_tail, j);
+            return;
+        }
     }
 }
 
@@ -260,23 +356,43 @@ static oe_job *from_spool(worker *w)
     }
 }
 
-static oe_job *pick(worker *w, int64_t now)
+/* The next job from the spool, else from the fresh queue; NULL when none
+ * (or the spool has unread records it cannot give yet). */
+static oe_job *next_candidate(worker *w, int64_t now)
 {
-    if (w->retry.n && w->retry.v[0]->due_ns <= now)
-        return heap_pop(&w->retry);
     if (w->s->spool && oe_spool_unread(w->s->spool) && now >= w->spool_hold_ns) {
         oe_job *j = from_spool(w);
         if (j || oe_spool_unread(w->s->spool))
             return j;
     }
-    oe_job *j = w->ready;
-    if (j) {
-        w->ready = j->next;
-        if (!w->ready)
-            w->ready_tail = NULL;
-        j->next = NULL;
+    return pop_front(&w->ready, &w->ready_tail);
+}
+
+static oe_job *pick(worker *w, int64_t now)
+{
+    /* Retried and unblocked jobs already hold their identity. */
+    if (w->retry.n && w->retry.v[0]->due_ns <= now)
+        return heap_pop(&w->retry);
+    if (w->unblocked)
+        return pop_front(&w->unblocked, &w->unblocked_tail);
+    oe_job *j;
+    while ((j = next_candidate(w, now))) {
+        if (!w->s->cfg.ordered || j->held)
+            return j;
+        /* A fresh job whose visitor is held by a spool job joins the spool
+         * rather than waiting in memory: it is acknowledged, and it cannot
+         * be stuck unacknowledged behind a probe through an outage. */
+        const oe_job *h = oe_order_holder(&w->order, j->ident);
+        if (h && !h->batch && j->batch && to_spool(w, j) == 0)
+            continue;
+        int r = oe_order_claim(&w->order, j->ident, j);
+        if (r != 0) {
+            j->held = r > 0; /* -1, out of memory: it goes unordered */
+            return j;
+        }
+        /* queued behind its visitor's unfinished event */
     }
-    return j;
+    return NULL;
 }
 
 /* dry_run: show the request with secrets masked, send nothing. */
@@ -319,6 +435,7 @@ static void start_requests(worker *w, int64_t now)
             finish(w, j);
             continue;
         }
+        j->ok_mark = w->successes;
         if (oe_http_start(s->http, j->ident, j->json, j->json_len, j) < 0) {
             retry_at(w, j, now + 100000000LL);
             return;
@@ -352,6 +469,7 @@ static void on_success(worker *w, oe_job *j, const oe_http_done *d)
                         w->auth_paused ? " (app token accepted)" : "");
     w->degraded = w->auth_paused = 0;
     w->probe_attempt = 0;
+    w->successes++;
     w->s->host->count(w->s->ctx, "events_delivered", 1);
     finish(w, j);
 }
@@ -377,6 +495,30 @@ static void on_auth_failure(worker *w, oe_job *j, const oe_http_done *d, int64_t
         retry_at(w, j, now + (j->is_user ? 4 : 1) * s->cfg.auth_probe_ms * 1000000LL);
 }
 
+/*
+ * A poison event: one the API keeps failing (say 500) while it accepts
+ * others. A strike is a failure with an HTTP status answered after some
+ * other request succeeded since this one was sent; connection errors, 429
+ * and 503 say "busy or down", not "this event", and an outage has no
+ * successes, so neither ever counts. At max_retries strikes the event is
+ * dead-lettered: 1 (job finished), else 0.
+ */
+static int give_up_poison(worker *w, oe_job *j, const oe_http_done *d)
+{
+    oe_sink *s = w->s;
+    if (d->error || d->status == 429 || d->status == 503 || w->successes == j->ok_mark)
+        return 0;
+    if (++j->strikes < s->cfg.max_retries || !s->cfg.max_retries)
+        return 0;
+    char why[128];
+    snprintf(why, sizeof why, "gave up after %d failed attempts while OneEntry accepted other "
+             "events (last: HTTP %ld)", j->strikes, d->status);
+    s->host->count(s->ctx, "events_given_up", 1);
+    oe_sink_dead_letter(s, j->raw, j->raw_len, why, d->status, d->body, d->body_len);
+    finish(w, j);
+    return 1;
+}
+
 static void on_retryable(worker *w, oe_job *j, const oe_http_done *d, int64_t now)
 {
     oe_sink *s = w->s;
@@ -387,6 +529,8 @@ static void on_retryable(worker *w, oe_job *j, const oe_http_done *d, int64_t no
     oe_aimd_record(&w->aimd, d->latency_ms,
                    d->error ? OE_OUT_ERROR
                    : (d->status == 429 || d->status == 503) ? OE_OUT_OVERLOAD : OE_OUT_ERROR);
+    if (give_up_poison(w, j, d))
+        return;
     s->host->count(s->ctx, "retries", 1);
     j->attempts++;
     w->consecutive_fail++;
@@ -476,7 +620,8 @@ static int wait_ms(const worker *w, int64_t now)
 static void update_busy(worker *w, int incoming)
 {
     oe_sink *s = w->s;
-    int busy = incoming || w->ready || w->retry.n || oe_http_inflight(s->http) ||
+    int busy = incoming || w->ready || w->unblocked || oe_order_waiting(&w->order) ||
+               w->retry.n || oe_http_inflight(s->http) ||
                (s->spool && oe_spool_pending(s->spool));
     pthread_mutex_lock(&s->mu);
     busy |= s->in_head != NULL;
@@ -550,13 +695,13 @@ static void shutdown_work(worker *w)
         if (to_spool(w, j) != 0)
             abandon(w, j);
     }
-    while (w->ready) {
-        oe_job *j = w->ready;
-        w->ready = j->next;
+    /* Each job put away may unblock its visitor's next one: drain until
+     * both lists stay empty, which leaves nothing waiting in w->order. */
+    oe_job *j;
+    while ((j = pop_front(&w->unblocked, &w->unblocked_tail)) ||
+           (j = pop_front(&w->ready, &w->ready_tail)))
         if (to_spool(w, j) != 0)
             abandon(w, j);
-    }
-    w->ready_tail = NULL;
     if (w->aimd.adaptive)
         s->host->log(s->ctx, SL_LOG_INFO, "adaptive concurrency ended at %d",
                      oe_aimd_limit(&w->aimd));
@@ -592,7 +737,9 @@ void *oe_worker_main(void *arg)
     worker w = {.s = s};
     oe_aimd_init(&w.aimd, s->cfg.adaptive, s->cfg.concurrency, 1, s->cfg.max_concurrency);
     oe_rate_init(&w.rate, s->cfg.rate_limit, mono_ns());
+    oe_order_init(&w.order);
     run(&w);
+    oe_order_free(&w.order);
     free(w.retry.v);
     oe_request_free(&w.scratch);
     sl_buf_free(&w.rec);

@@ -37,6 +37,14 @@ static const sl_option options[] = {
      "HTTP statuses retried (others 4xx are dead-lettered)", NULL},
     {"retry_base", SL_OPT_DURATION, "100ms", 0, "first retry backoff (doubles, full jitter)", NULL},
     {"retry_max", SL_OPT_DURATION, "30s", 0, "backoff cap", NULL},
+    {"order", SL_OPT_STRING, "per_visitor", 0,
+     "per_visitor: one request at a time per guest id or user token, so each visitor's "
+     "events arrive in input order, also across retries; none: no such wait",
+     "per_visitor|none"},
+    {"max_retries", SL_OPT_INT, "10", 0,
+     "dead-letter an event after this many failed attempts made while OneEntry accepted "
+     "other events (a poison event); outages, 429 and 503 never count; 0 = retry forever",
+     NULL},
     {"spool", SL_OPT_BOOL, "true", 0, "spool to disk while OneEntry is down", NULL},
     {"spool_after_failures", SL_OPT_INT, "5", 0,
      "consecutive failed requests after which events go to the spool", NULL},
@@ -162,6 +170,14 @@ static int read_options(oe_sink *s, char *err, size_t errlen)
     k->drain_ms = h->opt_int(c, "stop_drain_timeout");
     int64_t after = h->opt_int(c, "spool_after_failures");
     k->spool_after = after < 1 ? 1 : after > 1000000 ? 1000000 : (int)after;
+    int64_t mr = h->opt_int(c, "max_retries");
+    if (mr < 0 || mr > 1000000) {
+        snprintf(err, errlen, "max_retries must be 0..1000000, got %" PRId64, mr);
+        return -1;
+    }
+    k->max_retries = (int)mr;
+    const char *order = h->opt_str(c, "order");
+    k->ordered = !order || strcmp(order, "none") != 0;
     k->use_spool = h->opt_bool(c, "spool");
     const char *full = h->opt_str(c, "on_full");
     k->drop_oldest = full && strcmp(full, "drop_oldest") == 0;

@@ -107,3 +107,31 @@ if sys.argv[3] == "exact" and dups: sys.exit(f"{dups} duplicates")
 print(f"all {sum(want.values())} valid events delivered with exact bodies and identities, {dups} duplicates")
 PY
 }
+
+# check_order INPUT: each identity's events reached the emulator in input
+# order (order: per_visitor). A duplicate (resent after a crash) is judged
+# by its first arrival only.
+check_order() {
+    python3 - "$1" "$TMP/events" <<'PY'
+import json, sys
+def key(auth, body):
+    return json.dumps({"auth": auth, "body": body}, sort_keys=True, ensure_ascii=False)
+pos = {}
+for n, l in enumerate(open(sys.argv[1], encoding="utf-8")):
+    d = json.loads(l)
+    auth = "bearer:" + d["user_token"] if "user_token" in d else "guest:" + d.get("guest_id", "")
+    body = {k: d[k] for k in ("type", "productId", "pageId", "categoryId", "query", "meta") if k in d}
+    pos[key(auth, body)] = n
+last, seen, bad, ids = {}, set(), 0, set()
+for l in open(sys.argv[2], encoding="utf-8"):
+    e = json.loads(l)
+    k = key(e["auth"], e["body"])
+    if k in seen: continue
+    seen.add(k)
+    ids.add(e["auth"])
+    if pos[k] < last.get(e["auth"], -1): bad += 1
+    last[e["auth"]] = pos[k]
+if bad: sys.exit(f"{bad} events arrived before an earlier event of their visitor")
+print(f"every visitor's events in input order ({len(ids)} identities)")
+PY
+}

@@ -1,7 +1,8 @@
 # sink_oneentry through an outage: OneEntry goes down mid-run; events are
 # spooled (acknowledged) and delivered when it is back: zero loss, zero dead
-# letters. Then kill -9 while the spool drains, restart: everything arrives,
-# duplicates only from what was in flight (their number is printed).
+# letters, each visitor's events in input order. Then kill -9 while the
+# spool drains, restart: everything arrives, duplicates only from what was
+# in flight (their number is printed), first arrivals still in order.
 . "$(dirname "$0")/common.bash"
 . "$(dirname "$0")/oneentry_helpers.bash"
 
@@ -29,6 +30,8 @@ expect_in "$TMP/log" "OneEntry answers again"
 check_delivered "$TMP/in.jsonl" exact || fail "delivery through the outage"
 [ ! -s "$TMP/state/oe/dead_letter.jsonl" ] || fail "dead letters during an outage"
 ok "$((DOWN_MS / 1000)) s outage in a $N-event run: all delivered once, no dead letters"
+check_order "$TMP/in.jsonl" || fail "order through the outage"
+ok "through the outage and the spool, every visitor's events arrived in input order"
 
 # 2. Everything spooled while OneEntry is down; the run ends (all acknowledged).
 : >"$TMP/events"
@@ -57,6 +60,8 @@ dups=$(sed -n 's/.*, \([0-9]*\) duplicates/\1/p' "$TMP/check")
 # In flight (16) plus what finished since the last position commit (200 ms).
 [ "$dups" -le 2000 ] || fail "$dups duplicates after kill -9 (killed with $got delivered)"
 ok "kill -9 while draining the spool ($got delivered), restart: all delivered, $dups duplicates"
+check_order "$TMP/in.jsonl" || fail "order across kill -9 and restart"
+ok "across kill -9 and the restart, first arrivals are in input order per visitor"
 [ ! -s "$TMP/state/oe/dead_letter.jsonl" ] || fail "dead letters"
 
 # 4. SIGTERM while OneEntry is down: exit 0, nothing lost (all spooled).
