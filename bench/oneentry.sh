@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # sink_oneentry throughput: COUNT events from source_generate (shaped into
-# product_view events by enricher_modify) delivered to the OneEntry emulator
+# product_view events of VISITORS guests by enricher_modify; the sink keeps
+# one request per visitor in flight) delivered to the OneEntry emulator
 # with 0 ms and 20 ms added latency; events/s, CPU seconds and peak RSS of
 # sluice, CPU seconds of the emulator, where adaptive concurrency settled.
 # Then the emulator's own ceiling (bench/emulator-ceiling.sh, wrk) at the
 # same latencies, so the sink's rate reads as a fraction of it.
 #
 # usage: bench/oneentry.sh [BUILD_DIR]
-#   env: COUNT (200000) CONCURRENCY ("adaptive 64") LATENCIES ("0 20")
+#   env: COUNT (200000) VISITORS (10000) CONCURRENCY ("adaptive 64") LATENCIES ("0 20")
 #        EMU_THREADS (4) CEILING (1 = also run emulator-ceiling.sh)
 # Prints Markdown rows for docs/BENCHMARKS.md on stdout.
 set -euo pipefail
@@ -17,6 +18,7 @@ BUILD=${1:-${SL_BUILD:-$SRC/build}}
 EMU="$BUILD/tests/oneentry-emulator/oneentry-emulator"
 SLUICE="$BUILD/sluice"
 COUNT=${COUNT:-200000}
+VISITORS=${VISITORS:-10000}
 CONCURRENCY=${CONCURRENCY:-adaptive 64}
 LATENCIES=${LATENCIES:-0 20}
 EMU_THREADS=${EMU_THREADS:-4}
@@ -49,14 +51,14 @@ pipeline() { # pipeline CONCURRENCY
     cat >"$TMP/p.yaml" <<YAML
 service: { state_dir: $TMP/state, shutdown_timeout: 10m, log_level: info }
 sources:
-  gen: { plugin: generate, count: $COUNT }
+  gen: { plugin: generate, count: $COUNT, keys: $VISITORS }
 enrichers:
   act:
     plugin: modify
     inputs: [gen]
     remove: [message]
-    rename: { seq: productId }
-    set: { type: product_view, guest_id: guest-6f1c2a9e }
+    rename: { seq: productId, key: guest_id }
+    set: { type: product_view }
 sinks:
   oe:
     plugin: oneentry

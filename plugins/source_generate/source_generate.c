@@ -1,7 +1,9 @@
 /*
  * source generate: synthetic events for demos and load tests.
  *
- * Body {message: <message>, seq: 1, 2, ...}, meta {source: <name>}. With a
+ * Body {message: <message>, seq: 1, 2, ...}, meta {source: <name>}; with
+ * `keys: N` also key: "key-<seq mod N>", so a load test can spread events
+ * over N visitors (or any other per-key grouping). With a
  * rate, events are paced against a monotonic clock: each wake-up generates
  * the events that are due (at most batch_max_events), so a high rate does
  * not mean one sleep per event and a late wake-up catches up.
@@ -29,6 +31,7 @@ typedef struct gen_src {
     uint64_t count; /* 0 = unlimited */
     double rate;    /* events per second, 0 = as fast as possible */
     uint32_t batch_max;
+    uint64_t keys;  /* 0 = no key field */
     uint64_t seq;   /* events generated so far */
     sl_batch_builder bb;
 } gen_src;
@@ -38,6 +41,8 @@ static const sl_option options[] = {
     {"rate", SL_OPT_DOUBLE, "0", 0, "events per second (0 = as fast as possible)", NULL},
     {"message", SL_OPT_STRING, "hello from sluice", 0, "the body's message field", NULL},
     {"batch_max_events", SL_OPT_INT, "1024", 0, "most events per emitted batch", NULL},
+    {"keys", SL_OPT_INT, "0", 0,
+     "when > 0, add key: \"key-N\" with N = seq mod keys (say, N visitors' guest ids)", NULL},
     {NULL, 0, NULL, 0, NULL, NULL},
 };
 
@@ -48,8 +53,10 @@ static int gen_init(sl_ctx *ctx, const sl_host *host, void **state, char *err,
     double rate = host->opt_double(ctx, "rate");
     int64_t bmax = host->opt_int(ctx, "batch_max_events");
     const char *msg = host->opt_str(ctx, "message");
-    if (count < 0) {
-        snprintf(err, errlen, "count must be >= 0, got %" PRId64, count);
+    int64_t keys = host->opt_int(ctx, "keys");
+    if (count < 0 || keys < 0) {
+        snprintf(err, errlen, "%s must be >= 0, got %" PRId64, count < 0 ? "count" : "keys",
+                 count < 0 ? count : keys);
         return SL_ERR;
     }
     if (!(rate >= 0) || isinf(rate)) {
@@ -76,6 +83,7 @@ static int gen_init(sl_ctx *ctx, const sl_host *host, void **state, char *err,
     g->count = (uint64_t)count;
     g->rate = rate;
     g->batch_max = (uint32_t)bmax;
+    g->keys = (uint64_t)keys;
     sl_bb_init(&g->bb);
     *state = g;
     return SL_OK;
@@ -107,11 +115,17 @@ static void add_event(gen_src *g)
     msgpack_pack_map(pk, 1);
     sl_pack_cstr(pk, "source");
     sl_pack_cstr(pk, g->name);
-    msgpack_pack_map(pk, 2);
+    msgpack_pack_map(pk, g->keys ? 3 : 2);
     sl_pack_cstr(pk, "message");
     sl_pack_cstr(pk, g->message);
     sl_pack_cstr(pk, "seq");
     msgpack_pack_uint64(pk, g->seq);
+    if (g->keys) {
+        char key[32];
+        snprintf(key, sizeof key, "key-%" PRIu64, g->seq % g->keys);
+        sl_pack_cstr(pk, "key");
+        sl_pack_cstr(pk, key);
+    }
     sl_bb_end(&g->bb);
 }
 
@@ -171,8 +185,8 @@ static void gen_destroy(void *state)
 
 SL_EXPORT const sl_plugin sluice_plugin = {
     SL_PLUGIN_HEADER(SL_KIND_SOURCE, "generate", "1.0.0"),
-    .description = "Generates events {message, seq} at a given rate, for demos and "
-                   "load tests. Stops after `count` events when count > 0.",
+    .description = "Generates events {message, seq} (and key, with keys > 0) at a given "
+                   "rate, for demos and load tests. Stops after `count` events when count > 0.",
     .options = options,
     .init = gen_init,
     .run = gen_run,
