@@ -60,7 +60,7 @@ typedef struct oe_cfg {
     int64_t retry_base_ms, retry_max_ms, auth_probe_ms, drain_ms;
     int spool_after;         /* consecutive failures before spooling */
     int max_retries;         /* strikes before a poison event is dead-lettered; 0 = never */
-    int use_spool, drop_oldest, dry_run, has_token;
+    int use_spool, spool_fsync, drop_oldest, dry_run, has_token;
     int ordered;             /* order: per_visitor */
 } oe_cfg;
 

@@ -28,6 +28,10 @@
 #include "oe_sink.h"
 
 #define COMMIT_EVERY_NS (200 * 1000000LL)
+/* Spooled events are acknowledged after an fdatasync: at most this late,
+ * or sooner once this many wait (one sync covers them all). */
+#define SYNC_EVERY_NS (20 * 1000000LL)
+#define SYNC_BATCH 4096
 #define WAIT_MAX_MS 100
 
 typedef struct heap {
@@ -39,6 +43,9 @@ typedef struct worker {
     oe_sink *s;
     oe_job *ready, *ready_tail;
     oe_job *unblocked, *unblocked_tail; /* hold their identity, not yet sent */
+    oe_job *unsynced;        /* spooled, acknowledged after the next sync */
+    size_t unsynced_n;
+    int64_t unsynced_ns;     /* when the oldest of them was spooled */
     oe_order order;
     heap retry;
     uint64_t successes;      /* answers 2xx, for telling poison from outage */
@@ -234,8 +241,41 @@ static int to_spool(worker *w, oe_job *j)
     if (r != 0)
         return 1;
     s->host->count(s->ctx, "events_spooled", 1);
-    finish(w, j);
+    if (!s->cfg.spool_fsync) {
+        finish(w, j);
+        return 0;
+    }
+    /* In the spool, so in its visitor's order; acknowledged once on disk. */
+    unhold(w, j);
+    if (!w->unsynced)
+        w->unsynced_ns = mono_ns();
+    j->next = w->unsynced;
+    w->unsynced = j;
+    w->unsynced_n++;
     return 0;
+}
+
+/* fdatasync the spool and acknowledge what it covered; on failure they stay
+ * unacknowledged (the source keeps them; memory bounds bring backpressure)
+ * and the next sync is tried later. `force`: whatever the age. */
+static void sync_spooled(worker *w, int64_t now, int force)
+{
+    char err[256];
+    if (!w->unsynced ||
+        (!force && w->unsynced_n < SYNC_BATCH && now - w->unsynced_ns < SYNC_EVERY_NS))
+        return;
+    if (oe_spool_sync(w->s->spool, err, sizeof err) < 0) {
+        spool_error(w, err);
+        w->unsynced_ns = now; /* try again in SYNC_EVERY_NS */
+        return;
+    }
+    while (w->unsynced) {
+        oe_job *j = w->unsynced;
+        w->unsynced = j->next;
+        batch_release(w, j->batch, 0);
+        free(j);
+    }
+    w->unsynced_n = 0;
 }
 
 /* Memory jobs of the unblocked list go to the spool (spooling one may
@@ -604,8 +644,12 @@ static void on_answer(worker *w, const oe_http_done *d, int64_t now)
 static int wait_ms(const worker *w, int64_t now)
 {
     int64_t until = now + WAIT_MAX_MS * 1000000LL;
-    if (w->retry.n && w->retry.v[0]->due_ns < until)
+    /* While holding, retries wait for the probe: their due time is no
+     * reason to wake (it would spin until the probe answers). */
+    if (!holding(w) && w->retry.n && w->retry.v[0]->due_ns < until)
         until = w->retry.v[0]->due_ns;
+    if (w->unsynced && w->unsynced_ns + SYNC_EVERY_NS < until)
+        until = w->unsynced_ns + SYNC_EVERY_NS;
     if (holding(w) && w->probe_due_ns < until)
         until = w->probe_due_ns;
     if (w->rate_wait_ns > now && w->rate_wait_ns < until)
@@ -620,7 +664,7 @@ static int wait_ms(const worker *w, int64_t now)
 static void update_busy(worker *w, int incoming)
 {
     oe_sink *s = w->s;
-    int busy = incoming || w->ready || w->unblocked || oe_order_waiting(&w->order) ||
+    int busy = incoming || w->ready || w->unblocked || w->unsynced || oe_order_waiting(&w->order) ||
                w->retry.n || oe_http_inflight(s->http) ||
                (s->spool && oe_spool_pending(s->spool));
     pthread_mutex_lock(&s->mu);
@@ -702,6 +746,13 @@ static void shutdown_work(worker *w)
            (j = pop_front(&w->ready, &w->ready_tail)))
         if (to_spool(w, j) != 0)
             abandon(w, j);
+    sync_spooled(w, 0, 1);
+    while ((j = w->unsynced)) {
+        /* Not known to be on disk: unacknowledged, the source sends them
+         * again (the spool may deliver them too: duplicates, not loss). */
+        w->unsynced = j->next;
+        abandon(w, j);
+    }
     if (w->aimd.adaptive)
         s->host->log(s->ctx, SL_LOG_INFO, "adaptive concurrency ended at %d",
                      oe_aimd_limit(&w->aimd));
@@ -722,6 +773,7 @@ static void run(worker *w)
         if (s->spool && (holding(w) || oe_spool_pending(s->spool) > 0))
             spool_ready(w);
         start_requests(w, now);
+        sync_spooled(w, now, 0);
         update_busy(w, 0);
         oe_http_wait(s->http, wait_ms(w, now));
         oe_http_done d;

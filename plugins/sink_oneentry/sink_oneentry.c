@@ -21,12 +21,15 @@
 #include "sluice/plugin.h"
 
 static const sl_option options[] = {
-    {"url", SL_OPT_STRING, NULL, 1, "project URL, e.g. https://myproject.oneentry.cloud", NULL},
+    {"url", SL_OPT_STRING, NULL, 1,
+     "project URL, e.g. https://myproject.oneentry.cloud (reached through https_proxy, "
+     "http_proxy or ALL_PROXY unless NO_PROXY says otherwise)", NULL},
     {"path", SL_OPT_STRING, "/api/content/user-activity", 0, "UserActivity path", NULL},
     {"token", SL_OPT_SECRET, NULL, 0, "app token sent as x-app-token (never printed or logged)", NULL},
     {"concurrency", SL_OPT_STRING, "adaptive", 0,
      "requests in flight: a number, or adaptive (AIMD on latency, 429 and 503)", NULL},
-    {"max_concurrency", SL_OPT_INT, "256", 0, "upper bound of adaptive concurrency", NULL},
+    {"max_concurrency", SL_OPT_INT, "256", 0,
+     "upper bound of adaptive concurrency (over HTTP/2: 100 streams per connection)", NULL},
     {"connect_timeout", SL_OPT_DURATION, "5s", 0, "TCP/TLS connect timeout", NULL},
     {"timeout", SL_OPT_DURATION, "10s", 0, "whole-request timeout", NULL},
     {"tls_verify", SL_OPT_BOOL, "true", 0, "verify the server certificate", NULL},
@@ -46,6 +49,9 @@ static const sl_option options[] = {
      "other events (a poison event); outages, 429 and 503 never count; 0 = retry forever",
      NULL},
     {"spool", SL_OPT_BOOL, "true", 0, "spool to disk while OneEntry is down", NULL},
+    {"spool_fsync", SL_OPT_BOOL, "true", 0,
+     "fdatasync spooled events before acknowledging them upstream (at most 20 ms later), so "
+     "they survive a power loss, not only a crash", NULL},
     {"spool_after_failures", SL_OPT_INT, "5", 0,
      "consecutive failed requests after which events go to the spool", NULL},
     {"spool_max_bytes", SL_OPT_SIZE, "1GiB", 0, "bound of the spool on disk", NULL},
@@ -179,6 +185,7 @@ static int read_options(oe_sink *s, char *err, size_t errlen)
     const char *order = h->opt_str(c, "order");
     k->ordered = !order || strcmp(order, "none") != 0;
     k->use_spool = h->opt_bool(c, "spool");
+    k->spool_fsync = h->opt_bool(c, "spool_fsync");
     const char *full = h->opt_str(c, "on_full");
     k->drop_oldest = full && strcmp(full, "drop_oldest") == 0;
     k->dry_run = h->opt_bool(c, "dry_run");
@@ -282,6 +289,12 @@ static int start_http(oe_sink *s, char *err, size_t errlen)
 {
     const sl_host *h = s->host;
     int verify = h->opt_bool(s->ctx, "tls_verify");
+    /* libcurl reads only lowercase http_proxy (uppercase HTTP_PROXY can be
+     * set by a CGI request header, "httpoxy"): say so rather than let a
+     * proxy setting be ignored silently. */
+    if (getenv("HTTP_PROXY") && !getenv("http_proxy") && strncmp(s->url, "http://", 7) == 0)
+        h->log(s->ctx, SL_LOG_WARN, "HTTP_PROXY is set but not used for http:// URLs (libcurl "
+               "reads only lowercase http_proxy); set http_proxy to go through the proxy");
     if (!verify)
         h->log(s->ctx, SL_LOG_WARN, "tls_verify is off: the server's certificate is not "
                "checked, the app token can be intercepted");
