@@ -12,9 +12,12 @@
 . "$(dirname "$0")/common.bash"
 . "$(dirname "$0")/oneentry_helpers.bash"
 
-python3 - "$TMP" <<'PY' &
+python3 - "$TMP" "$(dirname "$0")" <<'PY' &
 import json, random, sys, threading, time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, sys.argv[2])
+from stub_http import reply, serve
 tmp = sys.argv[1]
 lock = threading.Lock()
 tries = {}
@@ -31,18 +34,11 @@ class H(BaseHTTPRequestHandler):
             if ok:
                 with open(tmp + "/events", "a") as f:
                     f.write(json.dumps({"guest": self.headers["x-guest-id"], "id": pid}) + "\n")
-        out, status = (b"true", 200) if ok else (b'{"statusCode":500,"message":"boom"}', 500)
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(out)))
-        self.end_headers()
-        self.wfile.write(out)
-srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
-srv.daemon_threads = True
-with open(tmp + "/port.tmp", "w") as f:
-    f.write(str(srv.server_address[1]))
-import os; os.rename(tmp + "/port.tmp", tmp + "/port")
-srv.serve_forever()
+        if ok:
+            reply(self, 200, b"true")
+        else:
+            reply(self, 500, b'{"statusCode":500,"message":"boom"}')
+serve(H, tmp)
 PY
 wait_for 10 test -s "$TMP/port" || fail "test server did not start"
 URL="http://127.0.0.1:$(cat "$TMP/port")"

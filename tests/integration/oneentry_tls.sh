@@ -12,9 +12,12 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=127.0.0.1" \
     2>"$TMP/openssl.log" || { cat "$TMP/openssl.log"; fail "openssl req"; }
 
 # A minimal HTTPS OneEntry: checks the token, records events like the emulator.
-python3 - "$TMP" <<'PY' &
+python3 - "$TMP" "$(dirname "$0")" <<'PY' &
 import json, ssl, sys, threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, sys.argv[2])
+from stub_http import reply, serve
 tmp = sys.argv[1]
 lock = threading.Lock()
 class H(BaseHTTPRequestHandler):
@@ -30,19 +33,10 @@ class H(BaseHTTPRequestHandler):
             with lock, open(tmp + "/events", "a") as f:
                 f.write(json.dumps({"auth": auth, "body": json.loads(body)}) + "\n")
             out, status = b"true", 200
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(out)))
-        self.end_headers()
-        self.wfile.write(out)
-srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        reply(self, status, out)
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 ctx.load_cert_chain(tmp + "/cert.pem", tmp + "/key.pem")
-srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-with open(tmp + "/port.tmp", "w") as f:
-    f.write(str(srv.server_address[1]))
-import os; os.rename(tmp + "/port.tmp", tmp + "/port")
-srv.serve_forever()
+serve(H, tmp, lambda sock: ctx.wrap_socket(sock, server_side=True))
 PY
 wait_for 10 test -s "$TMP/port" || fail "TLS server did not start"
 URL="https://127.0.0.1:$(cat "$TMP/port")"

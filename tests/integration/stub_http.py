@@ -1,0 +1,26 @@
+"""Pieces shared by the Python stand-ins for OneEntry in the integration
+tests (a TLS server, a server with scripted failures): answering a request,
+and serving on a free loopback port announced in TMP/port."""
+import os
+from http.server import ThreadingHTTPServer
+
+
+def reply(handler, status, body):
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+def serve(handler_class, tmp, wrap=None):
+    """Serve on 127.0.0.1:0; `wrap` may replace the listening socket (TLS).
+    The port goes to TMP/port atomically, so a reader never sees half of it."""
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), handler_class)
+    srv.daemon_threads = True
+    if wrap:
+        srv.socket = wrap(srv.socket)
+    with open(tmp + "/port.tmp", "w") as f:
+        f.write(str(srv.server_address[1]))
+    os.rename(tmp + "/port.tmp", tmp + "/port")
+    srv.serve_forever()
