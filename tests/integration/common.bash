@@ -33,3 +33,31 @@ wait_for() {
     for _ in $(seq "$limit"); do "$@" && return 0; sleep 0.1; done
     return 1
 }
+
+# need_mount_ns "$@": re-run this test in a private mount namespace (its
+# mounts vanish with it), which needs root; elsewhere the test is skipped.
+need_mount_ns() {
+    [ -n "${SL_IN_MOUNT_NS:-}" ] && return 0
+    if [ "$(id -u)" -eq 0 ] && unshare -m true 2>/dev/null; then
+        rm -rf "$TMP" # exec skips the exit trap
+        SL_IN_MOUNT_NS=1 exec unshare -m bash "$0" "$@"
+    fi
+    echo "skip: needs root for a private mount namespace (unshare -m)"
+    exit 0
+}
+
+# mount_small_fs DIR SIZE: a tmpfs of SIZE on DIR, a disk that fills up on
+# cue; at exit the test's processes are stopped before it is unmounted.
+mount_small_fs() {
+    mkdir -p "$1"
+    mount -t tmpfs -o size="$2" tmpfs "$1" || fail "cannot mount a tmpfs"
+    SMALL_FS=$1
+    trap unmount_small_fs EXIT
+}
+unmount_small_fs() {
+    local pids
+    pids=$(jobs -p)
+    [ -z "$pids" ] || { kill $pids 2>/dev/null || true; wait || true; }
+    umount "$SMALL_FS" 2>/dev/null || true
+    cleanup
+}

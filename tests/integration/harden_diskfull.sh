@@ -5,25 +5,11 @@
 #
 # The state_dir is a 256 KiB tmpfs in a private mount namespace, so the test
 # needs root (as in CI's container); elsewhere it says so and skips.
-if [ -z "${SL_IN_MOUNT_NS:-}" ]; then
-    if [ "$(id -u)" -eq 0 ] && unshare -m true 2>/dev/null; then
-        SL_IN_MOUNT_NS=1 exec unshare -m bash "$0" "$@"
-    fi
-    echo "skip: needs root for a private mount namespace (unshare -m)"
-    exit 0
-fi
 . "$(dirname "$0")/common.bash"
+need_mount_ns "$@"
 
 mkdir -p "$TMP/state" "$TMP/logs"
-mount -t tmpfs -o size=256k tmpfs "$TMP/state" || fail "cannot mount a tmpfs"
-unmount() {
-    local pids
-    pids=$(jobs -p)
-    [ -z "$pids" ] || { kill $pids 2>/dev/null || true; wait || true; }
-    umount "$TMP/state" 2>/dev/null || true
-    cleanup
-}
-trap unmount EXIT
+mount_small_fs "$TMP/state" 256k
 
 seq 1 100 | sed 's/^/line /' >"$TMP/logs/a.log"
 cat >"$TMP/p.yaml" <<YAML

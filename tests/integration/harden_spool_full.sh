@@ -13,14 +13,8 @@
 # checkpoint stays on the ordinary disk beside it: a checkpoint that cannot be
 # written would stop advancing whatever the sink did, and hide the thing under
 # test (checkpoints on a full state_dir are harden_diskfull.sh).
-if [ -z "${SL_IN_MOUNT_NS:-}" ]; then
-    if [ "$(id -u)" -eq 0 ] && unshare -m true 2>/dev/null; then
-        SL_IN_MOUNT_NS=1 exec unshare -m bash "$0" "$@"
-    fi
-    echo "skip: needs root for a private mount namespace (unshare -m)"
-    exit 0
-fi
 . "$(dirname "$0")/common.bash"
+need_mount_ns "$@"
 . "$(dirname "$0")/oneentry_helpers.bash"
 
 # The 512 KiB spool holds under 3,000 records. Run 1: 8,000 events and a
@@ -32,15 +26,7 @@ N2=${OE_SPOOL_FULL_EVENTS:-40000}
 FIRST=200 # written first, and acknowledged through the spool, before the rest
 TOKEN=t0k
 mkdir -p "$TMP/state/oe" "$TMP/logs"
-mount -t tmpfs -o size=512k tmpfs "$TMP/state/oe" || fail "cannot mount a tmpfs"
-unmount() {
-    local pids
-    pids=$(jobs -p)
-    [ -z "$pids" ] || { kill $pids 2>/dev/null || true; wait || true; }
-    umount "$TMP/state/oe" 2>/dev/null || true
-    cleanup
-}
-trap unmount EXIT
+mount_small_fs "$TMP/state/oe" 512k
 
 start_emu --token "$TOKEN"
 gen_input $((N1 + N2)) "$TMP/all.jsonl" # unique events: a.log gets the first N1, b.log the rest
