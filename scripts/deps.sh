@@ -1,11 +1,12 @@
 #!/bin/sh
-# Installs the Debian packages sluice needs to build and test, only those
-# missing, so a machine that has them all touches neither apt nor the network.
+# Installs the Debian packages sluice needs to build and test (or the
+# packages named as arguments), only those missing, so a machine that has
+# them all touches neither apt nor the network.
 set -eu
 
-PKGS="build-essential cmake pkg-config libyaml-dev libmsgpack-dev libcurl4-openssl-dev
+PKGS="${*:-build-essential cmake pkg-config libyaml-dev libmsgpack-dev libcurl4-openssl-dev
 libpcre2-dev libmicrohttpd-dev libcunit1-dev python3 curl valgrind openssl strace
-nghttp2-proxy"
+nghttp2-proxy}"
 
 missing=""
 for p in $PKGS; do
@@ -15,7 +16,7 @@ for p in $PKGS; do
 done
 [ -z "$missing" ] && exit 0
 
-echo "deps.sh: installing$missing" >&2
+echo "$(basename "$0"): installing$missing" >&2
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
