@@ -17,23 +17,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sluice/event.h"
-#include "sluice/host.h"
-#include "sluice/json.h"
+#include "jsonl_out.h"
 #include "sluice/plugin.h"
 
-#define INVALID_LOG_EVERY 1000
-
 typedef struct file_sink {
-    sl_ctx *ctx;
-    const sl_host *host;
     char *path;
     int fd;
     int fsync_batch;
-    char *time_key;
-    sl_time_format fmt;
-    uint64_t invalid;
-    sl_buf buf;
+    jsonl_out out;
     /* a batch that failed part-way: its ticket and bytes already written */
     int resume;
     uint64_t resume_ticket;
@@ -45,10 +36,7 @@ static const sl_option options[] = {
     {"mkdir", SL_OPT_BOOL, "true", 0, "create missing parent directories of path (0755)", NULL},
     {"fsync", SL_OPT_STRING, "never", 0,
      "batch = fdatasync after every batch before acknowledging it", "never|batch"},
-    {"time_key", SL_OPT_STRING, "time", 0,
-     "field holding the event time (empty = no time field)", NULL},
-    {"time_format", SL_OPT_STRING, "rfc3339", 0, "how the time is written",
-     "rfc3339|unix|unix_ms|unix_ns"},
+    JSONL_OUT_OPTIONS,
     {NULL, 0, NULL, 0, NULL, NULL},
 };
 
@@ -113,9 +101,8 @@ static void file_free(file_sink *s)
         return;
     if (s->fd >= 0)
         close(s->fd);
-    sl_buf_free(&s->buf);
+    jsonl_out_free(&s->out);
     free(s->path);
-    free(s->time_key);
     free(s);
 }
 
@@ -124,9 +111,6 @@ static int file_init(sl_ctx *ctx, const sl_host *host, void **state, char *err,
 {
     const char *path = host->opt_str(ctx, "path");
     const char *fsync_opt = host->opt_str(ctx, "fsync");
-    const char *key = host->opt_str(ctx, "time_key");
-    const char *fmt = host->opt_str(ctx, "time_format");
-    sl_time_format tf;
     if (!path || !*path) {
         snprintf(err, errlen, "path: required, the file to write");
         return SL_ERR;
@@ -135,20 +119,17 @@ static int file_init(sl_ctx *ctx, const sl_host *host, void **state, char *err,
         snprintf(err, errlen, "fsync: expected never or batch, got '%s'", fsync_opt);
         return SL_ERR;
     }
-    if (sl_time_format_parse(fmt ? fmt : "rfc3339", &tf) != 0) {
-        snprintf(err, errlen, "time_format: unknown format '%s' (rfc3339, unix, unix_ms, unix_ns)",
-                 fmt);
-        return SL_ERR;
-    }
     file_sink *s = calloc(1, sizeof *s);
     if (!s) {
         snprintf(err, errlen, "out of memory");
         return SL_ERR;
     }
     s->fd = -1;
-    s->path = strdup(path);
-    s->time_key = strdup(key ? key : "");
-    if (!s->path || !s->time_key) {
+    if (jsonl_out_init(&s->out, ctx, host, err, errlen) != 0) {
+        file_free(s);
+        return SL_ERR;
+    }
+    if (!(s->path = strdup(path))) {
         file_free(s);
         snprintf(err, errlen, "out of memory");
         return SL_ERR;
@@ -173,23 +154,9 @@ static int file_init(sl_ctx *ctx, const sl_host *host, void **state, char *err,
         file_free(s);
         return SL_ERR;
     }
-    s->ctx = ctx;
-    s->host = host;
     s->fsync_batch = fsync_opt && strcmp(fsync_opt, "batch") == 0;
-    s->fmt = tf;
     *state = s;
     return SL_OK;
-}
-
-static void note_invalid(file_sink *s, uint64_t n)
-{
-    uint64_t before = s->invalid;
-    s->invalid += n;
-    s->host->count(s->ctx, "events_invalid", n);
-    if (before / INVALID_LOG_EVERY != s->invalid / INVALID_LOG_EVERY || before == 0)
-        s->host->log(s->ctx, SL_LOG_WARN,
-                     "%" PRIu64 " events of a batch cannot be written as JSON, skipped "
-                     "(%" PRIu64 " so far)", n, s->invalid);
 }
 
 /* Write buf[*off..len); *off tracks progress. Returns 0 or -1 (errno set). */
@@ -215,17 +182,14 @@ static int file_write(void *state, const sl_batch *batch, uint64_t ticket, char 
                       size_t errlen)
 {
     file_sink *s = state;
-    uint32_t skipped;
-    s->buf.len = 0;
-    sl_json_batch_lines(&s->buf, batch, s->time_key, s->fmt, &skipped);
-    if (skipped)
-        note_invalid(s, skipped);
+    const sl_buf *b = &s->out.buf;
+    jsonl_out_encode(&s->out, batch);
 
     size_t off = 0;
-    if (s->resume && s->resume_ticket == ticket && s->resume_len == s->buf.len)
+    if (s->resume && s->resume_ticket == ticket && s->resume_len == b->len)
         off = s->resume_off;
     s->resume = 0;
-    if (write_all(s->fd, s->buf.data, s->buf.len, &off) != 0) {
+    if (write_all(s->fd, b->data, b->len, &off) != 0) {
         snprintf(err, errlen, "write %s: %s", s->path, strerror(errno));
         goto retry_later;
     }
@@ -237,7 +201,7 @@ static int file_write(void *state, const sl_batch *batch, uint64_t ticket, char 
 retry_later:
     s->resume = 1;
     s->resume_ticket = ticket;
-    s->resume_len = s->buf.len;
+    s->resume_len = b->len;
     s->resume_off = off;
     return SL_ERR;
 }

@@ -13,81 +13,48 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sluice/event.h"
-#include "sluice/host.h"
-#include "sluice/json.h"
+#include "jsonl_out.h"
 #include "sluice/plugin.h"
-
-#define INVALID_LOG_EVERY 1000
 
 typedef struct stdout_sink {
     sl_ctx *ctx;
     const sl_host *host;
-    char *time_key;
-    sl_time_format fmt;
-    uint64_t invalid;
-    sl_buf buf;
+    jsonl_out out;
 } stdout_sink;
 
 static const sl_option options[] = {
-    {"time_key", SL_OPT_STRING, "time", 0,
-     "field holding the event time (empty = no time field)", NULL},
-    {"time_format", SL_OPT_STRING, "rfc3339", 0, "how the time is written",
-     "rfc3339|unix|unix_ms|unix_ns"},
+    JSONL_OUT_OPTIONS,
     {NULL, 0, NULL, 0, NULL, NULL},
 };
 
 static int stdout_init(sl_ctx *ctx, const sl_host *host, void **state, char *err,
                        size_t errlen)
 {
-    const char *key = host->opt_str(ctx, "time_key");
-    const char *fmt = host->opt_str(ctx, "time_format");
-    sl_time_format tf;
-    if (sl_time_format_parse(fmt ? fmt : "rfc3339", &tf) != 0) {
-        snprintf(err, errlen, "time_format: unknown format '%s' (rfc3339, unix, unix_ms, unix_ns)",
-                 fmt);
+    stdout_sink *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
         return SL_ERR;
     }
-    stdout_sink *s = calloc(1, sizeof *s);
-    char *k = strdup(key ? key : "");
-    if (!s || !k) {
+    if (jsonl_out_init(&s->out, ctx, host, err, errlen) != 0) {
         free(s);
-        free(k);
-        snprintf(err, errlen, "out of memory");
         return SL_ERR;
     }
     s->ctx = ctx;
     s->host = host;
-    s->time_key = k;
-    s->fmt = tf;
     *state = s;
     return SL_OK;
-}
-
-static void note_invalid(stdout_sink *s, uint64_t n)
-{
-    uint64_t before = s->invalid;
-    s->invalid += n;
-    s->host->count(s->ctx, "events_invalid", n);
-    if (before / INVALID_LOG_EVERY != s->invalid / INVALID_LOG_EVERY || before == 0)
-        s->host->log(s->ctx, SL_LOG_WARN,
-                     "%" PRIu64 " events of a batch cannot be written as JSON, skipped "
-                     "(%" PRIu64 " so far)", n, s->invalid);
 }
 
 static int stdout_write(void *state, const sl_batch *batch, uint64_t ticket, char *err,
                         size_t errlen)
 {
     stdout_sink *s = state;
-    uint32_t skipped;
-    s->buf.len = 0;
-    sl_json_batch_lines(&s->buf, batch, s->time_key, s->fmt, &skipped);
-    if (skipped)
-        note_invalid(s, skipped);
-    if (s->buf.len == 0)
+    const sl_buf *b = &s->out.buf;
+    jsonl_out_encode(&s->out, batch);
+    if (b->len == 0)
         return SL_OK;
     clearerr(stdout);
-    if (fwrite(s->buf.data, 1, s->buf.len, stdout) != s->buf.len) {
+    if (fwrite(b->data, 1, b->len, stdout) != b->len) {
         int e = errno;
         snprintf(err, errlen, "write to stdout: %s", strerror(e));
         clearerr(stdout);
@@ -113,8 +80,7 @@ static void stdout_destroy(void *state)
     if (!s)
         return;
     fflush(stdout);
-    sl_buf_free(&s->buf);
-    free(s->time_key);
+    jsonl_out_free(&s->out);
     free(s);
 }
 
