@@ -677,6 +677,24 @@ static void update_busy(worker *w, int incoming)
     pthread_mutex_unlock(&s->mu);
 }
 
+/* Once a second: the worker's state as gauges (/metrics) and a debug line. */
+static void report_state(worker *w)
+{
+    oe_sink *s = w->s;
+    uint64_t spooled = s->spool ? oe_spool_pending(s->spool) : 0;
+    s->host->gauge(s->ctx, "requests_in_flight", oe_http_inflight(s->http));
+    s->host->gauge(s->ctx, "concurrency_limit", oe_aimd_limit(&w->aimd));
+    s->host->gauge(s->ctx, "retries_waiting", (int64_t)w->retry.n);
+    s->host->gauge(s->ctx, "events_waiting_for_visitor", (int64_t)oe_order_waiting(&w->order));
+    s->host->gauge(s->ctx, "spool_pending_events", (int64_t)spooled);
+    s->host->gauge(s->ctx, "delivery_paused", holding(w));
+    s->host->log(s->ctx, SL_LOG_DEBUG, "concurrency limit %d, in flight %d, retries waiting %zu, "
+                 "waiting for their visitor %zu, spool pending %" PRIu64 "%s%s",
+                 oe_aimd_limit(&w->aimd), oe_http_inflight(s->http), w->retry.n,
+                 oe_order_waiting(&w->order), spooled, w->degraded ? ", degraded" : "",
+                 w->auth_paused ? ", auth paused" : "");
+}
+
 static void housekeeping(worker *w, int64_t now)
 {
     oe_sink *s = w->s;
@@ -687,11 +705,7 @@ static void housekeeping(worker *w, int64_t now)
         w->last_commit_ns = now;
     }
     if (now - w->last_debug_ns >= 1000000000LL) {
-        s->host->log(s->ctx, SL_LOG_DEBUG, "concurrency limit %d, in flight %d, retries waiting "
-                     "%zu, spool pending %" PRIu64 "%s%s", oe_aimd_limit(&w->aimd),
-                     oe_http_inflight(s->http), w->retry.n,
-                     s->spool ? oe_spool_pending(s->spool) : 0,
-                     w->degraded ? ", degraded" : "", w->auth_paused ? ", auth paused" : "");
+        report_state(w);
         w->last_debug_ns = now;
     }
     if (!w->saw_stopping && s->host->stopping(s->ctx)) {

@@ -60,10 +60,12 @@ PY
 }
 
 # pipeline FILE [EXTRA SINK OPTIONS as YAML flow items]: stdin -> parse json -> oneentry
+# (ADMIN=1: with the admin endpoint on a free loopback port, see admin_url)
 pipeline() {
-    local extra=${2:-}
+    local extra=${2:-} admin=""
+    if [ -n "${ADMIN:-}" ]; then admin=', admin: { listen: "127.0.0.1:0" }'; fi
     cat >"$1" <<YAML
-service: { state_dir: $TMP/state, shutdown_timeout: 60s, log_level: ${LOG_LEVEL:-info} }
+service: { state_dir: $TMP/state, shutdown_timeout: 60s, log_level: ${LOG_LEVEL:-info}$admin }
 sources:
   in: { plugin: stdin }
 enrichers:
@@ -134,4 +136,10 @@ for l in open(sys.argv[2], encoding="utf-8"):
 if bad: sys.exit(f"{bad} events arrived before an earlier event of their visitor")
 print(f"every visitor's events in input order ({len(ids)} identities)")
 PY
+}
+
+# admin_url LOG: the admin endpoint's URL once the log names it.
+admin_url() {
+    wait_for 10 grep -q "admin endpoint on" "$1" || { cat "$1"; fail "admin did not start"; }
+    echo "http://$(sed -n 's/.*admin endpoint on \(127.0.0.1:[0-9]*\).*/\1/p' "$1")"
 }

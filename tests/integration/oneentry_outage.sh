@@ -72,7 +72,7 @@ ok "across kill -9 and the restart, first arrivals are in input order per visito
 rm -rf "$TMP/state"
 head -n 2000 "$TMP/in.jsonl" >"$TMP/k.jsonl"
 control "down_ms=600000"
-DRAIN=1s pipeline "$TMP/p.yaml"
+ADMIN=1 DRAIN=1s pipeline "$TMP/p.yaml"
 rm -f "$TMP/fifo" && mkfifo "$TMP/fifo"
 "$SLUICE" run "$TMP/p.yaml" <"$TMP/fifo" 2>"$TMP/log4" &
 PID=$!
@@ -80,7 +80,11 @@ exec 7>"$TMP/fifo"
 cat "$TMP/k.jsonl" >&7
 spooling() { grep -q "events go to the spool" "$TMP/log4"; }
 wait_for 20 spooling || { cat "$TMP/log4"; fail "not spooling"; }
-sleep 1
+A=$(admin_url "$TMP/log4")
+gauge() { curl -sf "$A/metrics" | sed -n "s/^sluice_$1{component=\"oe\"[^}]*} //p"; }
+all_spooled() { [ "$(gauge spool_pending_events)" = 2000 ] && [ "$(gauge delivery_paused)" = 1 ]; }
+wait_for 10 all_spooled || { curl -s "$A/metrics" | grep -v '^#'; fail "gauges: spool_pending_events $(gauge spool_pending_events), delivery_paused $(gauge delivery_paused)"; }
+ok "/metrics while down: delivery_paused 1, spool_pending_events 2000, requests_in_flight $(gauge requests_in_flight)"
 kill -TERM "$PID"
 rc=0; wait "$PID" || rc=$?
 exec 7>&-
