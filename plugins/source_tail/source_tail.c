@@ -125,6 +125,7 @@ static int read_options(tail_src *s, char *err, size_t errlen)
 
 static void tail_free(tail_src *s)
 {
+    tail_saver_stop(s); /* it reads s: gone before anything is freed */
     for (size_t i = 0; i < s->n_files; i++) {
         tfile *f = s->files[i];
         if (f->fd >= 0)
@@ -310,10 +311,12 @@ static int tail_run(void *state)
     if (tail_scan(s, 1, now) != 0)
         return SL_ERR;
     tail_recover_rotated(s, now);
+    if (tail_saver_start(s) != 0)
+        return SL_ERR;
     tail_watch_init(s);
     tail_watch_update(s);
     tail_progress_start(s, now);
-    int64_t next_scan = now + s->refresh_ms, next_save = now + s->ckpt_ms;
+    int64_t next_scan = now + s->refresh_ms;
     int r = 0, done = 0;
     while (!s->host->stopping(s->ctx)) {
         int progress = 0;
@@ -341,17 +344,13 @@ static int tail_run(void *state)
             tail_watch_update(s);
             next_scan = now + s->refresh_ms;
         }
-        if (now >= next_save) {
-            tail_save(s);
-            next_save = now + s->ckpt_ms;
-        }
         if (!progress && !scanned) { /* a scan may have adopted a file: read it first */
-            /* Wake for the checkpoint save even when polling is slow. */
-            nap(s, s->poll_ms < next_save - now ? s->poll_ms : next_save - now);
+            nap(s, s->poll_ms);
             now = tail_now_ms();
         }
     }
     tail_progress_end(s, tail_now_ms(), done);
+    tail_saver_stop(s); /* then the last save here is the only writer */
     tail_save(s);
     return r < 0 ? SL_ERR : SL_OK;
 }

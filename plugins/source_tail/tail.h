@@ -4,6 +4,7 @@
  *   tail_scan.c    glob matching, new files, rotation detection
  *   tail_file.c    opening, identifying and reading one file
  *   tail_emit.c    batches, acknowledgements, checkpoint saving
+ *                  (on time by a ticker thread, lib/ticker.h)
  *   tail_progress.c  the --once progress line on a terminal
  *   tail_watch.c   inotify wake-ups (polling stays the fallback)
  */
@@ -18,6 +19,7 @@
 #include "lines.h"
 #include "pack.h"
 #include "pending.h"
+#include "ticker.h"
 #include "sluice/host.h"
 
 #define TAIL_CKPT_FILE "checkpoints"
@@ -92,6 +94,8 @@ typedef struct tail_src {
     tail_ckpts ckpts;
     tail_pending pending;
     int dirty;
+    /* saves checkpoints every checkpoint_interval while run() runs */
+    tail_ticker saver;
 } tail_src;
 
 /* tail_scan.c */
@@ -120,6 +124,8 @@ int tail_on_line(void *ud, const char *p, size_t len, uint64_t start, uint64_t e
 int tail_flush(tail_src *s);
 void tail_acked(void *state, uint64_t seq);
 int tail_save(tail_src *s);
+int tail_saver_start(tail_src *s);
+void tail_saver_stop(tail_src *s);
 void tail_restart_at_zero(tail_src *s, tfile *f, const char *why);
 int64_t tail_now_ms(void);
 

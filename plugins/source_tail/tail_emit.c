@@ -5,8 +5,11 @@
  * one checkpoint: to the end of its last line. That end is recorded (with a
  * hash of the bytes before it) in the pending FIFO before emit(), because
  * acked() may run on a sink thread before emit() returns. The checkpoint
- * file itself is written by the source thread every checkpoint_interval and
- * at destroy, never from acked(), which must stay quick.
+ * file itself is written every checkpoint_interval by the saver, a ticker
+ * thread, and by the source thread at the end of run() and at destroy;
+ * never from acked(), which must stay quick. Not by the source thread on
+ * its way: backpressure can hold it inside emit() for as long as a sink is
+ * slow, and the acknowledgements that come meanwhile must reach the disk.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -141,6 +144,11 @@ void tail_acked(void *state, uint64_t seq)
     (void)seq;
 }
 
+/*
+ * One thread at a time: the saver while run() runs, the thread that stopped
+ * it afterwards. The snapshot is taken under mu, so it is a state acked()
+ * and the source thread left consistent; the slow write happens outside it.
+ */
 int tail_save(tail_src *s)
 {
     char *text = NULL;
@@ -167,6 +175,25 @@ int tail_save(tail_src *s)
         s->host->log(s->ctx, SL_LOG_ERROR, "saving checkpoints: %s", err);
     }
     return rc;
+}
+
+static void save_tick(void *arg)
+{
+    tail_save(arg);
+}
+
+int tail_saver_start(tail_src *s)
+{
+    char err[256];
+    if (tail_ticker_start(&s->saver, s->ckpt_ms, save_tick, s, err, sizeof err) == 0)
+        return 0;
+    s->host->log(s->ctx, SL_LOG_ERROR, "checkpoint saver: %s", err);
+    return -1;
+}
+
+void tail_saver_stop(tail_src *s)
+{
+    tail_ticker_stop(&s->saver);
 }
 
 void tail_restart_at_zero(tail_src *s, tfile *f, const char *why)
