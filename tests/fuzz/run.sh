@@ -14,8 +14,11 @@ src=$(cd "$(dirname "$0")" && pwd)
 targets=${*:-$(cat "$build/fuzz-targets.txt")}
 nice_cmd=${FUZZ_NICE:-nice -n 10}
 
+# Two runs started side by side (one per core) would build the same
+# libraries at once and break each other's archives: one build at a time.
 # shellcheck disable=SC2086
-cmake --build "$build" -j "$(nproc)" $(for t in $targets; do printf -- '--target fuzz_%s ' "$t"; done)
+flock "$build/.fuzz-build.lock" cmake --build "$build" -j "$(nproc)" \
+    $(for t in $targets; do printf -- '--target fuzz_%s ' "$t"; done)
 
 failed=""
 for t in $targets; do
