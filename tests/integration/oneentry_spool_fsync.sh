@@ -36,6 +36,7 @@ ok "spool_fsync: false: no fdatasync on the spool"
 
 # What was spooled is all there: OneEntry back, a restart delivers it.
 control "down_ms=0"
+pipeline "$TMP/p.yaml" # the default drain: slow builds need more than 1 s
 "$SLUICE" run "$TMP/p.yaml" --once </dev/null 2>"$TMP/log" || { cat "$TMP/log"; fail "restart"; }
 check_delivered "$TMP/in.jsonl" exact || fail "delivery from the spool"
 ok "the spooled events are delivered after a restart"
