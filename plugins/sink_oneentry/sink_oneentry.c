@@ -46,7 +46,8 @@ static const sl_option options[] = {
      "per_visitor|none"},
     {"max_retries", SL_OPT_INT, "10", 0,
      "dead-letter an event after this many failed attempts made while OneEntry accepted "
-     "other events (a poison event); outages, 429 and 503 never count; 0 = retry forever",
+     "other events (a poison event); connection errors, 429, 503 and outages never count; "
+     "0 = retry forever",
      NULL},
     {"spool", SL_OPT_BOOL, "true", 0, "spool to disk while OneEntry is down", NULL},
     {"spool_fsync", SL_OPT_BOOL, "true", 0,

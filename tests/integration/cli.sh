@@ -98,6 +98,21 @@ PY
 expect_in "$TMP/gen.log" "stop requested; draining"
 ok "SIGTERM drains and exits 0"
 
+# generate's keys: key-<seq mod keys>, for spreading a load test over visitors.
+cat >"$TMP/keys.yaml" <<YAML
+sources:
+  gen: { plugin: generate, count: 5, keys: 3 }
+sinks:
+  out: { plugin: stdout, inputs: [gen], time_key: "" }
+YAML
+expect_rc 0 "$SLUICE" run "$TMP/keys.yaml"
+[ "$(sed 's/.*"key":"\([^"]*\)".*/\1/' "$TMP/out" | tr '\n' ' ')" = "key-1 key-2 key-0 key-1 key-2 " ] ||
+    { cat "$TMP/out"; fail "generate keys: 3"; }
+sed -i 's/keys: 3/keys: -1/' "$TMP/keys.yaml"
+expect_rc 3 "$SLUICE" run "$TMP/keys.yaml"
+expect_in "$TMP/err" "keys must be >= 0, got -1"
+ok "generate keys: 3 gives key-1 key-2 key-0 ...; a negative keys is refused"
+
 # A sink that cannot start: nothing runs, exit 3, the reason is printed.
 cat >"$TMP/noperm.yaml" <<YAML
 sources:
