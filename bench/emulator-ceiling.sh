@@ -12,6 +12,7 @@
 set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)
+. "$SRC/bench/oneentry_common.bash"
 BUILD=${1:-${SL_BUILD:-$SRC/build}}
 EMU="$BUILD/tests/oneentry-emulator/oneentry-emulator"
 CONCURRENCY=${CONCURRENCY:-64}
@@ -44,11 +45,6 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["x-app-token"] = "bench-token"
 wrk.headers["x-guest-id"] = "guest-6f1c2a9e"
 LUA
-
-# CPU seconds (user + system) a process has used so far.
-cpu_seconds() {
-    awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"
-}
 
 # run LATENCY_MS: one emulator, one wrk run; prints a table row.
 run() {

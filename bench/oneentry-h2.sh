@@ -22,42 +22,18 @@ sh "$SRC/scripts/deps.sh" nghttp2-proxy nghttp2-client >&2
 . "$SRC/tests/integration/common.bash"
 . "$SRC/tests/integration/oneentry_helpers.bash"
 . "$SRC/tests/integration/oneentry_front.bash"
+. "$SRC/bench/oneentry_common.bash"
 
-# CPU seconds of a process and its children (nghttpx works in a child).
-cpu_seconds() {
-    local p stats=""
-    for p in "$1" $(pgrep -P "$1" || true); do stats="$stats /proc/$p/stat"; done
-    # shellcheck disable=SC2086
-    awk -v hz="$(getconf CLK_TCK)" '{ t += $14 + $15 } END { printf "%.2f", t / hz }' $stats
-}
 TOKEN=bench-token
 make_cert "IP:127.0.0.1"
 start_emu --token "$TOKEN" --threads 4
 start_front "$(cat "$TMP/port")" --backend-keep-alive-timeout=60s
 FRONT="https://127.0.0.1:$FRONT_PORT"
 
-pipeline() { # pipeline CONCURRENCY
-    cat >"$TMP/p.yaml" <<YAML
-service: { state_dir: $TMP/state, shutdown_timeout: 10m, log_level: info }
-sources:
-  gen: { plugin: generate, count: $COUNT, keys: $VISITORS }
-enrichers:
-  act:
-    plugin: modify
-    inputs: [gen]
-    remove: [message]
-    rename: { seq: productId, key: guest_id }
-    set: { type: product_view }
-sinks:
-  oe: { plugin: oneentry, inputs: [act], url: "$FRONT", token: $TOKEN, ca_file: "$TMP/cert.pem",
-        concurrency: $1, stop_drain_timeout: 10m }
-YAML
-}
-
 echo "| transport | concurrency | events | events/s | wall s | sluice CPU s | sluice peak RSS MiB | nghttpx CPU s | emulator CPU s | settled at |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
 for conc in $CONCURRENCY; do
-    pipeline "$conc"
+    oe_bench_pipeline "$TMP/p.yaml" "$FRONT" "$conc" "ca_file: \"$TMP/cert.pem\""
     rm -rf "$TMP/state"
     : >"$TMP/events"
     f0=$(cpu_seconds "$FRONT_PID") e0=$(cpu_seconds "$EMU_PID")

@@ -14,6 +14,7 @@
 set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)
+. "$SRC/bench/oneentry_common.bash"
 BUILD=${1:-${SL_BUILD:-$SRC/build}}
 EMU="$BUILD/tests/oneentry-emulator/oneentry-emulator"
 SLUICE="$BUILD/sluice"
@@ -32,10 +33,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cpu_seconds() {
-    awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"
-}
-
 start_emu() {
     rm -f "$TMP/port" "$TMP/events"
     "$EMU" --listen 127.0.0.1:0 --port-file "$TMP/port" --events "$TMP/events" \
@@ -47,35 +44,12 @@ start_emu() {
 
 stop_emu() { kill "$EMU_PID"; wait "$EMU_PID" 2>/dev/null || true; EMU_PID=""; }
 
-pipeline() { # pipeline CONCURRENCY
-    cat >"$TMP/p.yaml" <<YAML
-service: { state_dir: $TMP/state, shutdown_timeout: 10m, log_level: info }
-sources:
-  gen: { plugin: generate, count: $COUNT, keys: $VISITORS }
-enrichers:
-  act:
-    plugin: modify
-    inputs: [gen]
-    remove: [message]
-    rename: { seq: productId, key: guest_id }
-    set: { type: product_view }
-sinks:
-  oe:
-    plugin: oneentry
-    inputs: [act]
-    url: http://127.0.0.1:$(cat "$TMP/port")
-    token: bench-token
-    concurrency: $1
-    stop_drain_timeout: 10m
-YAML
-}
-
 echo "| server latency | concurrency | events | events/s | wall s | sluice CPU s | sluice peak RSS MiB | emulator CPU s | settled at |"
 echo "|---|---|---|---|---|---|---|---|---|"
 for lat in $LATENCIES; do
     for conc in $CONCURRENCY; do
         start_emu "$lat"
-        pipeline "$conc"
+        oe_bench_pipeline "$TMP/p.yaml" "http://127.0.0.1:$(cat "$TMP/port")" "$conc"
         rm -rf "$TMP/state"
         e0=$(cpu_seconds "$EMU_PID")
         row=$(SLUICE_PLUGIN_PATH="$BUILD/plugins" python3 "$SRC/bench/measure.py" x "$COUNT" -- \
