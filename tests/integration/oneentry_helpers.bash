@@ -80,25 +80,14 @@ YAML
 # with the exact body and identity; MODE exact (default) = each once,
 # atleast = duplicates allowed (their number is printed).
 check_delivered() {
-    python3 - "$1" "$TMP/events" "${2:-exact}" <<'PY'
+    python3 - "$1" "$TMP/events" "${2:-exact}" "$(dirname "${BASH_SOURCE[0]}")" <<'PY'
 import json, sys
 from collections import Counter
-types = {"product_view", "page_view", "category_view", "search", "product_add_to_cart",
-         "product_remove_from_cart", "product_add_to_wishlist", "product_remove_from_wishlist",
-         "product_purchase", "product_rating"}
-def expect(d):
-    t = d.get("type")
-    if t not in types: return None
-    if t.startswith("product_") and "productId" not in d: return None
-    if t in ("page_view", "category_view") and "pageId" not in d: return None
-    if t == "search" and not d.get("query"): return None
-    if "user_token" in d: auth = "bearer:" + d["user_token"]
-    elif "guest_id" in d: auth = "guest:" + d["guest_id"]
-    else: return None
-    body = {k: d[k] for k in ("type", "productId", "pageId", "categoryId", "query", "meta") if k in d}
-    return json.dumps({"auth": auth, "body": body}, sort_keys=True, ensure_ascii=False)
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, sys.argv[4])
+from oe_expect import expect, record_key
 want = Counter(e for e in (expect(json.loads(l)) for l in open(sys.argv[1], encoding="utf-8")) if e)
-got = Counter(json.dumps(json.loads(l), sort_keys=True, ensure_ascii=False)
+got = Counter(record_key(json.loads(l))
               for l in open(sys.argv[2], encoding="utf-8")) if sys.argv[2] else Counter()
 missing = want - got
 extra = set(got) - set(want)
@@ -114,20 +103,19 @@ PY
 # order (order: per_visitor). A duplicate (resent after a crash) is judged
 # by its first arrival only.
 check_order() {
-    python3 - "$1" "$TMP/events" <<'PY'
+    python3 - "$1" "$TMP/events" "$(dirname "${BASH_SOURCE[0]}")" <<'PY'
 import json, sys
-def key(auth, body):
-    return json.dumps({"auth": auth, "body": body}, sort_keys=True, ensure_ascii=False)
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, sys.argv[3])
+from oe_expect import expect, record_key
 pos = {}
 for n, l in enumerate(open(sys.argv[1], encoding="utf-8")):
-    d = json.loads(l)
-    auth = "bearer:" + d["user_token"] if "user_token" in d else "guest:" + d.get("guest_id", "")
-    body = {k: d[k] for k in ("type", "productId", "pageId", "categoryId", "query", "meta") if k in d}
-    pos[key(auth, body)] = n
+    k = expect(json.loads(l))
+    if k: pos[k] = n  # rejected events are never sent
 last, seen, bad, ids = {}, set(), 0, set()
 for l in open(sys.argv[2], encoding="utf-8"):
     e = json.loads(l)
-    k = key(e["auth"], e["body"])
+    k = record_key(e)
     if k in seen: continue
     seen.add(k)
     ids.add(e["auth"])
