@@ -1,13 +1,10 @@
 /*
- * HTTP transport over the libcurl multi interface: many POSTs in flight on
- * one thread, connections kept alive and reused (curl's connection cache),
- * HTTP/2 multiplexing when the server offers it. Owned by one thread;
- * only oe_http_wakeup may be called from another.
- *
- * No proxy is set here on purpose: libcurl then takes it from the usual
- * variables — https_proxy/HTTPS_PROXY, http_proxy (lowercase only: libcurl
- * ignores HTTP_PROXY, which CGI lets a request header set), ALL_PROXY, and
- * NO_PROXY for hosts reached directly (tests/integration/oneentry_proxy.sh).
+ * HTTP transport: many POSTs in flight on one thread, connections kept
+ * alive and reused. Two clients behind one contract: the built-in
+ * HTTP/1.1 client (oe_h1.c) for plain http:// URLs reached directly, and
+ * libcurl's multi interface (oe_curl.c) for https:// (TLS, HTTP/2
+ * multiplexing when offered) and for anything behind a proxy. Owned by one
+ * thread; only oe_http_wakeup may be called from another.
  */
 #ifndef OE_HTTP_H
 #define OE_HTTP_H
@@ -22,7 +19,9 @@ typedef struct oe_http_cfg {
     long timeout_ms;
     int tls_verify;
     const char *ca_file;     /* NULL = system store */
-    int max_conns;           /* most connections to the host */
+    int max_conns;           /* most requests in flight */
+    int pipeline;            /* built-in client: requests per connection (1 = no pipelining) */
+    int use_curl;            /* libcurl even where the built-in client could go */
 } oe_http_cfg;
 
 /* A finished request. Pointers stay valid until the next oe_http_next. */
@@ -39,6 +38,9 @@ typedef struct oe_http_done {
 typedef struct oe_http oe_http;
 
 int oe_http_new(oe_http **out, const oe_http_cfg *cfg, char *err, size_t errlen);
+
+/* Which client oe_http_new chose, for the log. */
+const char *oe_http_client(const oe_http *h);
 
 /*
  * Start a POST of body (len bytes) with the identity header line `ident`

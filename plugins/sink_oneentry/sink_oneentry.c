@@ -30,6 +30,14 @@ static const sl_option options[] = {
      "requests in flight: a number, or adaptive (AIMD on latency, 429 and 503)", NULL},
     {"max_concurrency", SL_OPT_INT, "256", 0,
      "upper bound of adaptive concurrency (over HTTP/2: 100 streams per connection)", NULL},
+    {"http_client", SL_OPT_STRING, "auto", 0,
+     "auto: the built-in HTTP/1.1 client for http:// URLs without a proxy, libcurl for "
+     "https:// (TLS, HTTP/2) and proxies; curl: always libcurl", "auto|curl"},
+    {"pipeline", SL_OPT_INT, "1", 0,
+     "built-in client: requests sent on one connection before their answers come back "
+     "(HTTP/1.1 pipelining); 1 = off. Above 1, it uses max_concurrency / pipeline "
+     "connections: less CPU per event at a fast server, but a slow answer delays the ones "
+     "behind it", NULL},
     {"connect_timeout", SL_OPT_DURATION, "5s", 0, "TCP/TLS connect timeout", NULL},
     {"timeout", SL_OPT_DURATION, "10s", 0, "whole-request timeout", NULL},
     {"tls_verify", SL_OPT_BOOL, "true", 0, "verify the server certificate", NULL},
@@ -183,6 +191,14 @@ static int read_options(oe_sink *s, char *err, size_t errlen)
         return -1;
     }
     k->max_retries = (int)mr;
+    int64_t pl = h->opt_int(c, "pipeline");
+    if (pl < 1 || pl > 1024) {
+        snprintf(err, errlen, "pipeline must be 1..1024, got %" PRId64, pl);
+        return -1;
+    }
+    k->pipeline = (int)pl;
+    const char *client = h->opt_str(c, "http_client");
+    k->use_curl = client && strcmp(client, "curl") == 0;
     const char *order = h->opt_str(c, "order");
     k->ordered = !order || strcmp(order, "none") != 0;
     k->use_spool = h->opt_bool(c, "spool");
@@ -304,8 +320,12 @@ static int start_http(oe_sink *s, char *err, size_t errlen)
         .connect_timeout_ms = (long)h->opt_int(s->ctx, "connect_timeout"),
         .timeout_ms = (long)h->opt_int(s->ctx, "timeout"), .tls_verify = verify,
         .ca_file = h->opt_str(s->ctx, "ca_file"), .max_conns = s->cfg.max_concurrency,
+        .pipeline = s->cfg.pipeline, .use_curl = s->cfg.use_curl,
     };
-    return oe_http_new(&s->http, &hc, err, errlen);
+    if (oe_http_new(&s->http, &hc, err, errlen) < 0)
+        return -1;
+    h->log(s->ctx, SL_LOG_INFO, "sending with %s", oe_http_client(s->http));
+    return 0;
 }
 
 static int oe_init(sl_ctx *ctx, const sl_host *host, void **state, char *err, size_t errlen)
