@@ -21,7 +21,9 @@ void oe_h1resp_reset(oe_h1resp *r)
 
 int oe_h1resp_started(const oe_h1resp *r)
 {
-    return r->state != S_HEAD;
+    /* status is set by every head consumed, an interim 1xx one included:
+     * after a 100 Continue the server has seen the request. */
+    return r->state != S_HEAD || r->status != 0;
 }
 
 static long fail(char *err, size_t errlen, const char *why)
