@@ -273,9 +273,12 @@ long oe_h1resp_feed(oe_h1resp *r, const char *p, size_t n, int *done, char *err,
             return (long)used;
         }
         if (r->state == S_HEAD) {
-            size_t hl = head_len(p + used, n - used);
+            /* Look for the head's end in its first OE_H1_HEAD_MAX bytes only,
+             * so a long head is refused however its bytes arrive. */
+            size_t avail = n - used < OE_H1_HEAD_MAX ? n - used : OE_H1_HEAD_MAX;
+            size_t hl = head_len(p + used, avail);
             if (!hl) {
-                if (n - used >= OE_H1_HEAD_MAX)
+                if (avail == OE_H1_HEAD_MAX)
                     return fail(err, errlen, "headers longer than 16 KiB");
                 break;
             }
