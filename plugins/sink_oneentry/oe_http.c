@@ -50,6 +50,11 @@ const char *oe_http_client(const oe_http *h)
     return h->h1 ? "the built-in HTTP/1.1 client" : "libcurl";
 }
 
+int oe_http_builtin(const oe_http *h)
+{
+    return h->h1 != NULL;
+}
+
 int oe_http_start(oe_http *h, const char *ident, const char *body, size_t len, void *user)
 {
     return h->h1 ? oe_h1_start(h->h1, ident, body, len, user)

@@ -39,8 +39,9 @@ typedef struct oe_http oe_http;
 
 int oe_http_new(oe_http **out, const oe_http_cfg *cfg, char *err, size_t errlen);
 
-/* Which client oe_http_new chose, for the log. */
+/* Which client oe_http_new chose: its name for the log; built-in or not. */
 const char *oe_http_client(const oe_http *h);
+int oe_http_builtin(const oe_http *h);
 
 /*
  * Start a POST of body (len bytes) with the identity header line `ident`

@@ -325,6 +325,9 @@ static int start_http(oe_sink *s, char *err, size_t errlen)
     if (oe_http_new(&s->http, &hc, err, errlen) < 0)
         return -1;
     h->log(s->ctx, SL_LOG_INFO, "sending with %s", oe_http_client(s->http));
+    if (s->cfg.pipeline > 1 && !oe_http_builtin(s->http))
+        h->log(s->ctx, SL_LOG_WARN, "pipeline: %d has no effect: only the built-in client "
+               "(http:// URL, no proxy) pipelines", s->cfg.pipeline);
     return 0;
 }
 
