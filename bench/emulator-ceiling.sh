@@ -59,8 +59,10 @@ run() {
     local url="http://127.0.0.1:$(cat "$TMP/port")/api/content/user-activity"
     local cpu0 cpu1
     cpu0=$(cpu_seconds "$EMU_PID")
-    wrk -t "$WRK_THREADS" -c "$CONCURRENCY" -d "${DURATION}s" --latency -s "$TMP/post.lua" \
-        "$url" >"$TMP/wrk.out"
+    # wrk's own CPU: the second line of the subshell's `times` (its children),
+    # "0m1.23s 0m0.45s"
+    (wrk -t "$WRK_THREADS" -c "$CONCURRENCY" -d "${DURATION}s" --latency -s "$TMP/post.lua" \
+        "$url" >"$TMP/wrk.out"; times >"$TMP/wrk.times")
     cpu1=$(cpu_seconds "$EMU_PID")
     # requests still waiting out their latency when wrk stopped are answered
     # (and recorded) a moment later; count once nothing is pending
@@ -80,13 +82,15 @@ run() {
     errors=$(awk '/Non-2xx|Socket errors/ { printf "%s ", $0 }' "$TMP/wrk.out")
     lines=$(wc -l <"$TMP/events")
     accepted=$(echo "$stats" | sed 's/.*"accepted":\([0-9]*\).*/\1/')
-    local ideal="-" cpu_per
+    local ideal="-" cpu_per wrk_per
     [ "$lat" -gt 0 ] && ideal=$(awk -v c="$CONCURRENCY" -v l="$lat" 'BEGIN { printf "%.0f", c * 1000 / l }')
     cpu_per=$(awk -v c0="$cpu0" -v c1="$cpu1" -v n="$accepted" \
         'BEGIN { printf "%.2f", n ? (c1 - c0) * 100000 / n : 0 }')
+    wrk_per=$(awk -v n="$accepted" 'NR == 2 { for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); t += a[1] * 60 + a[2] } }
+        END { printf "%.2f", n ? t * 100000 / n : 0 }' "$TMP/wrk.times")
     [ "$lines" -eq "$accepted" ] || errors="$errors events file has $lines lines, stats say $accepted"
-    printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$lat" "$CONCURRENCY" "$rps" "$ideal" \
-        "$p50" "$p99" "$accepted" "$cpu_per" "${errors:-none}"
+    printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$lat" "$CONCURRENCY" "$rps" \
+        "$ideal" "$p50" "$p99" "$accepted" "$cpu_per" "$wrk_per" "${errors:-none}"
 }
 
 echo "## OneEntry emulator ceiling (bench/emulator-ceiling.sh)"
@@ -95,8 +99,8 @@ echo "$(date -u +%Y-%m-%d), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinf
 echo "wrk $WRK_THREADS threads, ${DURATION}s per run; emulator $EMU_THREADS threads, recording every"
 echo "event to its events file, token checked. wrk and the emulator share the machine."
 echo
-echo "| latency ms | connections | requests/s | concurrency ÷ latency | p50 | p99 | accepted | emulator CPU s / 100k req | errors |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| latency ms | connections | requests/s | concurrency ÷ latency | p50 | p99 | accepted | emulator CPU s / 100k req | wrk CPU s / 100k req | errors |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 for lat in $LATENCIES; do
     run "$lat"
 done

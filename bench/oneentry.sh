@@ -10,6 +10,7 @@
 # usage: bench/oneentry.sh [BUILD_DIR]
 #   env: COUNT (200000) VISITORS (10000) CONCURRENCY ("adaptive 64") LATENCIES ("0 20")
 #        EMU_THREADS (4) CEILING (1 = also run emulator-ceiling.sh)
+#        SINK_OPTS (more sink options as YAML flow items, e.g. "pipeline: 16")
 # Prints Markdown rows for docs/BENCHMARKS.md on stdout.
 set -euo pipefail
 
@@ -49,7 +50,7 @@ echo "|---|---|---|---|---|---|---|---|---|"
 for lat in $LATENCIES; do
     for conc in $CONCURRENCY; do
         start_emu "$lat"
-        oe_bench_pipeline "$TMP/p.yaml" "http://127.0.0.1:$(cat "$TMP/port")" "$conc"
+        oe_bench_pipeline "$TMP/p.yaml" "http://127.0.0.1:$(cat "$TMP/port")" "$conc" "${SINK_OPTS:-}"
         rm -rf "$TMP/state"
         e0=$(cpu_seconds "$EMU_PID")
         row=$(SLUICE_PLUGIN_PATH="$BUILD/plugins" python3 "$SRC/bench/measure.py" x "$COUNT" -- \
