@@ -354,9 +354,12 @@ static req *conn_dequeue(conn *c)
     return r;
 }
 
-/* Close c. Each request left on it is sent again once more on another
- * connection when `resend` and it has not been resent before; otherwise
- * it fails with `why`. */
+/* What happens to the requests still on a connection being closed. */
+enum { FAIL_REST, RESEND_ONCE, RESEND_ALL };
+
+/* Close c. The requests left on it fail with `why` (FAIL_REST), or go to
+ * another connection: all of them when the server said it would not read
+ * them (RESEND_ALL, "Connection: close"), else those not resent before. */
 static void conn_close(oe_h1 *h, conn *c, int resend, const char *why)
 {
     req *r;
@@ -365,8 +368,8 @@ static void conn_close(oe_h1 *h, conn *c, int resend, const char *why)
     c->fd = -1;
     h->nopen--;
     while ((r = conn_dequeue(c))) {
-        if (resend && !r->resent) {
-            r->resent = 1;
+        if (resend == RESEND_ALL || (resend == RESEND_ONCE && !r->resent)) {
+            r->resent |= resend == RESEND_ONCE;
             rq_push(&h->pending, r);
         } else {
             finish_error(h, r, why);
@@ -454,7 +457,7 @@ static void conn_connected(oe_h1 *h, conn *c)
         char why[128];
         snprintf(why, sizeof why, "connect to %s port %s: %s", h->host, h->port, strerror(e));
         h->addr_pick++;
-        conn_close(h, c, 0, why);
+        conn_close(h, c, FAIL_REST, why);
         return;
     }
     c->connecting = 0;
@@ -589,7 +592,7 @@ static void conn_flush(oe_h1 *h, conn *c)
             char why[128];
             snprintf(why, sizeof why, "send: %s", strerror(errno));
             /* A reused connection the server had already closed. */
-            conn_close(h, c, c->answered > 0, why);
+            conn_close(h, c, c->answered > 0 ? RESEND_ONCE : FAIL_REST, why);
             return;
         }
         advance(c, (size_t)w);
@@ -641,7 +644,7 @@ static void conn_lost(oe_h1 *h, conn *c, const char *why)
         conn_dequeue(c);
         finish_error(h, first, why);
     }
-    conn_close(h, c, 1, why);
+    conn_close(h, c, RESEND_ONCE, why);
 }
 
 /* Parse the answers in c's buffer. Returns -1 when c was closed. */
@@ -669,7 +672,7 @@ static int parse(oe_h1 *h, conn *c)
         int closing = c->resp.close;
         complete(h, c);
         if (closing) {
-            conn_close(h, c, 1, "connection closed by the server");
+            conn_close(h, c, RESEND_ALL, "connection closed by the server");
             return -1;
         }
     }
@@ -727,7 +730,7 @@ static void check_conn(oe_h1 *h, conn *c, int64_t now)
     if (c->connecting && now >= c->connect_deadline_ns) {
         snprintf(why, sizeof why, "connection timed out after %ld ms", h->connect_timeout_ms);
         h->addr_pick++;
-        conn_close(h, c, 0, why);
+        conn_close(h, c, FAIL_REST, why);
         return;
     }
     int any = 0;
@@ -746,7 +749,7 @@ static void check_conn(oe_h1 *h, conn *c, int64_t now)
             kt = &r->next;
         }
     }
-    conn_close(h, c, 0, why);
+    conn_close(h, c, FAIL_REST, why);
     for (req *n; keep; keep = n) {
         n = keep->next;
         rq_push(&h->pending, keep);
@@ -801,6 +804,7 @@ static void on_event(oe_h1 *h, conn *c, uint32_t ev)
 void oe_h1_wait(oe_h1 *h, int timeout_ms)
 {
     struct epoll_event ev[EVENTS_MAX];
+    dispatch(h); /* requests a failed write put back since the last round */
     flush_dirty(h);
     if (h->done.head)
         timeout_ms = 0; /* answers to hand over: only look for more */
@@ -854,7 +858,7 @@ int oe_h1_abort_all(oe_h1 *h, void (*fn)(void *user, void *arg), void *arg)
     for (int i = 0; i < h->budget; i++) {
         conn *c = h->conns[i];
         if (c && c->fd >= 0)
-            conn_close(h, c, 1, "stopped");
+            conn_close(h, c, RESEND_ALL, "stopped");
         if (c)
             c->dirty = c->idle = 0;
     }
