@@ -487,7 +487,8 @@ static conn *pick_room(oe_h1 *h)
 {
     for (int k = 0; k < h->budget; k++) {
         conn *c = h->conns[(h->rr + k) % h->budget];
-        if (c && c->fd >= 0 && c->n < h->pipeline) {
+        /* not behind an answer that said the connection ends with it */
+        if (c && c->fd >= 0 && c->n < h->pipeline && !c->resp.close) {
             h->rr = (h->rr + k + 1) % h->budget;
             return c;
         }
@@ -566,10 +567,34 @@ static void advance(conn *c, size_t w)
     }
 }
 
+static int parse(oe_h1 *h, conn *c);
+static void conn_lost(oe_h1 *h, conn *c, const char *why);
+
+/* A write failed: the server closed (it may do so right after an answer
+ * that says so, with later requests unread). Answers it sent before
+ * closing can still wait in the socket: take them to its end, or they
+ * would be sent again and arrive twice; then the rest is resent. */
+static void write_failed(oe_h1 *h, conn *c, const char *why)
+{
+    for (;;) {
+        ssize_t n = recv(c->fd, c->rbuf + c->rlen, RBUF - c->rlen, MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        c->rlen += (size_t)n;
+        if (parse(h, c) < 0)
+            return; /* closed by an answer that said so */
+    }
+    conn_lost(h, c, why);
+}
+
 /* Write what c has unsent, as many requests per system call as fit. */
 static void conn_flush(oe_h1 *h, conn *c)
 {
-    while (c->unsent) {
+    /* The answer coming in ends the connection: what is unsent goes to
+     * another one when it closes. */
+    while (c->unsent && !c->resp.close) {
         struct iovec iov[IOV_MAX_BATCH];
         int n = 0;
         size_t off = c->unsent_off;
@@ -591,8 +616,7 @@ static void conn_flush(oe_h1 *h, conn *c)
         if (w < 0) {
             char why[128];
             snprintf(why, sizeof why, "send: %s", strerror(errno));
-            /* A reused connection the server had already closed. */
-            conn_close(h, c, c->answered > 0 ? RESEND_ONCE : FAIL_REST, why);
+            write_failed(h, c, why);
             return;
         }
         advance(c, (size_t)w);
