@@ -43,7 +43,7 @@ void oe_order_free(oe_order *o)
     o->cap = o->used = o->waiting = 0;
 }
 
-static uint64_t hash_id(const oe_order *o, const char *id)
+uint64_t oe_order_hash(const oe_order *o, const char *id)
 {
     uint8_t out[16];
     uint64_t h;
@@ -100,7 +100,11 @@ static int enqueue(oe_order *o, oe_order_slot *s, const char *id, void *item)
 
 int oe_order_claim(oe_order *o, const char *id, void *item)
 {
-    uint64_t h = hash_id(o, id);
+    return oe_order_claim_h(o, id, oe_order_hash(o, id), item);
+}
+
+int oe_order_claim_h(oe_order *o, const char *id, uint64_t h, void *item)
+{
     if ((o->used + 1) * 2 > o->cap && grow(o) < 0)
         return -1;
     oe_order_slot *s = find(o, id, h);
@@ -132,14 +136,24 @@ static void remove_at(oe_order *o, size_t i)
 
 void *oe_order_holder(const oe_order *o, const char *id)
 {
-    return o->cap ? find(o, id, hash_id(o, id))->holder : NULL;
+    return oe_order_holder_h(o, id, oe_order_hash(o, id));
+}
+
+void *oe_order_holder_h(const oe_order *o, const char *id, uint64_t h)
+{
+    return o->cap ? find(o, id, h)->holder : NULL;
 }
 
 void *oe_order_release(oe_order *o, const char *id)
 {
+    return oe_order_release_h(o, id, oe_order_hash(o, id));
+}
+
+void *oe_order_release_h(oe_order *o, const char *id, uint64_t h)
+{
     if (!o->cap)
         return NULL;
-    oe_order_slot *s = find(o, id, hash_id(o, id));
+    oe_order_slot *s = find(o, id, h);
     if (!s->id)
         return NULL;
     if (!s->qlen) {

@@ -50,6 +50,13 @@ void *oe_order_release(oe_order *o, const char *id);
 /* The item holding `id`, or NULL when `id` is free. */
 void *oe_order_holder(const oe_order *o, const char *id);
 
+/* The same three with the identity's hash given: oe_order_hash(o, id),
+ * computed once per item (SipHash was the sink's costliest function). */
+uint64_t oe_order_hash(const oe_order *o, const char *id);
+int oe_order_claim_h(oe_order *o, const char *id, uint64_t h, void *item);
+void *oe_order_release_h(oe_order *o, const char *id, uint64_t h);
+void *oe_order_holder_h(const oe_order *o, const char *id, uint64_t h);
+
 /* Items queued behind holders, all identities. */
 static inline size_t oe_order_waiting(const oe_order *o)
 {

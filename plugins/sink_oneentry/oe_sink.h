@@ -47,6 +47,8 @@ typedef struct oe_job {
     int is_user;
     int attempts;
     int held;               /* holds its identity in the worker's oe_order */
+    int vhash_set;          /* vhash is oe_order_hash of ident (see visitor_hash) */
+    uint64_t vhash;
     int strikes;            /* failures while other events were accepted */
     uint64_t ok_mark;       /* the worker's success count when last sent */
     int64_t due_ns;         /* retry time */

@@ -162,13 +162,23 @@ static oe_job *pop_front(oe_job **head, oe_job **tail)
     return j;
 }
 
+/* The job's identity hashed for w->order, once per job. */
+static uint64_t visitor_hash(worker *w, oe_job *j)
+{
+    if (!j->vhash_set) {
+        j->vhash = oe_order_hash(&w->order, j->ident);
+        j->vhash_set = 1;
+    }
+    return j->vhash;
+}
+
 /* The job no longer stands in front of its visitor's later events. */
 static void unhold(worker *w, oe_job *j)
 {
     if (!j->held)
         return;
     j->held = 0;
-    oe_job *next = oe_order_release(&w->order, j->ident);
+    oe_job *next = oe_order_release_h(&w->order, j->ident, visitor_hash(w, j));
     if (next) {
         next->held = 1;
         push_back(&w->unblocked, &w->unblocked_tail, next);
@@ -301,11 +311,11 @@ static int spool_unblocked(worker *w)
  * be appended to the spool or delivered later: j must not go ahead of it.
  * A spool job holding it is already in the spool, ahead of anything
  * appended now. */
-static int behind_memory_job(const worker *w, const oe_job *j)
+static int behind_memory_job(worker *w, oe_job *j)
 {
     if (!w->s->cfg.ordered || j->held)
         return 0;
-    const oe_job *h = oe_order_holder(&w->order, j->ident);
+    const oe_job *h = oe_order_holder_h(&w->order, j->ident, visitor_hash(w, j));
     return h && h->batch;
 }
 
@@ -313,7 +323,8 @@ static int behind_memory_job(const worker *w, const oe_job *j)
  * (and is spooled once unblocked). 0 spooled or queued, 1 spool refused. */
 static int spool_fresh(worker *w, oe_job *j)
 {
-    if (behind_memory_job(w, j) && oe_order_claim(&w->order, j->ident, j) == 0)
+    if (behind_memory_job(w, j) &&
+        oe_order_claim_h(&w->order, j->ident, visitor_hash(w, j), j) == 0)
         return 0;
     return to_spool(w, j);
 }
@@ -422,10 +433,11 @@ static oe_job *pick(worker *w, int64_t now)
         /* A fresh job whose visitor is held by a spool job joins the spool
          * rather than waiting in memory: it is acknowledged, and it cannot
          * be stuck unacknowledged behind a probe through an outage. */
-        const oe_job *h = oe_order_holder(&w->order, j->ident);
+        uint64_t vh = visitor_hash(w, j);
+        const oe_job *h = oe_order_holder_h(&w->order, j->ident, vh);
         if (h && !h->batch && j->batch && to_spool(w, j) == 0)
             continue;
-        int r = oe_order_claim(&w->order, j->ident, j);
+        int r = oe_order_claim_h(&w->order, j->ident, vh, j);
         if (r != 0) {
             j->held = r > 0; /* -1, out of memory: it goes unordered */
             return j;
