@@ -646,9 +646,14 @@ static void complete(oe_h1 *h, conn *c)
     oe_h1resp *a = &c->resp;
     r->status = a->status;
     r->error = NULL;
-    memcpy(r->retry_after, a->retry_after, sizeof r->retry_after);
-    memcpy(r->resp, a->body, a->body_len + 1);
-    r->resp_len = a->body_len;
+    r->retry_after[0] = 0;
+    if (a->retry_after[0])
+        memcpy(r->retry_after, a->retry_after, sizeof r->retry_after);
+    /* A success's body ("true") is never read: not copying it keeps the
+     * request's 4 KiB answer buffer out of the cache. */
+    r->resp_len = a->status >= 200 && a->status < 300 ? 0 : a->body_len;
+    if (r->resp_len)
+        memcpy(r->resp, a->body, r->resp_len + 1);
     finish(h, r);
     c->answered++;
     oe_h1resp_reset(a);
@@ -870,7 +875,8 @@ int oe_h1_next(oe_h1 *h, oe_http_done *d)
     h->inflight--;
     *d = (oe_http_done){.user = r->user, .status = r->status, .error = r->error,
                         .retry_after = !r->error && r->retry_after[0] ? r->retry_after : NULL,
-                        .body = r->error ? "" : r->resp, .body_len = r->error ? 0 : r->resp_len,
+                        .body = r->error || !r->resp_len ? "" : r->resp,
+                        .body_len = r->error ? 0 : r->resp_len,
                         .latency_ms = h->loop_ns > r->start_ns
                                           ? (double)(h->loop_ns - r->start_ns) / 1e6 : 0};
     r->active = 0;
