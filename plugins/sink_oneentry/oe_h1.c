@@ -699,7 +699,9 @@ static int parse(oe_h1 *h, conn *c)
                 break;
             continue;
         }
-        int closing = c->resp.close;
+        /* An answer before its request was all written (an early 4xx):
+         * the rest of that request would be read as the next one. */
+        int closing = c->resp.close || c->unsent == c->q;
         complete(h, c);
         if (closing) {
             conn_close(h, c, RESEND_ALL, "connection closed by the server");
