@@ -1,6 +1,7 @@
 /*
- * The built-in HTTP/1.1 client for plain http:// URLs (oe_http.c picks it;
- * https, proxies and HTTP/2 stay with libcurl).
+ * The built-in HTTP/1.1 client, over TCP or TLS (oe_tls.c). oe_http.c picks
+ * it for http:// URLs reached directly, and for https:// when asked
+ * (http_client: builtin); libcurl serves proxies and HTTP/2.
  *
  * Why it exists: at a fast server, libcurl's per-request work (handle
  * bookkeeping, header callbacks, a liveness poll before each reuse) cost
@@ -32,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -42,9 +44,11 @@
 #include <curl/curl.h>
 
 #include "oe_h1resp.h"
+#include "oe_tls.h"
 
 #define RBUF OE_H1_HEAD_MAX /* read buffer per connection: one whole head fits */
 #define IOV_MAX_BATCH 256   /* iovecs per sendmsg (two per request) */
+#define TLS_WBUF 65536      /* requests gathered into one TLS write */
 #define EVENTS_MAX 256
 #define CHECK_EVERY_NS 20000000LL /* how often timeouts are looked for */
 #define RESOLVE_TTL_NS 30000000000LL
@@ -83,6 +87,9 @@ typedef struct conn {
     int answered;          /* answers received so far */
     int want_out;          /* EPOLLOUT registered */
     int dirty, idle;       /* on the flush list / on the idle stack (kept across reopening) */
+    oe_tls_conn *tls;      /* TLS state (https), NULL for plain TCP */
+    int handshaking;       /* connecting: TCP is up, the TLS handshake is not done */
+    int read_wants_write;  /* a TLS read waits for the socket to be writable */
     oe_h1resp resp;
     size_t rlen;
     char rbuf[RBUF];
@@ -110,6 +117,8 @@ struct oe_h1 {
     struct addrinfo *addrs;
     int64_t resolved_ns;
     unsigned addr_pick;
+    oe_tls *tls;                /* https: settings and session; NULL for http */
+    char *wbuf;                 /* TLS_WBUF bytes: requests gathered for one TLS write */
 };
 
 static int64_t now_ns(void)
@@ -158,7 +167,8 @@ static int parse_url(oe_h1 *h, const oe_http_cfg *cfg, char *err, size_t errlen)
     /* Host names an IPv6 literal in brackets; getaddrinfo wants it bare. */
     size_t hl = strlen(host);
     int v6 = hl > 2 && host[0] == '[';
-    int def = strcmp(port, "80") == 0;
+    int tls = strncasecmp(cfg->url, "https://", 8) == 0;
+    int def = strcmp(port, tls ? "443" : "80") == 0;
     if (!(h->host = v6 ? strndup(host + 1, hl - 2) : strdup(host)) || !(h->port = strdup(port)))
         goto oom;
     int n = asprintf(&h->prefix, "POST %s%s%s HTTP/1.1\r\nHost: %s%s%s\r\n"
@@ -172,6 +182,12 @@ static int parse_url(oe_h1 *h, const oe_http_cfg *cfg, char *err, size_t errlen)
         goto oom;
     }
     h->prefix_len = (size_t)n;
+    if (tls && (oe_tls_new(&h->tls, h->host, cfg->tls_verify, cfg->ca_file, err, errlen) < 0 ||
+                !(h->wbuf = malloc(TLS_WBUF)))) {
+        if (h->tls)
+            goto oom;
+        goto out;
+    }
     rc = 0;
     goto out;
 oom:
@@ -365,6 +381,8 @@ static void conn_close(oe_h1 *h, conn *c, int resend, const char *why)
 {
     req *r;
     epoll_ctl(h->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+    oe_tls_close(c->tls);
+    c->tls = NULL;
     close(c->fd);
     c->fd = -1;
     h->nopen--;
@@ -448,6 +466,31 @@ static conn *conn_open(oe_h1 *h, int i, char *err, size_t errlen)
     return c;
 }
 
+/* Connected (and through TLS): the requests waiting on it can go. */
+static void conn_ready(oe_h1 *h, conn *c)
+{
+    c->connecting = 0;
+    if (c->unsent)
+        mark_dirty(h, c);
+    else
+        set_out(h, c, 0);
+}
+
+/* One step of the TLS handshake, when the socket is ready for it. */
+static void handshake(oe_h1 *h, conn *c)
+{
+    char err[256];
+    int ww = 0, r = oe_tls_handshake(c->tls, &ww, err, sizeof err);
+    if (r == 1) {
+        c->handshaking = 0;
+        conn_ready(h, c);
+    } else if (r == -1) {
+        set_out(h, c, ww);
+    } else {
+        conn_close(h, c, FAIL_REST, err);
+    }
+}
+
 static void conn_connected(oe_h1 *h, conn *c)
 {
     int e = 0;
@@ -461,11 +504,17 @@ static void conn_connected(oe_h1 *h, conn *c)
         conn_close(h, c, FAIL_REST, why);
         return;
     }
-    c->connecting = 0;
-    if (c->unsent)
-        mark_dirty(h, c);
-    else
-        set_out(h, c, 0);
+    if (h->tls) {
+        char err[256];
+        if (!(c->tls = oe_tls_open(h->tls, c->fd, err, sizeof err))) {
+            conn_close(h, c, FAIL_REST, err);
+            return;
+        }
+        c->handshaking = 1;
+        handshake(h, c);
+        return;
+    }
+    conn_ready(h, c);
 }
 
 /* ---------------------------------------------------------------- */
@@ -571,23 +620,80 @@ static void advance(conn *c, size_t w)
 static int parse(oe_h1 *h, conn *c);
 static void conn_lost(oe_h1 *h, conn *c, const char *why);
 
+/* Read up to len bytes onto c's buffer: > 0 read, 0 the server closed,
+ * -1 nothing yet, -2 failed (why). */
+static long conn_recv(oe_h1 *h, conn *c, size_t len, char *why, size_t wl)
+{
+    char *at = c->rbuf + c->rlen;
+    long n;
+    if (c->tls) {
+        int ww = 0;
+        n = oe_tls_read(c->tls, at, len, &ww, why, wl);
+        if (n == -1 && ww != c->read_wants_write) {
+            c->read_wants_write = ww;
+            set_out(h, c, ww || c->unsent);
+        }
+    } else {
+        do
+            n = recv(c->fd, at, len, 0);
+        while (n < 0 && errno == EINTR);
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+            snprintf(why, wl, "recv: %s", strerror(errno)), n = -2;
+        else if (n < 0)
+            n = -1;
+    }
+    if (n > 0) {
+        c->rlen += (size_t)n;
+        c->read_wants_write = 0;
+    }
+    return n;
+}
+
 /* A write failed: the server closed (it may do so right after an answer
  * that says so, with later requests unread). Answers it sent before
  * closing can still wait in the socket: take them to its end, or they
  * would be sent again and arrive twice; then the rest is resent. */
 static void write_failed(oe_h1 *h, conn *c, const char *why)
 {
-    for (;;) {
-        ssize_t n = recv(c->fd, c->rbuf + c->rlen, RBUF - c->rlen, MSG_DONTWAIT);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        c->rlen += (size_t)n;
+    char rwhy[256];
+    while (conn_recv(h, c, RBUF - c->rlen, rwhy, sizeof rwhy) > 0)
         if (parse(h, c) < 0)
             return; /* closed by an answer that said so */
-    }
     conn_lost(h, c, why);
+}
+
+/* TLS: gather what c has unsent (up to TLS_WBUF) and write it as one.
+ * Returns bytes written, 0 would block, -1 the connection is gone. */
+static long tls_flush_some(oe_h1 *h, conn *c)
+{
+    size_t n = 0, off = c->unsent_off;
+    for (req *r = c->unsent; r && n < TLS_WBUF; r = r->next, off = 0) {
+        const char *parts[2] = {r->head, r->body};
+        size_t lens[2] = {r->head_len, r->body_len};
+        for (int i = 0; i < 2 && n < TLS_WBUF; i++) {
+            if (off >= lens[i]) {
+                off -= lens[i];
+                continue;
+            }
+            size_t k = lens[i] - off < TLS_WBUF - n ? lens[i] - off : TLS_WBUF - n;
+            memcpy(h->wbuf + n, parts[i] + off, k);
+            n += k;
+            off = 0;
+        }
+    }
+    char why[256];
+    int ww = 0;
+    long w = oe_tls_write(c->tls, h->wbuf, n, &ww, why, sizeof why);
+    if (w == -1) {
+        set_out(h, c, 1); /* (a write waiting for a read gets EPOLLIN, always on) */
+        return 0;
+    }
+    if (w < 0) {
+        write_failed(h, c, why);
+        return -1;
+    }
+    advance(c, (size_t)w);
+    return w;
 }
 
 /* Write what c has unsent, as many requests per system call as fit. */
@@ -596,6 +702,11 @@ static void conn_flush(oe_h1 *h, conn *c)
     /* The answer coming in ends the connection: what is unsent goes to
      * another one when it closes. */
     while (c->unsent && !c->resp.close) {
+        if (c->tls) {
+            if (tls_flush_some(h, c) <= 0)
+                return;
+            continue;
+        }
         struct iovec iov[IOV_MAX_BATCH];
         int n = 0;
         size_t off = c->unsent_off;
@@ -719,28 +830,23 @@ static int parse(oe_h1 *h, conn *c)
 
 static void conn_read(oe_h1 *h, conn *c)
 {
+    char why[256];
     for (;;) {
         size_t room = RBUF - c->rlen;
-        ssize_t n = recv(c->fd, c->rbuf + c->rlen, room, 0);
+        long n = conn_recv(h, c, room, why, sizeof why);
         if (n > 0) {
-            c->rlen += (size_t)n;
             if (parse(h, c) < 0)
                 return;
-            if ((size_t)n < room)
-                return; /* most likely drained: epoll says when more comes */
+            /* A short read most likely drained the socket: epoll says when
+             * more comes. TLS may hold decrypted bytes back: read on. */
+            if ((size_t)n < room && !c->tls)
+                return;
             continue;
         }
-        if (n == 0) {
+        if (n == 0)
             conn_lost(h, c, c->q ? "connection closed before the answer" : "idle");
-            return;
-        }
-        if (errno == EINTR)
-            continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK) {
-            char why[128];
-            snprintf(why, sizeof why, "recv: %s", strerror(errno));
+        else if (n == -2)
             conn_lost(h, c, why);
-        }
         return;
     }
 }
@@ -817,14 +923,18 @@ static void on_event(oe_h1 *h, conn *c, uint32_t ev)
 {
     if (c->fd < 0)
         return; /* closed by an earlier event of this round */
+    if (c->handshaking) {
+        handshake(h, c);
+        return;
+    }
     if (c->connecting) {
         if (!(ev & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
             return;
         conn_connected(h, c);
-        if (c->fd < 0)
+        if (c->fd < 0 || c->connecting)
             return;
     }
-    if (ev & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
+    if ((ev & (EPOLLIN | EPOLLERR | EPOLLHUP)) || (c->read_wants_write && (ev & EPOLLOUT))) {
         conn_read(h, c);
         if (c->fd < 0)
             return;
@@ -930,8 +1040,10 @@ void oe_h1_free(oe_h1 *h)
     if (!h)
         return;
     for (int i = 0; h->conns && i < h->budget; i++) {
-        if (h->conns[i] && h->conns[i]->fd >= 0)
+        if (h->conns[i] && h->conns[i]->fd >= 0) {
+            oe_tls_close(h->conns[i]->tls);
             close(h->conns[i]->fd);
+        }
         free(h->conns[i]);
     }
     for (size_t i = 0; i < h->nall; i++) {
@@ -941,6 +1053,8 @@ void oe_h1_free(oe_h1 *h)
     }
     if (h->addrs)
         freeaddrinfo(h->addrs);
+    oe_tls_free(h->tls);
+    free(h->wbuf);
     if (h->epfd >= 0)
         close(h->epfd);
     if (h->evfd >= 0)

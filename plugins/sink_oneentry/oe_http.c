@@ -13,17 +13,36 @@ struct oe_http {
     oe_curl *curl;
 };
 
-/* A proxy variable that can apply to an http:// URL: libcurl then decides
- * (it also reads NO_PROXY), the built-in client does not speak to proxies. */
-static int proxy_set(void)
+/* The proxy variable that can apply to the URL (as libcurl reads them),
+ * or NULL. With one set, libcurl decides (it also reads NO_PROXY): the
+ * built-in client does not speak to proxies. */
+static const char *proxy_var(int https)
 {
-    static const char *const vars[] = {"http_proxy", "all_proxy", "ALL_PROXY"};
-    for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) {
-        const char *v = getenv(vars[i]);
-        if (v && *v)
-            return 1;
+    static const char *const http[] = {"http_proxy", "all_proxy", "ALL_PROXY", NULL};
+    static const char *const tls[] = {"https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", NULL};
+    for (const char *const *v = https ? tls : http; *v; v++) {
+        const char *val = getenv(*v);
+        if (val && *val)
+            return *v;
     }
-    return 0;
+    return NULL;
+}
+
+/* Does the built-in client serve cfg? -1 with err when it must but cannot. */
+static int use_builtin(const oe_http_cfg *cfg, char *err, size_t errlen)
+{
+    int https = strncasecmp(cfg->url, "https://", 8) == 0;
+    const char *proxy = proxy_var(https);
+    if (cfg->client == OE_CLIENT_CURL)
+        return 0;
+    if (cfg->client == OE_CLIENT_AUTO)
+        return !https && !proxy;
+    if (proxy) {
+        snprintf(err, errlen, "http_client: builtin does not go through proxies, but %s is set "
+                 "(NO_PROXY is not read); use http_client: auto", proxy);
+        return -1;
+    }
+    return 1;
 }
 
 int oe_http_new(oe_http **out, const oe_http_cfg *cfg, char *err, size_t errlen)
@@ -34,9 +53,10 @@ int oe_http_new(oe_http **out, const oe_http_cfg *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "cannot set up HTTP transport: out of memory");
         return -1;
     }
-    int rc = !cfg->use_curl && strncasecmp(cfg->url, "http://", 7) == 0 && !proxy_set()
-                 ? oe_h1_new(&h->h1, cfg, err, errlen)
-                 : oe_curl_new(&h->curl, cfg, err, errlen);
+    int builtin = use_builtin(cfg, err, errlen);
+    int rc = builtin < 0 ? -1
+           : builtin    ? oe_h1_new(&h->h1, cfg, err, errlen)
+                        : oe_curl_new(&h->curl, cfg, err, errlen);
     if (rc < 0) {
         free(h);
         return -1;

@@ -1,10 +1,11 @@
 /*
  * HTTP transport: many POSTs in flight on one thread, connections kept
  * alive and reused. Two clients behind one contract: the built-in
- * HTTP/1.1 client (oe_h1.c) for plain http:// URLs reached directly, and
- * libcurl's multi interface (oe_curl.c) for https:// (TLS, HTTP/2
- * multiplexing when offered) and for anything behind a proxy. Owned by one
- * thread; only oe_http_wakeup may be called from another.
+ * HTTP/1.1 client (oe_h1.c, TLS in oe_tls.c) for http:// URLs reached
+ * directly and, when asked, https://; libcurl's multi interface
+ * (oe_curl.c) for https:// by default (HTTP/2 multiplexing when offered)
+ * and for anything behind a proxy. Owned by one thread; only
+ * oe_http_wakeup may be called from another.
  */
 #ifndef OE_HTTP_H
 #define OE_HTTP_H
@@ -21,8 +22,14 @@ typedef struct oe_http_cfg {
     const char *ca_file;     /* NULL = system store */
     int max_conns;           /* most requests in flight */
     int pipeline;            /* built-in client: requests per connection (1 = no pipelining) */
-    int use_curl;            /* libcurl even where the built-in client could go */
+    int client;              /* OE_CLIENT_*: which client serves the URL */
 } oe_http_cfg;
+
+enum {
+    OE_CLIENT_AUTO,    /* built-in for http:// without a proxy, libcurl otherwise */
+    OE_CLIENT_CURL,    /* always libcurl */
+    OE_CLIENT_BUILTIN, /* always built-in (also https://, HTTP/1.1 only); no proxy */
+};
 
 /* A finished request. Pointers stay valid until the next oe_http_next. */
 typedef struct oe_http_done {

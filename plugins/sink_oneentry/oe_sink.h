@@ -58,7 +58,7 @@ typedef struct oe_cfg {
     oe_keys keys;
     oe_status_set retryable;
     int adaptive, concurrency, max_concurrency;
-    int pipeline, use_curl;
+    int pipeline, client; /* client: OE_CLIENT_* (oe_http.h) */
     double rate_limit;
     int64_t retry_base_ms, retry_max_ms, auth_probe_ms, drain_ms;
     int spool_after;         /* consecutive failures before spooling */

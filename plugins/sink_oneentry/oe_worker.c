@@ -19,6 +19,7 @@
  * error each time). A success ends either mode.
  */
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -575,7 +576,7 @@ static void on_retryable(worker *w, oe_job *j, const oe_http_done *d, int64_t no
 {
     oe_sink *s = w->s;
     int64_t ra = -1;
-    char why[64];
+    char why[256]; /* whole transport errors: TLS reasons are long */
     if (d->retry_after && oe_retry_after_parse(d->retry_after, time(NULL), &ra) != 0)
         ra = -1;
     oe_aimd_record(&w->aimd, d->latency_ms,
@@ -813,6 +814,14 @@ void *oe_worker_main(void *arg)
 {
     oe_sink *s = arg;
     worker w = {.s = s};
+    /* A write to a connection the server reset raises SIGPIPE; OpenSSL
+     * writes with write(2), which cannot be told not to. Blocked in this
+     * thread (the only one doing HTTP), the write fails with EPIPE instead
+     * of killing a host that did not ignore the signal. */
+    sigset_t pipe;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe, NULL);
     oe_aimd_init(&w.aimd, s->cfg.adaptive, s->cfg.concurrency, 1, s->cfg.max_concurrency);
     oe_rate_init(&w.rate, s->cfg.rate_limit, mono_ns());
     oe_order_init(&w.order);

@@ -32,7 +32,9 @@ static const sl_option options[] = {
      "upper bound of adaptive concurrency (over HTTP/2: 100 streams per connection)", NULL},
     {"http_client", SL_OPT_STRING, "auto", 0,
      "auto: the built-in HTTP/1.1 client for http:// URLs without a proxy, libcurl for "
-     "https:// (TLS, HTTP/2) and proxies; curl: always libcurl", "auto|curl"},
+     "https:// (HTTP/2 when offered) and proxies; builtin: the built-in client for https:// "
+     "too (HTTP/1.1 over TLS, no proxy; a fraction of libcurl's CPU per event); curl: "
+     "always libcurl", "auto|builtin|curl"},
     {"pipeline", SL_OPT_INT, "1", 0,
      "built-in client: requests sent on one connection before their answers come back "
      "(HTTP/1.1 pipelining); 1 = off. Above 1, it uses max_concurrency / pipeline "
@@ -198,7 +200,9 @@ static int read_options(oe_sink *s, char *err, size_t errlen)
     }
     k->pipeline = (int)pl;
     const char *client = h->opt_str(c, "http_client");
-    k->use_curl = client && strcmp(client, "curl") == 0;
+    k->client = !client || !strcmp(client, "auto") ? OE_CLIENT_AUTO
+              : !strcmp(client, "curl")            ? OE_CLIENT_CURL
+                                                   : OE_CLIENT_BUILTIN;
     const char *order = h->opt_str(c, "order");
     k->ordered = !order || strcmp(order, "none") != 0;
     k->use_spool = h->opt_bool(c, "spool");
@@ -320,14 +324,14 @@ static int start_http(oe_sink *s, char *err, size_t errlen)
         .connect_timeout_ms = (long)h->opt_int(s->ctx, "connect_timeout"),
         .timeout_ms = (long)h->opt_int(s->ctx, "timeout"), .tls_verify = verify,
         .ca_file = h->opt_str(s->ctx, "ca_file"), .max_conns = s->cfg.max_concurrency,
-        .pipeline = s->cfg.pipeline, .use_curl = s->cfg.use_curl,
+        .pipeline = s->cfg.pipeline, .client = s->cfg.client,
     };
     if (oe_http_new(&s->http, &hc, err, errlen) < 0)
         return -1;
     h->log(s->ctx, SL_LOG_INFO, "sending with %s", oe_http_client(s->http));
     if (s->cfg.pipeline > 1 && !oe_http_builtin(s->http))
         h->log(s->ctx, SL_LOG_WARN, "pipeline: %d has no effect: only the built-in client "
-               "(http:// URL, no proxy) pipelines", s->cfg.pipeline);
+               "pipelines (see http_client)", s->cfg.pipeline);
     return 0;
 }
 
