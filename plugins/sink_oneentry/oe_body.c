@@ -149,11 +149,13 @@ static int check_required(const fields *f, char *why, size_t n)
 
 static int put_id(sl_buf *b, const char *key, int has, int64_t v)
 {
-    char tmp[64];
+    sl_value id = {.type = SL_INT, .v.i = v};
     if (!has)
         return 0;
-    int len = snprintf(tmp, sizeof tmp, ",\"%s\":%" PRId64, key, v);
-    return sl_buf_append(b, tmp, (size_t)len);
+    return sl_buf_puts(b, ",\"") || sl_buf_puts(b, key) || sl_buf_puts(b, "\":") ||
+                   sl_json_value(b, &id)
+               ? -1
+               : 0;
 }
 
 static int put_json(const fields *f, const int64_t ids[3], sl_buf *b)

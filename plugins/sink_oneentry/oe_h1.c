@@ -117,6 +117,7 @@ struct oe_h1 {
     struct addrinfo *addrs;
     int64_t resolved_ns;
     unsigned addr_pick;
+    int https;
     oe_tls *tls;                /* https: settings and session; NULL for http */
     char *wbuf;                 /* TLS_WBUF bytes: requests gathered for one TLS write */
 };
@@ -182,12 +183,7 @@ static int parse_url(oe_h1 *h, const oe_http_cfg *cfg, char *err, size_t errlen)
         goto oom;
     }
     h->prefix_len = (size_t)n;
-    if (tls && (oe_tls_new(&h->tls, h->host, cfg->tls_verify, cfg->ca_file, err, errlen) < 0 ||
-                !(h->wbuf = malloc(TLS_WBUF)))) {
-        if (h->tls)
-            goto oom;
-        goto out;
-    }
+    h->https = tls;
     rc = 0;
     goto out;
 oom:
@@ -218,10 +214,14 @@ int oe_h1_new(oe_h1 **out, const oe_http_cfg *cfg, char *err, size_t errlen)
         h->budget = 1;
     if (parse_url(h, cfg, err, errlen) < 0)
         goto fail;
+    if (h->https && oe_tls_new(&h->tls, h->host, cfg->tls_verify, cfg->ca_file, err, errlen) < 0)
+        goto fail;
     h->conns = calloc((size_t)h->budget, sizeof *h->conns);
     h->idle = calloc((size_t)h->budget, sizeof *h->idle);
     h->dirty = calloc((size_t)h->budget, sizeof *h->dirty);
-    if (!h->conns || !h->idle || !h->dirty) {
+    if (h->https)
+        h->wbuf = malloc(TLS_WBUF);
+    if (!h->conns || !h->idle || !h->dirty || (h->https && !h->wbuf)) {
         snprintf(err, errlen, "cannot set up HTTP transport: out of memory");
         goto fail;
     }
