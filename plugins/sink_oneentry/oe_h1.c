@@ -48,7 +48,7 @@
 
 #define RBUF OE_H1_HEAD_MAX /* read buffer per connection: one whole head fits */
 #define IOV_MAX_BATCH 256   /* iovecs per sendmsg (two per request) */
-#define TLS_WBUF 65536      /* requests gathered into one TLS write */
+#define TLS_WBUF 16384      /* requests gathered into one TLS write: one record */
 #define EVENTS_MAX 256
 #define CHECK_EVERY_NS 20000000LL /* how often timeouts are looked for */
 #define RESOLVE_TTL_NS 30000000000LL
@@ -90,6 +90,7 @@ typedef struct conn {
     oe_tls_conn *tls;      /* TLS state (https), NULL for plain TCP */
     int handshaking;       /* connecting: TCP is up, the TLS handshake is not done */
     int read_wants_write;  /* a TLS read waits for the socket to be writable */
+    size_t tls_retry_len;  /* the TLS write that would block, retried with exactly these bytes */
     oe_h1resp resp;
     size_t rlen;
     char rbuf[RBUF];
@@ -662,20 +663,24 @@ static void write_failed(oe_h1 *h, conn *c, const char *why)
     conn_lost(h, c, why);
 }
 
-/* TLS: gather what c has unsent (up to TLS_WBUF) and write it as one.
- * Returns bytes written, 0 would block, -1 the connection is gone. */
+/* TLS: gather what c has unsent (up to TLS_WBUF, one record) and write
+ * it. One record at a time because a write over several reports none of
+ * them when a later one blocks: an answer to a request in the first could
+ * then arrive "before" its request was written (parse closes on that).
+ * A blocked write is retried with exactly the same bytes, as OpenSSL
+ * wants. Returns bytes written, 0 would block, -1 the connection is gone. */
 static long tls_flush_some(oe_h1 *h, conn *c)
 {
-    size_t n = 0, off = c->unsent_off;
-    for (req *r = c->unsent; r && n < TLS_WBUF; r = r->next, off = 0) {
+    size_t n = 0, off = c->unsent_off, lim = c->tls_retry_len ? c->tls_retry_len : TLS_WBUF;
+    for (req *r = c->unsent; r && n < lim; r = r->next, off = 0) {
         const char *parts[2] = {r->head, r->body};
         size_t lens[2] = {r->head_len, r->body_len};
-        for (int i = 0; i < 2 && n < TLS_WBUF; i++) {
+        for (int i = 0; i < 2 && n < lim; i++) {
             if (off >= lens[i]) {
                 off -= lens[i];
                 continue;
             }
-            size_t k = lens[i] - off < TLS_WBUF - n ? lens[i] - off : TLS_WBUF - n;
+            size_t k = lens[i] - off < lim - n ? lens[i] - off : lim - n;
             memcpy(h->wbuf + n, parts[i] + off, k);
             n += k;
             off = 0;
@@ -684,6 +689,7 @@ static long tls_flush_some(oe_h1 *h, conn *c)
     char why[256];
     int ww = 0;
     long w = oe_tls_write(c->tls, h->wbuf, n, &ww, why, sizeof why);
+    c->tls_retry_len = w == -1 ? n : 0;
     if (w == -1) {
         set_out(h, c, 1); /* (a write waiting for a read gets EPOLLIN, always on) */
         return 0;
@@ -733,7 +739,7 @@ static void conn_flush(oe_h1 *h, conn *c)
         }
         advance(c, (size_t)w);
     }
-    set_out(h, c, 0);
+    set_out(h, c, c->read_wants_write); /* a TLS read may still wait for it */
 }
 
 static void flush_dirty(oe_h1 *h)

@@ -130,6 +130,8 @@ void oe_tls_close(oe_tls_conn *c)
 {
     if (!c)
         return;
+    if (c->ssl && SSL_is_init_finished(c->ssl)) /* else SSL_free marks its session unresumable */
+        SSL_set_shutdown(c->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
     SSL_free(c->ssl); /* no close_notify: the connection is dropped either way */
     free(c);
 }
@@ -143,8 +145,12 @@ static long outcome(oe_tls_conn *c, int r, int *want_write, char *err, size_t er
         *want_write = e == SSL_ERROR_WANT_WRITE;
         return -1;
     }
-    if (e == SSL_ERROR_ZERO_RETURN)
+    if (e == SSL_ERROR_ZERO_RETURN && SSL_is_init_finished(c->ssl))
         return 0;
+    if (e == SSL_ERROR_ZERO_RETURN) { /* EOF mid-handshake (SSL_OP_IGNORE_UNEXPECTED_EOF) */
+        snprintf(err, errlen, "%s: connection closed by the server", what);
+        return -2;
+    }
     /* (without verification the result is computed but does not count) */
     long vr = c->verify && !SSL_is_init_finished(c->ssl) ? SSL_get_verify_result(c->ssl) : X509_V_OK;
     if (vr != X509_V_OK) {

@@ -32,8 +32,8 @@ void oe_tls_close(oe_tls_conn *c);
  * reason in err).
  *   handshake: 1 done.
  *   read: bytes read (> 0), 0 = the server closed.
- *   write: bytes written (> 0, possibly fewer than len). After -1, call
- *   again with the same bytes first (more may follow them).
+ *   write: bytes written (> 0, possibly fewer than len: one record at a
+ *   time). After -1, call again with exactly the same bytes.
  */
 int oe_tls_handshake(oe_tls_conn *c, int *want_write, char *err, size_t errlen);
 long oe_tls_read(oe_tls_conn *c, void *buf, size_t len, int *want_write, char *err,

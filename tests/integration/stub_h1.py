@@ -1,7 +1,7 @@
 """OneEntry stand-ins for oneentry_http1.sh: HTTP/1.1 servers that answer in
 ways the emulator never does, to test the sink's built-in client.
 
-usage: stub_h1.py MODE DIR TOKEN
+usage: stub_h1.py MODE DIR TOKEN [--tls CERT KEY]
   vary  answers take turns: chunked (with a chunk extension and a trailer),
         a 1xx interim answer first, "Connection: close" then closing, an
         HTTP/1.0 answer delimited by closing, an HTTP/1.1 one likewise, and
@@ -12,15 +12,27 @@ usage: stub_h1.py MODE DIR TOKEN
         request arrived)
   hang  never answers the first 2 requests; holds them until the client
         closes their connection
+  keep  answers every request at once, keep-alive, never closes; its
+        connections have a small receive buffer (8 KiB)
+  mute  accepts connections but never answers a byte (nor a TLS handshake)
+        until DIR/go exists; then serves like keep
+
+--tls CERT KEY: HTTPS. Each connection's handshake is done on its own
+thread; of the connections the server closes, every other one gets a TLS
+close_notify first, the rest just the TCP close.
 
 Like the emulator, it checks the token and identity and appends each
 accepted event to DIR/events as {"auth", "body"}; DIR/notes gets one word a
 line: request (every request read), pipelined (the next request had already
 arrived when this one was answered), lost (dropped unanswered), hung,
-released (the client closed a hung request's connection), bad (refused)."""
+released (the client closed a hung request's connection), bad (refused);
+with --tls also, per connection, full or resumed (a new TLS session or a
+resumed one); mute: muted (a connection held unanswered, after its first
+bytes came)."""
 import json
 import os
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -31,10 +43,16 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from stub_http import reply, serve  # noqa: E402
 
 MODE, DIR, TOKEN = sys.argv[1], sys.argv[2], sys.argv[3]
+TLS = None
+if sys.argv[4:5] == ["--tls"]:
+    TLS = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    TLS.load_cert_chain(sys.argv[5], sys.argv[6])
+QUIET_ERRORS = (ssl.SSLError, ConnectionError) if TLS else ()
 IDLE_S = 0.5
 HANG = 2
+HANDSHAKE_S = 10
 lock = threading.Lock()
-counts = {"request": 0, "conn": 0}
+counts = {"request": 0, "conn": 0, "tls": 0}
 
 
 def note(word):
@@ -53,13 +71,67 @@ def take(what):
 class Base(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
+    dead = False  # nothing to serve on this connection
+
     def log_message(self, *a):
         pass
 
     def setup(self):
+        if MODE == "mute" and not os.path.exists(DIR + "/go"):
+            self.mute()
+        elif TLS:
+            self.tls_accept()
+        if self.dead:
+            return
         super().setup()
         # Small writes go out as they are made: answers arrive in pieces.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def handle(self):
+        if self.dead:
+            return
+        try:
+            super().handle()
+        except QUIET_ERRORS:
+            pass  # the client dropped the connection without a TLS close
+
+    def mute(self):
+        """Take what the client sends and never answer, until it closes."""
+        self.dead = True
+        self.request.settimeout(60)
+        try:
+            if self.request.recv(65536):
+                note("muted")
+                while self.request.recv(65536):
+                    pass
+        except OSError:
+            pass
+
+    def tls_accept(self):
+        self.notify = take("tls") % 2 == 0
+        self.request.settimeout(HANDSHAKE_S)
+        try:
+            self.request = TLS.wrap_socket(self.request, server_side=True)
+        except OSError:
+            self.dead = True  # the client went away mid-handshake
+            return
+        self.request.settimeout(None)  # StreamRequestHandler sets self.timeout
+        note("resumed" if self.request.session_reused else "full")
+
+    def finish(self):
+        if self.dead:
+            return
+        super().finish()
+        if TLS:
+            # (the server closes the socket it accepted, which wrap_socket
+            # took over: closing is up to this one)
+            try:
+                if self.notify:
+                    self.request.settimeout(2)
+                    self.request.unwrap()  # close_notify first
+            except (OSError, ValueError):
+                pass
+            self.request.close()
 
     def read_event(self):
         """Read the body; record the event and return True when valid."""
@@ -166,4 +238,17 @@ class Hang(Base):
         self.close_connection = True
 
 
-serve({"vary": Vary, "idle": Idle, "hang": Hang}[MODE], DIR)
+class Keep(Base):
+    def do_POST(self):
+        if self.read_event():
+            reply(self, 200, b"true")
+
+
+def listen(sock):
+    """The listening socket: its receive buffer is the accepted ones'."""
+    if MODE == "keep":
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
+    return sock
+
+
+serve({"vary": Vary, "idle": Idle, "hang": Hang, "keep": Keep, "mute": Keep}[MODE], DIR, listen)
