@@ -35,7 +35,8 @@ static long fail(char *err, size_t errlen, const char *why)
 /* Length of the head (through its empty line) at p, 0 when incomplete. */
 static size_t head_len(const char *p, size_t n)
 {
-    for (const char *nl = memchr(p, '\n', n); nl; nl = memchr(nl + 1, '\n', n - (size_t)(nl + 1 - p))) {
+    for (const char *nl = memchr(p, '\n', n); nl;
+         nl = memchr(nl + 1, '\n', n - (size_t)(nl + 1 - p))) {
         size_t at = (size_t)(nl - p) + 1;
         if (at < n && p[at] == '\n')
             return at + 1;

@@ -37,7 +37,7 @@ typedef struct oe_http_done {
     long status;              /* 0 when no HTTP answer (see error) */
     const char *error;        /* transport error text, NULL when answered */
     const char *retry_after;  /* the Retry-After header value, or NULL */
-    const char *body;         /* the answer (first 4 KiB; the built-in client keeps none of a 2xx) */
+    const char *body;         /* the answer (first 4 KiB; none of a 2xx from the built-in client) */
     size_t body_len;
     double latency_ms;
 } oe_http_done;

@@ -68,7 +68,8 @@ int oe_tls_new(oe_tls **out, const char *host, int verify, const char *ca_file, 
     SSL_CTX_set_options(t->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
     static const unsigned char alpn[] = "\x08http/1.1";
     SSL_CTX_set_alpn_protos(t->ctx, alpn, sizeof alpn - 1);
-    SSL_CTX_set_session_cache_mode(t->ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    SSL_CTX_set_session_cache_mode(t->ctx,
+                                   SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
     SSL_CTX_sess_set_new_cb(t->ctx, on_session);
     if (verify) {
         SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, NULL);
@@ -130,7 +131,8 @@ void oe_tls_close(oe_tls_conn *c)
 {
     if (!c)
         return;
-    if (c->ssl && SSL_is_init_finished(c->ssl)) /* else SSL_free marks its session unresumable */
+    /* Marked as shut down, or SSL_free makes its session unresumable. */
+    if (c->ssl && SSL_is_init_finished(c->ssl))
         SSL_set_shutdown(c->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
     SSL_free(c->ssl); /* no close_notify: the connection is dropped either way */
     free(c);
@@ -152,7 +154,8 @@ static long outcome(oe_tls_conn *c, int r, int *want_write, char *err, size_t er
         return -2;
     }
     /* (without verification the result is computed but does not count) */
-    long vr = c->verify && !SSL_is_init_finished(c->ssl) ? SSL_get_verify_result(c->ssl) : X509_V_OK;
+    long vr = c->verify && !SSL_is_init_finished(c->ssl) ? SSL_get_verify_result(c->ssl)
+                                                          : X509_V_OK;
     if (vr != X509_V_OK) {
         snprintf(err, errlen, "%s: certificate verify failed: %s", what,
                  X509_verify_cert_error_string(vr));
