@@ -818,10 +818,10 @@ void *oe_worker_main(void *arg)
      * writes with write(2), which cannot be told not to. Blocked in this
      * thread (the only one doing HTTP), the write fails with EPIPE instead
      * of killing a host that did not ignore the signal. */
-    sigset_t pipe;
-    sigemptyset(&pipe);
-    sigaddset(&pipe, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &pipe, NULL);
+    sigset_t sigpipe;
+    sigemptyset(&sigpipe);
+    sigaddset(&sigpipe, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &sigpipe, NULL);
     oe_aimd_init(&w.aimd, s->cfg.adaptive, s->cfg.concurrency, 1, s->cfg.max_concurrency);
     oe_rate_init(&w.rate, s->cfg.rate_limit, mono_ns());
     oe_order_init(&w.order);
