@@ -45,6 +45,7 @@
 
 #include "oe_h1resp.h"
 #include "oe_tls.h"
+#include "sluice/json.h"
 
 #define RBUF OE_H1_HEAD_MAX /* read buffer per connection: one whole head fits */
 #define IOV_MAX_BATCH 256   /* iovecs per sendmsg (two per request) */
@@ -63,8 +64,7 @@ typedef struct req {
     void *user;
     const char *body;
     size_t body_len;
-    char *head;            /* request line and headers */
-    size_t head_len, head_cap;
+    sl_buf head;           /* request line and headers */
     int64_t start_ns;
     int resent;            /* already sent again after a connection dropped it */
     int active;            /* started and not yet returned by next */
@@ -76,11 +76,13 @@ typedef struct req {
     size_t resp_len;
 } req;
 
+typedef struct rq { req *head, *tail; } rq; /* a FIFO of requests */
+
 typedef struct conn {
     int fd;                /* -1: slot unused */
     int connecting;
     int64_t connect_deadline_ns;
-    req *q, *q_tail;       /* requests on it, oldest (next to be answered) first */
+    rq q;                  /* requests on it, oldest (next to be answered) first */
     int n;
     req *unsent;           /* first request not completely written */
     size_t unsent_off;
@@ -96,7 +98,6 @@ typedef struct conn {
     char rbuf[RBUF];
 } conn;
 
-typedef struct rq { req *head, *tail; } rq; /* a FIFO of requests */
 
 struct oe_h1 {
     char *host, *port, *prefix; /* prefix: request line, Host, content type, token */
@@ -275,35 +276,17 @@ static void req_put(oe_h1 *h, req *r)
     h->free_reqs = r;
 }
 
-/* Request line and headers: the constant prefix, identity, length. Built
- * by hand: snprintf was a visible share of the client's CPU. */
+/* Request line and headers: the constant prefix, identity, length (sl_json
+ * writes the number: snprintf was a visible share of the client's CPU). */
 static int format_head(oe_h1 *h, req *r, const char *ident, size_t len)
 {
-    static const char cl[] = "\r\nContent-Length: ";
-    size_t il = strlen(ident), need = h->prefix_len + il + sizeof cl + 24;
-    if (need > r->head_cap) {
-        char *nh = realloc(r->head, need);
-        if (!nh)
-            return -1;
-        r->head = nh;
-        r->head_cap = need;
-    }
-    char *p = r->head, digits[24];
-    int nd = 0;
-    memcpy(p, h->prefix, h->prefix_len);
-    p += h->prefix_len;
-    memcpy(p, ident, il);
-    p += il;
-    memcpy(p, cl, sizeof cl - 1);
-    p += sizeof cl - 1;
-    do
-        digits[nd++] = (char)('0' + len % 10);
-    while ((len /= 10));
-    while (nd)
-        *p++ = digits[--nd];
-    memcpy(p, "\r\n\r\n", 4);
-    r->head_len = (size_t)(p + 4 - r->head);
-    return 0;
+    sl_value length = {.type = SL_UINT, .v.u = len};
+    r->head.len = 0;
+    return sl_buf_append(&r->head, h->prefix, h->prefix_len) || sl_buf_puts(&r->head, ident) ||
+                   sl_buf_puts(&r->head, "\r\nContent-Length: ") ||
+                   sl_json_value(&r->head, &length) || sl_buf_puts(&r->head, "\r\n\r\n")
+               ? -1
+               : 0;
 }
 
 static void finish(oe_h1 *h, req *r)
@@ -342,12 +325,7 @@ static void set_out(oe_h1 *h, conn *c, int want)
 
 static void conn_enqueue(oe_h1 *h, conn *c, req *r)
 {
-    r->next = NULL;
-    if (c->q_tail)
-        c->q_tail->next = r;
-    else
-        c->q = r;
-    c->q_tail = r;
+    rq_push(&c->q, r);
     if (!c->unsent) {
         c->unsent = r;
         c->unsent_off = 0;
@@ -359,11 +337,9 @@ static void conn_enqueue(oe_h1 *h, conn *c, req *r)
 
 static req *conn_dequeue(conn *c)
 {
-    req *r = c->q;
+    req *r = rq_pop(&c->q);
     if (!r)
         return NULL;
-    if (!(c->q = r->next))
-        c->q_tail = NULL;
     if (c->unsent == r) {
         c->unsent = r->next;
         c->unsent_off = 0;
@@ -607,7 +583,7 @@ static void advance(conn *c, size_t w)
 {
     while (w && c->unsent) {
         req *r = c->unsent;
-        size_t rem = r->head_len + r->body_len - c->unsent_off;
+        size_t rem = r->head.len + r->body_len - c->unsent_off;
         if (w < rem) {
             c->unsent_off += w;
             return;
@@ -673,8 +649,8 @@ static long tls_flush_some(oe_h1 *h, conn *c)
 {
     size_t n = 0, off = c->unsent_off, lim = c->tls_retry_len ? c->tls_retry_len : TLS_WBUF;
     for (req *r = c->unsent; r && n < lim; r = r->next, off = 0) {
-        const char *parts[2] = {r->head, r->body};
-        size_t lens[2] = {r->head_len, r->body_len};
+        const char *parts[2] = {r->head.data, r->body};
+        size_t lens[2] = {r->head.len, r->body_len};
         for (int i = 0; i < 2 && n < lim; i++) {
             if (off >= lens[i]) {
                 off -= lens[i];
@@ -717,9 +693,9 @@ static void conn_flush(oe_h1 *h, conn *c)
         int n = 0;
         size_t off = c->unsent_off;
         for (req *r = c->unsent; r && n + 2 <= IOV_MAX_BATCH; r = r->next, off = 0) {
-            if (off < r->head_len)
-                iov[n++] = (struct iovec){r->head + off, r->head_len - off};
-            size_t boff = off > r->head_len ? off - r->head_len : 0;
+            if (off < r->head.len)
+                iov[n++] = (struct iovec){r->head.data + off, r->head.len - off};
+            size_t boff = off > r->head.len ? off - r->head.len : 0;
             if (r->body_len > boff)
                 iov[n++] = (struct iovec){(void *)(r->body + boff), r->body_len - boff};
         }
@@ -779,14 +755,14 @@ static void complete(oe_h1 *h, conn *c)
 /* The server ended the connection (EOF, reset) or broke the protocol. */
 static void conn_lost(oe_h1 *h, conn *c, const char *why)
 {
-    if (c->q && oe_h1resp_eof(&c->resp)) {
+    if (c->q.head && oe_h1resp_eof(&c->resp)) {
         complete(h, c); /* an answer delimited by the connection's end */
         why = "connection closed before the answer";
     }
     /* The oldest request was being answered: if not a byte of its answer
      * came and the connection had served others, the server most likely
      * closed it as idle before it saw the request — send it again. */
-    req *first = c->q;
+    req *first = c->q.head;
     if (first && (oe_h1resp_started(&c->resp) || c->rlen || !c->answered || first->resent)) {
         conn_dequeue(c);
         finish_error(h, first, why);
@@ -800,7 +776,7 @@ static int parse(oe_h1 *h, conn *c)
     size_t pos = 0;
     char err[128];
     while (pos < c->rlen) {
-        if (!c->q) {
+        if (!c->q.head) {
             conn_lost(h, c, "unexpected data from the server");
             return -1;
         }
@@ -818,7 +794,7 @@ static int parse(oe_h1 *h, conn *c)
         }
         /* An answer before its request was all written (an early 4xx):
          * the rest of that request would be read as the next one. */
-        int closing = c->resp.close || c->unsent == c->q;
+        int closing = c->resp.close || c->unsent == c->q.head;
         complete(h, c);
         if (closing) {
             conn_close(h, c, RESEND_ALL, "connection closed by the server");
@@ -850,7 +826,7 @@ static void conn_read(oe_h1 *h, conn *c)
             continue;
         }
         if (n == 0)
-            conn_lost(h, c, c->q ? "connection closed before the answer" : "idle");
+            conn_lost(h, c, c->q.head ? "connection closed before the answer" : "idle");
         else if (n == -2)
             conn_lost(h, c, why);
         return;
@@ -878,26 +854,22 @@ static void check_conn(oe_h1 *h, conn *c, int64_t now)
         return;
     }
     int any = 0;
-    for (req *r = c->q; r && !any; r = r->next)
+    for (req *r = c->q.head; r && !any; r = r->next)
         any = expired(h, r, now);
     if (!any)
         return;
     snprintf(why, sizeof why, "operation timed out after %ld ms", h->timeout_ms);
-    req *keep = NULL, **kt = &keep, *r;
+    rq keep = {0};
+    req *r;
     while ((r = conn_dequeue(c))) {
-        if (expired(h, r, now)) {
+        if (expired(h, r, now))
             finish_error(h, r, why);
-        } else {
-            r->next = NULL;
-            *kt = r;
-            kt = &r->next;
-        }
+        else
+            rq_push(&keep, r);
     }
     conn_close(h, c, FAIL_REST, why);
-    for (req *n; keep; keep = n) {
-        n = keep->next;
-        rq_push(&h->pending, keep);
-    }
+    while ((r = rq_pop(&keep)))
+        rq_push(&h->pending, r);
 }
 
 static void check_timeouts(oe_h1 *h, int64_t now)
@@ -1053,7 +1025,7 @@ void oe_h1_free(oe_h1 *h)
         free(h->conns[i]);
     }
     for (size_t i = 0; i < h->nall; i++) {
-        free(h->all[i]->head);
+        sl_buf_free(&h->all[i]->head);
         free(h->all[i]->resp);
         free(h->all[i]);
     }
