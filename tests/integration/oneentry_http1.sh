@@ -12,42 +12,8 @@
 #  f. http_client: curl still delivers; the log says which client ran.
 . "$(dirname "$0")/common.bash"
 . "$(dirname "$0")/oneentry_helpers.bash"
-HERE=$(cd "$(dirname "$0")" && pwd)
+. "$(dirname "$0")/stub_h1.bash"
 TOKEN=t0k
-
-# run_once YAML INPUT LOG: one --once run, bounded: a hang fails the test.
-run_once() {
-    local rc=0
-    timeout 60 "$SLUICE" run "$1" --once <"$2" 2>"$3" || rc=$?
-    [ "$rc" -eq 0 ] || { cat "$3" >&2; fail "run of $1 exited $rc (124: did not end in 60 s)"; }
-}
-
-# quiet LOG: no warning or error line (a failed request shows up as one at
-# the latest when it makes the sink spool).
-quiet() {
-    ! grep -E '^[^ ]+ (warn|error) ' "$1" >&2 || { cat "$1" >&2; fail "warnings or errors in $1"; }
-}
-
-no_dead_letters() {
-    [ ! -s "$TMP/state/oe/dead_letter.jsonl" ] || { head -n 3 "$TMP/state/oe/dead_letter.jsonl" >&2; fail "dead letters"; }
-}
-
-delivered_n() { [ "$(lines "$TMP/events")" -ge "$1" ]; }
-gone() { ! kill -0 "$1" 2>/dev/null; }
-
-# start_stub MODE: a stub_h1.py server (see there), fresh events and notes;
-# sets STUB_PID and URL.
-start_stub() {
-    rm -f "$TMP/port"
-    : >"$TMP/events"
-    : >"$TMP/notes"
-    python3 "$HERE/stub_h1.py" "$1" "$TMP" "$TOKEN" &
-    STUB_PID=$!
-    wait_for 10 test -s "$TMP/port" || fail "stub $1 did not start"
-    URL="http://127.0.0.1:$(cat "$TMP/port")"
-}
-stop_stub() { kill "$STUB_PID" 2>/dev/null || true; wait "$STUB_PID" 2>/dev/null || true; }
-notes() { grep -cx "$1" "$TMP/notes" || true; } # notes WORD: how often the stub noted it
 
 # open_fifo: a fresh $TMP/fifo, stdin of a run fed in batches (on fd 7).
 open_fifo() {

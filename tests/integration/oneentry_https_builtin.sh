@@ -19,14 +19,15 @@
 #     SSLSocket.session_reused).
 . "$(dirname "$0")/common.bash"
 . "$(dirname "$0")/oneentry_helpers.bash"
+. "$(dirname "$0")/stub_h1.bash"
 command -v openssl >/dev/null || fail "openssl missing (scripts/deps.sh installs it)"
-HERE=$(cd "$(dirname "$0")" && pwd)
 TOKEN=t0k
 
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=127.0.0.1" \
     -addext "subjectAltName=IP:127.0.0.1" -keyout "$TMP/key.pem" -out "$TMP/cert.pem" \
     2>"$TMP/openssl.log" || { cat "$TMP/openssl.log"; fail "openssl req"; }
 TLS_OPTS="http_client: builtin, ca_file: $TMP/cert.pem"
+STUB_CERT=$TMP/cert.pem STUB_KEY=$TMP/key.pem RUN_TIMEOUT=30
 
 # As root, the test runs in a private network namespace (its own loopback),
 # where b. can shrink TCP send buffers without touching the host's.
@@ -37,38 +38,6 @@ if [ -z "${SL_IN_NET_NS:-}" ] && [ "$(id -u)" -eq 0 ] && command -v ip >/dev/nul
 fi
 [ -z "${SL_IN_NET_NS:-}" ] || ip link set lo up || fail "cannot bring up lo in the network namespace"
 
-# run_once YAML INPUT LOG: one --once run, bounded: a hang fails the test.
-run_once() {
-    local rc=0
-    timeout 30 "$SLUICE" run "$1" --once <"$2" 2>"$3" || rc=$?
-    [ "$rc" -eq 0 ] || { cat "$3" >&2; fail "run of $1 exited $rc (124: did not end in 30 s)"; }
-}
-
-# quiet LOG: no warning or error line.
-quiet() {
-    ! grep -E '^[^ ]+ (warn|error) ' "$1" >&2 || { cat "$1" >&2; fail "warnings or errors in $1"; }
-}
-
-no_dead_letters() {
-    [ ! -s "$TMP/state/oe/dead_letter.jsonl" ] || { head -c 600 "$TMP/state/oe/dead_letter.jsonl" >&2; fail "dead letters"; }
-}
-
-delivered_n() { [ "$(lines "$TMP/events")" -ge "$1" ]; }
-gone() { ! kill -0 "$1" 2>/dev/null; }
-
-# start_stub MODE: a stub_h1.py --tls server (see there), fresh events and
-# notes; sets STUB_PID and URL.
-start_stub() {
-    rm -f "$TMP/port" "$TMP/go"
-    : >"$TMP/events"
-    : >"$TMP/notes"
-    python3 "$HERE/stub_h1.py" "$1" "$TMP" "$TOKEN" --tls "$TMP/cert.pem" "$TMP/key.pem" &
-    STUB_PID=$!
-    wait_for 10 test -s "$TMP/port" || fail "stub $1 did not start"
-    URL="https://127.0.0.1:$(cat "$TMP/port")"
-}
-stop_stub() { kill "$STUB_PID" 2>/dev/null || true; wait "$STUB_PID" 2>/dev/null || true; }
-notes() { grep -cx "$1" "$TMP/notes" || true; } # notes WORD: how often the stub noted it
 tls_conns() { echo $(( $(notes full) + $(notes resumed) )); }
 
 # run_fed YAML LOG: a run reading $TMP/fifo, fed on fd 7; sets PID.
