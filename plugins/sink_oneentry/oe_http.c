@@ -1,122 +1,434 @@
-#include "oe_http.h"
+#include "oe_curl.h"
 
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
 
-#include "oe_curl.h"
-#include "oe_h1.h"
+#include <curl/curl.h>
 
-struct oe_http {
-    oe_h1 *h1;     /* exactly one of the two is set */
-    oe_curl *curl;
+#define RESP_MAX 4096
+#define EVENTS_MAX 256
+/* HTTP/2 streams per connection we ask for (libcurl's default, set
+ * explicitly because the HTTP/2 connection budget is computed from it). */
+#define STREAMS_PER_CONN 100
+
+/* One request slot; easy handles are reused so their connections and
+ * settings survive from one request to the next. */
+typedef struct slot {
+    struct slot *next_free;
+    CURL *easy;
+    void *user;
+    struct curl_slist hdr[4]; /* content-type, token, Expect, identity */
+    char resp[RESP_MAX];
+    size_t resp_len;
+    char retry_after[80];
+    char error[CURL_ERROR_SIZE];
+    struct timespec start;
+    int active;
+} slot;
+
+struct oe_curl {
+    CURLM *multi;
+    oe_http_cfg cfg;
+    char *url, *token_hdr;
+    slot *free_slots;
+    slot **all;        /* every slot ever made, for cleanup */
+    size_t nall, capall;
+    int inflight;
+    int running;       /* transfers curl still runs (the rest are done) */
+    int maybe_h2;      /* https, and no answer has shown HTTP/1.x yet */
+    slot *last_done;   /* returned by oe_curl_next, recycled on the next call */
+    /* curl's socket interface driven by epoll: the cost of a wait is the
+     * sockets that are ready, not every transfer in flight. */
+    int epfd, evfd;
+    int64_t timer_at;  /* monotonic ms when curl wants a timeout call, -1 none */
 };
 
-/* The proxy variable that can apply to the URL (as libcurl reads them),
- * or NULL. With one set, libcurl decides (it also reads NO_PROXY): the
- * built-in client does not speak to proxies. */
-static const char *proxy_var(int https)
+static int on_socket(CURL *e, curl_socket_t fd, int what, void *userp, void *socketp);
+static int on_timer(CURLM *m, long timeout_ms, void *userp);
+
+static char content_type[] = "Content-Type: application/json";
+static char no_expect[] = "Expect:"; /* no 100-continue round trip */
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
-    static const char *const http[] = {"http_proxy", "all_proxy", "ALL_PROXY", NULL};
-    static const char *const tls[] = {"https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", NULL};
-    for (const char *const *v = https ? tls : http; *v; v++) {
-        const char *val = getenv(*v);
-        if (val && *val)
-            return *v;
-    }
-    return NULL;
+    slot *s = ud;
+    size_t len = size * n, room = RESP_MAX - 1 - s->resp_len;
+    memcpy(s->resp + s->resp_len, p, len < room ? len : room);
+    s->resp_len += len < room ? len : room;
+    return len;
 }
 
-/* Does the built-in client serve cfg? -1 with err when it must but cannot. */
-static int use_builtin(const oe_http_cfg *cfg, char *err, size_t errlen)
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
 {
-    int https = strncasecmp(cfg->url, "https://", 8) == 0;
-    const char *proxy = proxy_var(https);
-    if (cfg->client == OE_CLIENT_CURL)
-        return 0;
-    if (cfg->client == OE_CLIENT_AUTO)
-        return !https && !proxy;
-    if (proxy) {
-        snprintf(err, errlen, "http_client: builtin does not go through proxies, but %s is set "
-                 "(NO_PROXY is not read); use http_client: auto", proxy);
-        return -1;
+    slot *s = ud;
+    size_t len = size * n;
+    static const char name[] = "retry-after:";
+    if (len > sizeof name - 1 && strncasecmp(p, name, sizeof name - 1) == 0) {
+        const char *v = p + sizeof name - 1;
+        size_t vl = len - (sizeof name - 1);
+        while (vl && (*v == ' ' || *v == '\t'))
+            v++, vl--;
+        while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
+            vl--;
+        if (vl >= sizeof s->retry_after)
+            vl = sizeof s->retry_after - 1;
+        memcpy(s->retry_after, v, vl);
+        s->retry_after[vl] = 0;
     }
-    return 1;
+    return len;
 }
 
-int oe_http_new(oe_http **out, const oe_http_cfg *cfg, char *err, size_t errlen)
+static int slot_setup(oe_curl *h, slot *s)
 {
-    oe_http *h = calloc(1, sizeof *h);
+    CURL *e = s->easy;
+    int bad = 0;
+    bad |= curl_easy_setopt(e, CURLOPT_URL, h->url) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_POST, 1L) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_WRITEDATA, s) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_HEADERDATA, s) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->error) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_PRIVATE, s) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, h->cfg.connect_timeout_ms) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, h->cfg.timeout_ms) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, h->cfg.tls_verify ? 1L : 0L) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, h->cfg.tls_verify ? 2L : 0L) != CURLE_OK;
+    if (h->cfg.ca_file && *h->cfg.ca_file)
+        bad |= curl_easy_setopt(e, CURLOPT_CAINFO, h->cfg.ca_file) != CURLE_OK;
+    /* HTTP/2 over TLS when offered (multiplexed), HTTP/1.1 keep-alive otherwise. */
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+    curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    /* Only http(s), and never follow redirects with the token on. */
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    return bad ? -1 : 0;
+}
+
+static slot *slot_get(oe_curl *h)
+{
+    slot *s = h->free_slots;
+    if (s) {
+        h->free_slots = s->next_free;
+        return s;
+    }
+    if (h->nall == h->capall) {
+        size_t nc = h->capall ? h->capall * 2 : 16;
+        slot **na = realloc(h->all, nc * sizeof *na);
+        if (!na)
+            return NULL;
+        h->all = na;
+        h->capall = nc;
+    }
+    if (!(s = calloc(1, sizeof *s)))
+        return NULL;
+    if (!(s->easy = curl_easy_init()) || slot_setup(h, s) < 0) {
+        if (s->easy)
+            curl_easy_cleanup(s->easy);
+        free(s);
+        return NULL;
+    }
+    h->all[h->nall++] = s;
+    return s;
+}
+
+static void slot_put(oe_curl *h, slot *s)
+{
+    s->active = 0;
+    s->user = NULL;
+    s->next_free = h->free_slots;
+    h->free_slots = s;
+}
+
+/*
+ * Connections to the host curl may open. HTTP/1.1 carries one request per
+ * connection, so it needs max_conns. Over HTTP/2, libcurl (7.88) opens a
+ * new connection for each request the open ones cannot take at that moment
+ * rather than wait for the one it is already opening: 150 requests in
+ * flight made 51 connections, 256 made 157. Capped to what max_conns
+ * streams need, the rest wait in curl for a free stream. Only https can
+ * be HTTP/2 (ALPN), and an answer over HTTP/1.x lifts the cap
+ * (learn_protocol). A server allowing fewer than STREAMS_PER_CONN streams
+ * gets fewer requests in flight than max_conns.
+ */
+static long host_conns(const oe_curl *h)
+{
+    long n = h->cfg.max_conns;
+    return h->maybe_h2 ? (n + STREAMS_PER_CONN - 1) / STREAMS_PER_CONN : n;
+}
+
+int oe_curl_new(oe_curl **out, const oe_http_cfg *cfg, char *err, size_t errlen)
+{
+    oe_curl *h = calloc(1, sizeof *h);
     *out = NULL;
-    if (!h) {
-        snprintf(err, errlen, "cannot set up HTTP transport: out of memory");
+    if (!h)
+        goto oom;
+    h->epfd = h->evfd = -1;
+    h->timer_at = -1;
+    if (!(h->url = strdup(cfg->url)))
+        goto oom;
+    h->cfg = *cfg;
+    h->cfg.url = h->url;
+    if (cfg->token && *cfg->token && asprintf(&h->token_hdr, "x-app-token: %s", cfg->token) < 0) {
+        h->token_hdr = NULL;
+        goto oom;
+    }
+    h->cfg.token = NULL; /* only the header copy is kept */
+    if (!(h->multi = curl_multi_init()))
+        goto oom;
+    h->epfd = epoll_create1(EPOLL_CLOEXEC);
+    h->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    struct epoll_event wev = {.events = EPOLLIN};
+    if (h->epfd < 0 || h->evfd < 0) {
+        snprintf(err, errlen, "cannot set up HTTP transport: %s", strerror(errno));
+        oe_curl_free(h);
         return -1;
     }
-    int builtin = use_builtin(cfg, err, errlen);
-    int rc = builtin < 0 ? -1
-           : builtin    ? oe_h1_new(&h->h1, cfg, err, errlen)
-                        : oe_curl_new(&h->curl, cfg, err, errlen);
-    if (rc < 0) {
-        free(h);
+    wev.data.fd = h->evfd;
+    if (epoll_ctl(h->epfd, EPOLL_CTL_ADD, h->evfd, &wev) != 0) {
+        snprintf(err, errlen, "cannot set up HTTP transport: %s", strerror(errno));
+        oe_curl_free(h);
         return -1;
     }
+    curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
+    curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+    curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
+    curl_multi_setopt(h->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+    curl_multi_setopt(h->multi, CURLMOPT_MAX_CONCURRENT_STREAMS, (long)STREAMS_PER_CONN);
+    curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, (long)cfg->max_conns);
+    h->maybe_h2 = strncasecmp(cfg->url, "https://", 8) == 0;
+    curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS, host_conns(h));
     *out = h;
+    return 0;
+oom:
+    snprintf(err, errlen, "cannot set up HTTP transport: out of memory");
+    oe_curl_free(h);
+    return -1;
+}
+
+static struct curl_slist *headers(oe_curl *h, slot *s, const char *ident)
+{
+    int n = 0;
+    s->hdr[n++].data = content_type;
+    s->hdr[n++].data = no_expect;
+    if (h->token_hdr)
+        s->hdr[n++].data = h->token_hdr;
+    s->hdr[n++].data = (char *)ident;
+    for (int i = 0; i < n; i++)
+        s->hdr[i].next = i + 1 < n ? &s->hdr[i + 1] : NULL;
+    return &s->hdr[0];
+}
+
+int oe_curl_start(oe_curl *h, const char *ident, const char *body, size_t len, void *user)
+{
+    slot *s = slot_get(h);
+    if (!s)
+        return -1;
+    s->user = user;
+    s->resp_len = 0;
+    s->retry_after[0] = 0;
+    s->error[0] = 0;
+    CURL *e = s->easy;
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers(h, s, ident));
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
+    clock_gettime(CLOCK_MONOTONIC, &s->start);
+    if (curl_multi_add_handle(h->multi, e) != CURLM_OK) {
+        slot_put(h, s);
+        return -1;
+    }
+    s->active = 1;
+    h->inflight++;
     return 0;
 }
 
-const char *oe_http_client(const oe_http *h)
+static int64_t now_ms(void)
 {
-    return h->h1 ? "the built-in HTTP/1.1 client" : "libcurl";
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int oe_http_builtin(const oe_http *h)
+static int on_socket(CURL *e, curl_socket_t fd, int what, void *userp, void *socketp)
 {
-    return h->h1 != NULL;
+    oe_curl *h = userp;
+    (void)e;
+    if (what == CURL_POLL_REMOVE) {
+        epoll_ctl(h->epfd, EPOLL_CTL_DEL, fd, NULL);
+        curl_multi_assign(h->multi, fd, NULL);
+        return 0;
+    }
+    struct epoll_event ev = {.data.fd = fd};
+    ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
+    int op = socketp ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    if (epoll_ctl(h->epfd, op, fd, &ev) != 0 && errno == (op == EPOLL_CTL_ADD ? EEXIST : ENOENT))
+        epoll_ctl(h->epfd, op == EPOLL_CTL_ADD ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev);
+    if (!socketp)
+        curl_multi_assign(h->multi, fd, h); /* marks the socket as registered */
+    return 0;
 }
 
-int oe_http_start(oe_http *h, const char *ident, const char *body, size_t len, void *user)
+static int on_timer(CURLM *m, long timeout_ms, void *userp)
 {
-    return h->h1 ? oe_h1_start(h->h1, ident, body, len, user)
-                 : oe_curl_start(h->curl, ident, body, len, user);
+    oe_curl *h = userp;
+    (void)m;
+    h->timer_at = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+    return 0;
 }
 
-void oe_http_wait(oe_http *h, int timeout_ms)
+/* Run curl's timeouts that are due (a new transfer asks for one at once). */
+static void run_timers(oe_curl *h)
 {
-    if (h->h1)
-        oe_h1_wait(h->h1, timeout_ms);
-    else
-        oe_curl_wait(h->curl, timeout_ms);
+    for (int i = 0; i < 4 && h->timer_at >= 0 && h->timer_at <= now_ms(); i++) {
+        h->timer_at = -1;
+        curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &h->running);
+    }
 }
 
-int oe_http_next(oe_http *h, oe_http_done *d)
+void oe_curl_wait(oe_curl *h, int timeout_ms)
 {
-    return h->h1 ? oe_h1_next(h->h1, d) : oe_curl_next(h->curl, d);
+    struct epoll_event ev[EVENTS_MAX];
+    run_timers(h);
+    /* Answers already complete (a fast server answers within one action):
+     * hand them over now instead of sleeping. */
+    if (h->running < h->inflight)
+        return;
+    if (h->timer_at >= 0) {
+        int64_t left = h->timer_at - now_ms();
+        if (left < timeout_ms)
+            timeout_ms = left < 0 ? 0 : (int)left;
+    }
+    int n = epoll_wait(h->epfd, ev, EVENTS_MAX, timeout_ms);
+    for (int i = 0; i < n; i++) {
+        if (ev[i].data.fd == h->evfd) {
+            uint64_t v;
+            if (read(h->evfd, &v, sizeof v) < 0 && errno != EAGAIN)
+                continue;
+            continue;
+        }
+        int flags = (ev[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
+                    (ev[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+                    (ev[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+        curl_multi_socket_action(h->multi, ev[i].data.fd, flags, &h->running);
+    }
+    run_timers(h);
 }
 
-int oe_http_abort_all(oe_http *h, void (*fn)(void *user, void *arg), void *arg)
+/* The first answer over HTTP/1.x shows the server does not multiplex: from
+ * then on each request in flight needs a connection of its own. Waiting
+ * requests take the new budget as running ones finish. */
+static void learn_protocol(oe_curl *h, CURL *e)
 {
-    return h->h1 ? oe_h1_abort_all(h->h1, fn, arg) : oe_curl_abort_all(h->curl, fn, arg);
+    long v = 0;
+    if (!h->maybe_h2 || curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &v) != CURLE_OK)
+        return;
+    if (v == CURL_HTTP_VERSION_2_0 || v == CURL_HTTP_VERSION_3)
+        return;
+    h->maybe_h2 = 0;
+    curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS, host_conns(h));
 }
 
-int oe_http_inflight(const oe_http *h)
+static double since_ms(const struct timespec *t)
 {
-    return h->h1 ? oe_h1_inflight(h->h1) : oe_curl_inflight(h->curl);
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - t->tv_sec) * 1e3 + (double)(now.tv_nsec - t->tv_nsec) / 1e6;
 }
 
-void oe_http_wakeup(oe_http *h)
+int oe_curl_next(oe_curl *h, oe_http_done *d)
 {
-    if (h->h1)
-        oe_h1_wakeup(h->h1);
-    else
-        oe_curl_wakeup(h->curl);
+    if (h->last_done) {
+        slot_put(h, h->last_done);
+        h->last_done = NULL;
+    }
+    int left;
+    CURLMsg *m;
+    while ((m = curl_multi_info_read(h->multi, &left))) {
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        slot *s;
+        CURLcode code = m->data.result;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&s);
+        curl_multi_remove_handle(h->multi, m->easy_handle);
+        h->inflight--;
+        s->resp[s->resp_len] = 0;
+        *d = (oe_http_done){.user = s->user, .body = s->resp, .body_len = s->resp_len,
+                            .latency_ms = since_ms(&s->start)};
+        if (code == CURLE_OK) {
+            learn_protocol(h, s->easy);
+            curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &d->status);
+            d->retry_after = s->retry_after[0] ? s->retry_after : NULL;
+        } else {
+            d->error = s->error[0] ? s->error : curl_easy_strerror(code);
+        }
+        s->active = 0;
+        h->last_done = s;
+        return 1;
+    }
+    return 0;
 }
 
-void oe_http_free(oe_http *h)
+int oe_curl_abort_all(oe_curl *h, void (*fn)(void *user, void *arg), void *arg)
+{
+    int n = 0;
+    for (size_t i = 0; i < h->nall; i++) {
+        slot *s = h->all[i];
+        if (!s->active)
+            continue;
+        curl_multi_remove_handle(h->multi, s->easy);
+        h->inflight--;
+        fn(s->user, arg);
+        slot_put(h, s);
+        n++;
+    }
+    return n;
+}
+
+int oe_curl_inflight(const oe_curl *h)
+{
+    return h->inflight;
+}
+
+void oe_curl_wakeup(oe_curl *h)
+{
+    uint64_t one = 1;
+    /* A full counter already means a pending wakeup: nothing to add. */
+    if (write(h->evfd, &one, sizeof one) < 0 && errno != EAGAIN)
+        return;
+}
+
+void oe_curl_free(oe_curl *h)
 {
     if (!h)
         return;
-    oe_h1_free(h->h1);
-    oe_curl_free(h->curl);
+    for (size_t i = 0; i < h->nall; i++) {
+        if (h->all[i]->active && h->multi)
+            curl_multi_remove_handle(h->multi, h->all[i]->easy);
+        curl_easy_cleanup(h->all[i]->easy);
+        free(h->all[i]);
+    }
+    if (h->multi)
+        curl_multi_cleanup(h->multi);
+    if (h->epfd >= 0)
+        close(h->epfd);
+    if (h->evfd >= 0)
+        close(h->evfd);
+    if (h->token_hdr) {
+        /* The token must not linger in freed memory longer than needed. */
+        memset(h->token_hdr, 0, strlen(h->token_hdr));
+        free(h->token_hdr);
+    }
+    free(h->all);
+    free(h->url);
     free(h);
 }

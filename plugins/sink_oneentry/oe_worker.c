@@ -1,5 +1,5 @@
 /*
- * The delivery worker: one thread running the curl multi loop.
+ * The delivery worker: one thread driving the HTTP transport (oe_http.c).
  *
  * Jobs come from four places, in this order of preference: retries that
  * are due (a min-heap by time), jobs whose visitor's earlier event just
@@ -12,11 +12,15 @@
  * when that earlier job finishes (delivered, dead-lettered, spooled), the
  * next one moves to the unblocked list.
  *
- * Modes: normal (up to the concurrency limit in flight); degraded after
- * spool_after_failures consecutive failures (everything goes to the spool,
- * one probe request at a time with backoff); auth-paused after the app token
- * is rejected (the same, probing every auth_probe_interval and logging one
- * error each time). A success ends either mode.
+ * A failed request is retried with backoff for that event (and so its
+ * visitor) only; everything else goes on. What stops every request:
+ * a 429's Retry-After (the server paces the client), a 503's Retry-After
+ * while most requests fail, and these modes: degraded after
+ * spool_after_failures consecutive failures while most recent requests fail
+ * (everything goes to the spool, one probe request at a time with backoff);
+ * auth-paused after the app token is rejected (the same, probing every
+ * auth_probe_interval and logging one error each time). A success ends
+ * either mode.
  */
 #include <inttypes.h>
 #include <signal.h>
@@ -51,7 +55,9 @@ typedef struct worker {
     heap retry;
     uint64_t successes;      /* answers 2xx, for telling poison from outage */
     oe_aimd aimd;
+    oe_health health;        /* are most requests failing? */
     oe_rate rate;
+    int64_t paused_until_ns; /* Retry-After that holds every request */
     int64_t rate_wait_ns;
     int consecutive_fail;
     int degraded, auth_paused;
@@ -469,7 +475,7 @@ static void start_requests(worker *w, int64_t now)
     while (oe_http_inflight(s->http) < limit) {
         if (holding(w) && now < w->probe_due_ns)
             return;
-        if (w->rate_wait_ns > now)
+        if (w->rate_wait_ns > now || w->paused_until_ns > now || !oe_http_can_start(s->http))
             return;
         int64_t wait = oe_rate_take(&w->rate, now);
         if (wait > 0) {
@@ -516,6 +522,7 @@ static void enter_degraded(worker *w, const char *why)
 static void on_success(worker *w, oe_job *j, const oe_http_done *d)
 {
     oe_aimd_record(&w->aimd, d->latency_ms, OE_OUT_OK);
+    oe_health_record(&w->health, 0);
     w->consecutive_fail = 0;
     if (holding(w))
         w->s->host->log(w->s->ctx, SL_LOG_INFO, "OneEntry answers again: resuming delivery%s",
@@ -572,16 +579,23 @@ static int give_up_poison(worker *w, oe_job *j, const oe_http_done *d)
     return 1;
 }
 
+/* The Retry-After of an answer in ms, at most retry_max; -1 if none. */
+static int64_t retry_after_ms(const worker *w, const oe_http_done *d)
+{
+    int64_t ra;
+    if (!d->retry_after || oe_retry_after_parse(d->retry_after, time(NULL), &ra) != 0)
+        return -1;
+    return ra > w->s->cfg.retry_max_ms ? w->s->cfg.retry_max_ms : ra;
+}
+
 static void on_retryable(worker *w, oe_job *j, const oe_http_done *d, int64_t now)
 {
     oe_sink *s = w->s;
-    int64_t ra = -1;
+    int64_t ra = retry_after_ms(w, d);
     char why[256]; /* whole transport errors: TLS reasons are long */
-    if (d->retry_after && oe_retry_after_parse(d->retry_after, time(NULL), &ra) != 0)
-        ra = -1;
-    oe_aimd_record(&w->aimd, d->latency_ms,
-                   d->error ? OE_OUT_ERROR
-                   : (d->status == 429 || d->status == 503) ? OE_OUT_OVERLOAD : OE_OUT_ERROR);
+    int slow_down = !d->error && d->status == 429;
+    oe_aimd_record(&w->aimd, d->latency_ms, slow_down ? OE_OUT_SLOW_DOWN : OE_OUT_FAILED);
+    oe_health_record(&w->health, 1);
     if (give_up_poison(w, j, d))
         return;
     s->host->count(s->ctx, "retries", 1);
@@ -591,8 +605,14 @@ static void on_retryable(worker *w, oe_job *j, const oe_http_done *d, int64_t no
         snprintf(why, sizeof why, "%s", d->error);
     else
         snprintf(why, sizeof why, "HTTP %ld", d->status);
-    if (!w->degraded && s->spool && w->consecutive_fail >= s->cfg.spool_after)
+    if (!w->degraded && s->spool && w->consecutive_fail >= s->cfg.spool_after &&
+        oe_health_failing(&w->health))
         enter_degraded(w, why);
+    /* A 429's Retry-After paces the whole client; a 503's delays this
+     * event, and everything only while most requests fail. */
+    if (ra > 0 && (slow_down || oe_health_failing(&w->health)) &&
+        now + ra * 1000000LL > w->paused_until_ns)
+        w->paused_until_ns = now + ra * 1000000LL;
     int64_t back = oe_backoff_ms(j->attempts, s->cfg.retry_base_ms, s->cfg.retry_max_ms, &s->rng);
     if (ra > back)
         back = ra;
@@ -617,6 +637,7 @@ static void on_rejected(worker *w, oe_job *j, const oe_http_done *d)
     char why[64];
     oe_aimd_record(&w->aimd, d->latency_ms, OE_OUT_OK);
     w->consecutive_fail = 0;
+    oe_health_record(&w->health, 0);
     snprintf(why, sizeof why, "rejected by OneEntry (HTTP %ld)", d->status);
     oe_sink_dead_letter(w->s, j->raw, j->raw_len, why, d->status, d->body, d->body_len);
     finish(w, j);
@@ -667,6 +688,8 @@ static int wait_ms(const worker *w, int64_t now)
         until = w->probe_due_ns;
     if (w->rate_wait_ns > now && w->rate_wait_ns < until)
         until = w->rate_wait_ns;
+    if (w->paused_until_ns > now && w->paused_until_ns < until)
+        until = w->paused_until_ns;
     if (w->spool_hold_ns > now && w->spool_hold_ns < until)
         until = w->spool_hold_ns;
     int64_t ms = (until - now + 999999) / 1000000;

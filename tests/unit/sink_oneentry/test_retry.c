@@ -86,8 +86,8 @@ static void test_aimd(void)
     CU_ASSERT_EQUAL(oe_aimd_limit(&a), 181);
     /* A burst of 429s in one window is one decrease. */
     int before = oe_aimd_limit(&a);
-    oe_aimd_record(&a, 20.0, OE_OUT_OVERLOAD);
-    oe_aimd_record(&a, 20.0, OE_OUT_OVERLOAD);
+    oe_aimd_record(&a, 20.0, OE_OUT_SLOW_DOWN);
+    oe_aimd_record(&a, 20.0, OE_OUT_SLOW_DOWN);
     CU_ASSERT_EQUAL(oe_aimd_limit(&a), (int)(before * 0.7));
     /* Sub-millisecond loopback jitter never counts as congestion. */
     oe_aimd_init(&a, 1, 4, 1, 64);
@@ -96,12 +96,69 @@ static void test_aimd(void)
     CU_ASSERT_EQUAL(oe_aimd_limit(&a), 64);
     /* Bounds. */
     for (int i = 0; i < 1000; i++)
-        oe_aimd_record(&a, 20.0, OE_OUT_ERROR);
+        oe_aimd_record(&a, 20.0, OE_OUT_FAILED);
     CU_ASSERT_EQUAL(oe_aimd_limit(&a), 1);
     oe_aimd_init(&a, 0, 16, 1, 64);
     for (int i = 0; i < 100; i++)
-        oe_aimd_record(&a, 500.0, OE_OUT_OVERLOAD);
+        oe_aimd_record(&a, 500.0, OE_OUT_SLOW_DOWN);
     CU_ASSERT_EQUAL(oe_aimd_limit(&a), 16); /* fixed stays fixed */
+}
+
+/* record N completions of which every K-th failed (K 0: none). */
+static void mixed(oe_aimd *a, int n, int k)
+{
+    for (int i = 1; i <= n; i++)
+        oe_aimd_record(a, 20.0, k && i % k == 0 ? OE_OUT_FAILED : OE_OUT_OK);
+}
+
+static void test_aimd_failures(void)
+{
+    oe_aimd a;
+    /* A few failed requests (1 in 10) are no congestion: the limit still
+     * climbs to the top and stays there. */
+    oe_aimd_init(&a, 1, 8, 1, 256);
+    for (int w = 0; w < 30; w++)
+        mixed(&a, oe_aimd_limit(&a) < 16 ? 16 : oe_aimd_limit(&a), 10);
+    CU_ASSERT_EQUAL(oe_aimd_limit(&a), 256);
+    /* One failure alone does nothing at once... */
+    oe_aimd_record(&a, 20.0, OE_OUT_FAILED);
+    CU_ASSERT_EQUAL(oe_aimd_limit(&a), 256);
+    /* ...but a window where more than a quarter failed is one decrease
+     * at its end, however many failed. */
+    mixed(&a, 255, 2);
+    CU_ASSERT_EQUAL(oe_aimd_limit(&a), 179);
+    /* A quarter exactly is not more than a quarter: +1 (no slow start now). */
+    mixed(&a, 179, 4);
+    CU_ASSERT_EQUAL(oe_aimd_limit(&a), 180);
+    /* A window of nothing but failures decreases once, not per failure. */
+    for (int i = 0; i < 180; i++)
+        oe_aimd_record(&a, 20.0, OE_OUT_FAILED);
+    CU_ASSERT_EQUAL(oe_aimd_limit(&a), 126);
+}
+
+static void test_health(void)
+{
+    oe_health h = {0};
+    CU_ASSERT_FALSE(oe_health_failing(&h));
+    oe_health_record(&h, 1);
+    CU_ASSERT_TRUE(oe_health_failing(&h)); /* 1 of 1 */
+    oe_health_record(&h, 0);
+    CU_ASSERT_FALSE(oe_health_failing(&h)); /* half is not most */
+    /* 10 % failures over many requests: never "failing". */
+    for (int i = 1; i <= 1000; i++) {
+        oe_health_record(&h, i % 10 == 0);
+        CU_ASSERT_FALSE(oe_health_failing(&h));
+    }
+    /* An outage: failing once 17 of the last 32 failed (the 10 % before
+     * left 3 in the memory), and the memory is only 32 long: as many
+     * successes end it. */
+    int n = 0;
+    while (!oe_health_failing(&h) && n < 100)
+        oe_health_record(&h, 1), n++;
+    CU_ASSERT_EQUAL(n, 15);
+    for (int i = 0; i < 32; i++)
+        oe_health_record(&h, 0);
+    CU_ASSERT_FALSE(oe_health_failing(&h));
 }
 
 static void test_rate(void)
@@ -127,6 +184,8 @@ int main(void)
         {"Retry-After seconds and HTTP-date", test_retry_after},
         {"backoff is full jitter under the cap", test_backoff_bounds},
         {"adaptive concurrency AIMD", test_aimd},
+        {"AIMD: a few failures are no congestion", test_aimd_failures},
+        {"health: most recent requests failing", test_health},
         {"rate limit token bucket", test_rate},
         {NULL, NULL},
     };
