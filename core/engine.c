@@ -414,7 +414,9 @@ static void *sink_main(void *arg)
         if (r < 0)
             break;
         if (r == 0) {
-            if (dirty && p->flush)
+            /* Not while stopping: the flush after the loop is the last
+             * one, and a sink may end its work there (see plugin.h). */
+            if (dirty && p->flush && !atomic_load(&c->eng->stopping))
                 p->flush(c->state);
             dirty = 0;
             continue;
@@ -430,8 +432,8 @@ static void *sink_main(void *arg)
     }
     if (tickets_wait_empty(&c->tickets, &c->eng->aborted, &c->eng->deadline) < 0)
         sl_log(SL_LOG_WARN, c->spec->name, "batches still unacknowledged at the drain deadline");
-    if (p->flush)
-        p->flush(c->state);
+    if (p->flush && p->flush(c->state) == SL_PENDING)
+        atomic_store(&c->kept, 1);
     atomic_store(&c->finished, 1);
     return NULL;
 }
@@ -660,6 +662,16 @@ static int any_failed(sl_engine *e)
     return 0;
 }
 
+/* A sink that holds events it will deliver on the next run (its spool):
+ * a normal stop, but a backfill (--once) that did not finish. */
+static int any_kept(sl_engine *e)
+{
+    for (size_t i = 0; i < e->n; i++)
+        if (atomic_load(&e->comps[i].kept))
+            return 1;
+    return 0;
+}
+
 static uint64_t undelivered_batches(sl_engine *e)
 {
     uint64_t n = 0;
@@ -709,7 +721,8 @@ sl_run_result sl_engine_shutdown(sl_engine *e)
      * and may still be joined just in time: what counts is what is left. */
     uint64_t left = undelivered_batches(e);
     if (rc == 0 && left == 0)
-        return any_failed(e) ? SL_RUN_FAILED : SL_RUN_OK;
+        return any_failed(e) ? SL_RUN_FAILED
+             : e->opts.once && any_kept(e) ? SL_RUN_TIMEOUT : SL_RUN_OK;
     if (rc == 0 && any_failed(e))
         return SL_RUN_FAILED; /* what a failed component held stays unacknowledged */
 

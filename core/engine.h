@@ -23,7 +23,8 @@ typedef struct sl_engine_opts {
 typedef enum sl_run_result {
     SL_RUN_OK = 0,        /* drained and stopped cleanly */
     SL_RUN_FAILED = 3,    /* a component failed (init or at run time) */
-    SL_RUN_TIMEOUT = 4,   /* drain did not finish within shutdown_timeout */
+    SL_RUN_TIMEOUT = 4,   /* drain did not finish within shutdown_timeout, or (--once)
+                           * a sink kept events for the next run: not all delivered */
 } sl_run_result;
 
 /*

@@ -61,6 +61,7 @@ struct sl_comp {
     int joined;
     atomic_int finished; /* source returned from run(), sink thread ended */
     atomic_int failed;
+    atomic_int kept;     /* sink: its last flush kept events for the next run (SL_PENDING) */
 
     sl_comp **down; /* components that list this one in `inputs` */
     size_t n_down;

@@ -4,7 +4,7 @@
 # them all touches neither apt nor the network.
 set -eu
 
-PKGS="${*:-build-essential cmake pkg-config libyaml-dev libmsgpack-dev libcurl4-openssl-dev libssl-dev
+PKGS="${*:-build-essential cmake pkg-config libyaml-dev libmsgpack-dev libcurl4-openssl-dev
 libpcre2-dev libmicrohttpd-dev libcunit1-dev python3 curl valgrind openssl strace
 nghttp2-proxy}"
 

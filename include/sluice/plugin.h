@@ -157,7 +157,13 @@ typedef struct sl_plugin {
     int (*write)(void *state, const sl_batch *batch, uint64_t ticket,
                  char *err, size_t errlen);
 
-    /** Sink, optional: called when the input queue runs empty and at stop. */
+    /**
+     * Sink, optional: called when the input queue runs empty and at stop.
+     * Return SL_OK. At stop (host->stopping() is true), return SL_PENDING
+     * when the sink keeps events it has not delivered for its next run (a
+     * disk spool): the stop is still clean, but `run --once` then exits 4,
+     * because a backfill that leaves events behind has not finished.
+     */
     int (*flush)(void *state);
 
     /** Release the instance. After stop, before unload. May be NULL. */

@@ -1,6 +1,7 @@
-#include "oe_curl.h"
+#include "oe_http.h"
 
 #include <errno.h>
+#include <sys/socket.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
  * settings survive from one request to the next. */
 typedef struct slot {
     struct slot *next_free;
+    struct oe_http *h;
     CURL *easy;
     void *user;
     struct curl_slist hdr[4]; /* content-type, token, Expect, identity */
@@ -32,9 +34,11 @@ typedef struct slot {
     char error[CURL_ERROR_SIZE];
     struct timespec start;
     int active;
+    int unconnected; /* added, no connection yet (see oe_http_can_start) */
+    int connecting;  /* and it opened a socket of its own for that */
 } slot;
 
-struct oe_curl {
+struct oe_http {
     CURLM *multi;
     oe_http_cfg cfg;
     char *url, *token_hdr;
@@ -44,7 +48,11 @@ struct oe_curl {
     int inflight;
     int running;       /* transfers curl still runs (the rest are done) */
     int maybe_h2;      /* https, and no answer has shown HTTP/1.x yet */
-    slot *last_done;   /* returned by oe_curl_next, recycled on the next call */
+    int multiplexed;   /* an answer came over HTTP/2 (or 3) */
+    int socks;         /* sockets open (connections, and connects in progress) */
+    int unconnected;   /* transfers without a connection yet */
+    int connecting;    /* of which opened a socket that is not connected yet */
+    slot *last_done;   /* returned by oe_http_next, recycled on the next call */
     /* curl's socket interface driven by epoll: the cost of a wait is the
      * sockets that are ready, not every transfer in flight. */
     int epfd, evfd;
@@ -86,7 +94,54 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
     return len;
 }
 
-static int slot_setup(oe_curl *h, slot *s)
+/* The transfer has its connection (new or reused) or is over. */
+static void slot_connected(slot *s)
+{
+    if (s->unconnected) {
+        s->unconnected = 0;
+        s->h->unconnected--;
+    }
+    if (s->connecting) {
+        s->connecting = 0;
+        s->h->connecting--;
+    }
+}
+
+/* Connection accounting for oe_http_can_start: libcurl opens and closes
+ * every socket through these two, and calls on_prereq once the transfer's
+ * connection is ready (after TLS), before the request is sent. */
+static curl_socket_t on_open(void *clientp, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    slot *s = clientp;
+    (void)purpose;
+    curl_socket_t fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+    if (fd == CURL_SOCKET_BAD)
+        return fd;
+    s->h->socks++;
+    if (!s->connecting) {
+        s->connecting = 1;
+        s->h->connecting++;
+    }
+    return fd;
+}
+
+static int on_close(void *clientp, curl_socket_t fd)
+{
+    oe_http *h = clientp;
+    h->socks--;
+    return close(fd);
+}
+
+#if LIBCURL_VERSION_NUM >= 0x075000 /* 7.80: CURLOPT_PREREQFUNCTION */
+static int on_prereq(void *clientp, char *ip, char *local_ip, int port, int local_port)
+{
+    (void)ip, (void)local_ip, (void)port, (void)local_port;
+    slot_connected(clientp);
+    return CURL_PREREQFUNC_OK;
+}
+#endif
+
+static int slot_setup(oe_http *h, slot *s)
 {
     CURL *e = s->easy;
     int bad = 0;
@@ -99,6 +154,14 @@ static int slot_setup(oe_curl *h, slot *s)
     bad |= curl_easy_setopt(e, CURLOPT_HEADERDATA, s) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->error) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_PRIVATE, s) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, s) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_close) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, h) != CURLE_OK;
+#if LIBCURL_VERSION_NUM >= 0x075000
+    bad |= curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_PREREQDATA, s) != CURLE_OK;
+#endif
     bad |= curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, h->cfg.connect_timeout_ms) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, h->cfg.timeout_ms) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, h->cfg.tls_verify ? 1L : 0L) != CURLE_OK;
@@ -114,7 +177,7 @@ static int slot_setup(oe_curl *h, slot *s)
     return bad ? -1 : 0;
 }
 
-static slot *slot_get(oe_curl *h)
+static slot *slot_get(oe_http *h)
 {
     slot *s = h->free_slots;
     if (s) {
@@ -131,6 +194,7 @@ static slot *slot_get(oe_curl *h)
     }
     if (!(s = calloc(1, sizeof *s)))
         return NULL;
+    s->h = h;
     if (!(s->easy = curl_easy_init()) || slot_setup(h, s) < 0) {
         if (s->easy)
             curl_easy_cleanup(s->easy);
@@ -141,7 +205,7 @@ static slot *slot_get(oe_curl *h)
     return s;
 }
 
-static void slot_put(oe_curl *h, slot *s)
+static void slot_put(oe_http *h, slot *s)
 {
     s->active = 0;
     s->user = NULL;
@@ -160,15 +224,15 @@ static void slot_put(oe_curl *h, slot *s)
  * (learn_protocol). A server allowing fewer than STREAMS_PER_CONN streams
  * gets fewer requests in flight than max_conns.
  */
-static long host_conns(const oe_curl *h)
+static long host_conns(const oe_http *h)
 {
     long n = h->cfg.max_conns;
     return h->maybe_h2 ? (n + STREAMS_PER_CONN - 1) / STREAMS_PER_CONN : n;
 }
 
-int oe_curl_new(oe_curl **out, const oe_http_cfg *cfg, char *err, size_t errlen)
+int oe_http_new(oe_http **out, const oe_http_cfg *cfg, char *err, size_t errlen)
 {
-    oe_curl *h = calloc(1, sizeof *h);
+    oe_http *h = calloc(1, sizeof *h);
     *out = NULL;
     if (!h)
         goto oom;
@@ -190,13 +254,13 @@ int oe_curl_new(oe_curl **out, const oe_http_cfg *cfg, char *err, size_t errlen)
     struct epoll_event wev = {.events = EPOLLIN};
     if (h->epfd < 0 || h->evfd < 0) {
         snprintf(err, errlen, "cannot set up HTTP transport: %s", strerror(errno));
-        oe_curl_free(h);
+        oe_http_free(h);
         return -1;
     }
     wev.data.fd = h->evfd;
     if (epoll_ctl(h->epfd, EPOLL_CTL_ADD, h->evfd, &wev) != 0) {
         snprintf(err, errlen, "cannot set up HTTP transport: %s", strerror(errno));
-        oe_curl_free(h);
+        oe_http_free(h);
         return -1;
     }
     curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
@@ -212,11 +276,11 @@ int oe_curl_new(oe_curl **out, const oe_http_cfg *cfg, char *err, size_t errlen)
     return 0;
 oom:
     snprintf(err, errlen, "cannot set up HTTP transport: out of memory");
-    oe_curl_free(h);
+    oe_http_free(h);
     return -1;
 }
 
-static struct curl_slist *headers(oe_curl *h, slot *s, const char *ident)
+static struct curl_slist *headers(oe_http *h, slot *s, const char *ident)
 {
     int n = 0;
     s->hdr[n++].data = content_type;
@@ -229,7 +293,7 @@ static struct curl_slist *headers(oe_curl *h, slot *s, const char *ident)
     return &s->hdr[0];
 }
 
-int oe_curl_start(oe_curl *h, const char *ident, const char *body, size_t len, void *user)
+int oe_http_start(oe_http *h, const char *ident, const char *body, size_t len, void *user)
 {
     slot *s = slot_get(h);
     if (!s)
@@ -248,8 +312,25 @@ int oe_curl_start(oe_curl *h, const char *ident, const char *body, size_t len, v
         return -1;
     }
     s->active = 1;
+    s->unconnected = 1;
+    h->unconnected++;
     h->inflight++;
     return 0;
+}
+
+int oe_http_can_start(const oe_http *h)
+{
+#if LIBCURL_VERSION_NUM >= 0x075000
+    if (h->multiplexed || h->unconnected < OE_HTTP_MAX_CONNECTING)
+        return 1;
+    /* HTTP/1.1 connections open and not carrying a request; the
+     * transfers already waiting for a connection take them first. */
+    int idle = h->socks - h->connecting - (h->inflight - h->unconnected);
+    return idle > h->unconnected - h->connecting;
+#else
+    (void)h;
+    return 1; /* no way to tell a connect from a reused connection */
+#endif
 }
 
 static int64_t now_ms(void)
@@ -261,7 +342,7 @@ static int64_t now_ms(void)
 
 static int on_socket(CURL *e, curl_socket_t fd, int what, void *userp, void *socketp)
 {
-    oe_curl *h = userp;
+    oe_http *h = userp;
     (void)e;
     if (what == CURL_POLL_REMOVE) {
         epoll_ctl(h->epfd, EPOLL_CTL_DEL, fd, NULL);
@@ -280,14 +361,14 @@ static int on_socket(CURL *e, curl_socket_t fd, int what, void *userp, void *soc
 
 static int on_timer(CURLM *m, long timeout_ms, void *userp)
 {
-    oe_curl *h = userp;
+    oe_http *h = userp;
     (void)m;
     h->timer_at = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
     return 0;
 }
 
 /* Run curl's timeouts that are due (a new transfer asks for one at once). */
-static void run_timers(oe_curl *h)
+static void run_timers(oe_http *h)
 {
     for (int i = 0; i < 4 && h->timer_at >= 0 && h->timer_at <= now_ms(); i++) {
         h->timer_at = -1;
@@ -295,7 +376,7 @@ static void run_timers(oe_curl *h)
     }
 }
 
-void oe_curl_wait(oe_curl *h, int timeout_ms)
+void oe_http_wait(oe_http *h, int timeout_ms)
 {
     struct epoll_event ev[EVENTS_MAX];
     run_timers(h);
@@ -327,13 +408,15 @@ void oe_curl_wait(oe_curl *h, int timeout_ms)
 /* The first answer over HTTP/1.x shows the server does not multiplex: from
  * then on each request in flight needs a connection of its own. Waiting
  * requests take the new budget as running ones finish. */
-static void learn_protocol(oe_curl *h, CURL *e)
+static void learn_protocol(oe_http *h, CURL *e)
 {
     long v = 0;
     if (!h->maybe_h2 || curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &v) != CURLE_OK)
         return;
-    if (v == CURL_HTTP_VERSION_2_0 || v == CURL_HTTP_VERSION_3)
+    if (v == CURL_HTTP_VERSION_2_0 || v == CURL_HTTP_VERSION_3) {
+        h->multiplexed = 1;
         return;
+    }
     h->maybe_h2 = 0;
     curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS, host_conns(h));
 }
@@ -345,7 +428,7 @@ static double since_ms(const struct timespec *t)
     return (double)(now.tv_sec - t->tv_sec) * 1e3 + (double)(now.tv_nsec - t->tv_nsec) / 1e6;
 }
 
-int oe_curl_next(oe_curl *h, oe_http_done *d)
+int oe_http_next(oe_http *h, oe_http_done *d)
 {
     if (h->last_done) {
         slot_put(h, h->last_done);
@@ -361,6 +444,7 @@ int oe_curl_next(oe_curl *h, oe_http_done *d)
         curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&s);
         curl_multi_remove_handle(h->multi, m->easy_handle);
         h->inflight--;
+        slot_connected(s);
         s->resp[s->resp_len] = 0;
         *d = (oe_http_done){.user = s->user, .body = s->resp, .body_len = s->resp_len,
                             .latency_ms = since_ms(&s->start)};
@@ -378,7 +462,7 @@ int oe_curl_next(oe_curl *h, oe_http_done *d)
     return 0;
 }
 
-int oe_curl_abort_all(oe_curl *h, void (*fn)(void *user, void *arg), void *arg)
+int oe_http_abort_all(oe_http *h, void (*fn)(void *user, void *arg), void *arg)
 {
     int n = 0;
     for (size_t i = 0; i < h->nall; i++) {
@@ -387,6 +471,7 @@ int oe_curl_abort_all(oe_curl *h, void (*fn)(void *user, void *arg), void *arg)
             continue;
         curl_multi_remove_handle(h->multi, s->easy);
         h->inflight--;
+        slot_connected(s);
         fn(s->user, arg);
         slot_put(h, s);
         n++;
@@ -394,12 +479,12 @@ int oe_curl_abort_all(oe_curl *h, void (*fn)(void *user, void *arg), void *arg)
     return n;
 }
 
-int oe_curl_inflight(const oe_curl *h)
+int oe_http_inflight(const oe_http *h)
 {
     return h->inflight;
 }
 
-void oe_curl_wakeup(oe_curl *h)
+void oe_http_wakeup(oe_http *h)
 {
     uint64_t one = 1;
     /* A full counter already means a pending wakeup: nothing to add. */
@@ -407,7 +492,7 @@ void oe_curl_wakeup(oe_curl *h)
         return;
 }
 
-void oe_curl_free(oe_curl *h)
+void oe_http_free(oe_http *h)
 {
     if (!h)
         return;
@@ -424,8 +509,9 @@ void oe_curl_free(oe_curl *h)
     if (h->evfd >= 0)
         close(h->evfd);
     if (h->token_hdr) {
-        /* The token must not linger in freed memory longer than needed. */
-        memset(h->token_hdr, 0, strlen(h->token_hdr));
+        /* The token must not linger in freed memory; explicit_bzero, as a
+         * memset right before free is removed by the compiler. */
+        explicit_bzero(h->token_hdr, strlen(h->token_hdr));
         free(h->token_hdr);
     }
     free(h->all);

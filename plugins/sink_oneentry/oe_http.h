@@ -1,11 +1,13 @@
 /*
- * HTTP transport: many POSTs in flight on one thread, connections kept
- * alive and reused. Two clients behind one contract: the built-in
- * HTTP/1.1 client (oe_h1.c, TLS in oe_tls.c) for http:// URLs reached
- * directly and, when asked, https://; libcurl's multi interface
- * (oe_curl.c) for https:// by default (HTTP/2 multiplexing when offered)
- * and for anything behind a proxy. Owned by one thread; only
- * oe_http_wakeup may be called from another.
+ * HTTP transport: many POSTs in flight on one thread over libcurl's multi
+ * interface; HTTP/2 multiplexing when the server offers it (ALPN), HTTP/1.1
+ * keep-alive otherwise, connections kept and reused. Owned by one thread;
+ * only oe_http_wakeup may be called from another.
+ *
+ * No proxy is set here on purpose: libcurl then takes it from the usual
+ * variables — https_proxy/HTTPS_PROXY, http_proxy (lowercase only: libcurl
+ * ignores HTTP_PROXY, which CGI lets a request header set), ALL_PROXY, and
+ * NO_PROXY for hosts reached directly (tests/integration/oneentry_proxy.sh).
  */
 #ifndef OE_HTTP_H
 #define OE_HTTP_H
@@ -21,15 +23,7 @@ typedef struct oe_http_cfg {
     int tls_verify;
     const char *ca_file;     /* NULL = system store */
     int max_conns;           /* most requests in flight */
-    int pipeline;            /* built-in client: requests per connection (1 = no pipelining) */
-    int client;              /* OE_CLIENT_*: which client serves the URL */
 } oe_http_cfg;
-
-enum {
-    OE_CLIENT_AUTO,    /* built-in for http:// without a proxy, libcurl otherwise */
-    OE_CLIENT_CURL,    /* always libcurl */
-    OE_CLIENT_BUILTIN, /* always built-in (also https://, HTTP/1.1 only); no proxy */
-};
 
 /* A finished request. Pointers stay valid until the next oe_http_next. */
 typedef struct oe_http_done {
@@ -37,7 +31,7 @@ typedef struct oe_http_done {
     long status;              /* 0 when no HTTP answer (see error) */
     const char *error;        /* transport error text, NULL when answered */
     const char *retry_after;  /* the Retry-After header value, or NULL */
-    const char *body;         /* the answer (first 4 KiB; none of a 2xx from the built-in client) */
+    const char *body;         /* the answer (first 4 KiB) */
     size_t body_len;
     double latency_ms;
 } oe_http_done;
@@ -45,10 +39,6 @@ typedef struct oe_http_done {
 typedef struct oe_http oe_http;
 
 int oe_http_new(oe_http **out, const oe_http_cfg *cfg, char *err, size_t errlen);
-
-/* Which client oe_http_new chose: its name for the log; built-in or not. */
-const char *oe_http_client(const oe_http *h);
-int oe_http_builtin(const oe_http *h);
 
 /*
  * Start a POST of body (len bytes) with the identity header line `ident`
@@ -69,6 +59,17 @@ int oe_http_abort_all(oe_http *h, void (*fn)(void *user, void *arg), void *arg);
 
 /* Requests in flight. */
 int oe_http_inflight(const oe_http *h);
+
+/*
+ * Could one more request start without opening a connection beyond
+ * OE_HTTP_MAX_CONNECTING connects in progress? A server's accept queue is
+ * small: hundreds of connects at once (a start, or the end of an outage)
+ * overflow it, and the dropped SYNs cost seconds of retransmission while
+ * requests time out. Requests that can ride an open connection (an idle
+ * HTTP/1.1 one, or a stream of an HTTP/2 one) are never held back.
+ */
+#define OE_HTTP_MAX_CONNECTING 8
+int oe_http_can_start(const oe_http *h);
 
 /* Interrupt oe_http_wait from another thread. */
 void oe_http_wakeup(oe_http *h);

@@ -58,7 +58,6 @@ typedef struct oe_cfg {
     oe_keys keys;
     oe_status_set retryable;
     int adaptive, concurrency, max_concurrency;
-    int pipeline, client; /* client: OE_CLIENT_* (oe_http.h) */
     double rate_limit;
     int64_t retry_base_ms, retry_max_ms, auth_probe_ms, drain_ms;
     int spool_after;         /* consecutive failures before spooling */
@@ -74,6 +73,7 @@ typedef struct oe_sink {
     char *url;
     oe_http *http;
     oe_spool *spool;
+    char *spool_dir;         /* for the line saying what it still holds */
     oe_deadletter dl;
     pthread_mutex_t dl_mu;   /* dead letters come from both threads */
     oe_request req;          /* scratch for write() */

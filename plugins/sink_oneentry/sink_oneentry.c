@@ -1,6 +1,6 @@
 /*
  * sink oneentry: every activity event becomes one POST to OneEntry's
- * UserActivity API (see ../shared/oneentry-api.md).
+ * UserActivity API (docs/plugins/sink_oneentry.md says what it expects).
  *
  * This file is the plugin glue: options, init/destroy, and write(), which
  * validates each event on the sink thread (rejections go to the dead-letter
@@ -30,16 +30,6 @@ static const sl_option options[] = {
      "requests in flight: a number, or adaptive (AIMD on latency, 429 and 503)", NULL},
     {"max_concurrency", SL_OPT_INT, "256", 0,
      "upper bound of adaptive concurrency (over HTTP/2: 100 streams per connection)", NULL},
-    {"http_client", SL_OPT_STRING, "auto", 0,
-     "auto: the built-in HTTP/1.1 client for http:// URLs without a proxy, libcurl for "
-     "https:// (HTTP/2 when offered) and proxies; builtin: the built-in client for https:// "
-     "too (HTTP/1.1 over TLS, no proxy; a fraction of libcurl's CPU per event); curl: "
-     "always libcurl", "auto|builtin|curl"},
-    {"pipeline", SL_OPT_INT, "1", 0,
-     "built-in client: requests sent on one connection before their answers come back "
-     "(HTTP/1.1 pipelining); 1 = off. Above 1, it uses max_concurrency / pipeline "
-     "connections: less CPU per event at a fast server, but a slow answer delays the ones "
-     "behind it", NULL},
     {"connect_timeout", SL_OPT_DURATION, "5s", 0, "TCP/TLS connect timeout", NULL},
     {"timeout", SL_OPT_DURATION, "10s", 0, "whole-request timeout", NULL},
     {"tls_verify", SL_OPT_BOOL, "true", 0, "verify the server certificate", NULL},
@@ -72,8 +62,10 @@ static const sl_option options[] = {
      "dead-letter JSON lines file (default <state_dir>/dead_letter.jsonl)", NULL},
     {"auth_probe_interval", SL_OPT_DURATION, "10s", 0,
      "while the app token is rejected: probe (and log) this often", NULL},
-    {"stop_drain_timeout", SL_OPT_DURATION, "5s", 0,
-     "at stop, how long to keep draining the spool while OneEntry answers", NULL},
+    {"stop_drain_timeout", SL_OPT_DURATION, "30s", 0,
+     "at stop, how long to keep delivering what the spool holds while OneEntry answers; "
+     "what is left stays spooled for the next start (logged with its count), and "
+     "run --once then exits 4", NULL},
     {"rate_limit", SL_OPT_DOUBLE, "0", 0, "most requests started per second (0 = no limit)", NULL},
     {"dry_run", SL_OPT_BOOL, "false", 0, "print each request (token masked), send nothing", NULL},
     {NULL, 0, NULL, 0, NULL, NULL},
@@ -193,16 +185,6 @@ static int read_options(oe_sink *s, char *err, size_t errlen)
         return -1;
     }
     k->max_retries = (int)mr;
-    int64_t pl = h->opt_int(c, "pipeline");
-    if (pl < 1 || pl > 1024) {
-        snprintf(err, errlen, "pipeline must be 1..1024, got %" PRId64, pl);
-        return -1;
-    }
-    k->pipeline = (int)pl;
-    const char *client = h->opt_str(c, "http_client");
-    k->client = !client || !strcmp(client, "auto") ? OE_CLIENT_AUTO
-              : !strcmp(client, "curl")            ? OE_CLIENT_CURL
-                                                   : OE_CLIENT_BUILTIN;
     const char *order = h->opt_str(c, "order");
     k->ordered = !order || strcmp(order, "none") != 0;
     k->use_spool = h->opt_bool(c, "spool");
@@ -266,6 +248,10 @@ static int open_files(oe_sink *s, char *err, size_t errlen)
     if (!s->cfg.use_spool)
         return 0;
     snprintf(path, sizeof path, "%s/spool", dir);
+    if (!(s->spool_dir = strdup(path))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     uint64_t max = (uint64_t)s->host->opt_int(s->ctx, "spool_max_bytes");
     uint64_t seg = max / 8 < (8u << 20) ? max / 8 : (8u << 20);
     if (oe_spool_open(&s->spool, path, max, seg < 4096 ? 4096 : seg, err, errlen) < 0)
@@ -303,6 +289,7 @@ static void sink_free(oe_sink *s)
     pthread_cond_destroy(&s->idle);
     pthread_cond_destroy(&s->room);
     free(s->url);
+    free(s->spool_dir);
     free(s);
 }
 
@@ -324,15 +311,8 @@ static int start_http(oe_sink *s, char *err, size_t errlen)
         .connect_timeout_ms = (long)h->opt_int(s->ctx, "connect_timeout"),
         .timeout_ms = (long)h->opt_int(s->ctx, "timeout"), .tls_verify = verify,
         .ca_file = h->opt_str(s->ctx, "ca_file"), .max_conns = s->cfg.max_concurrency,
-        .pipeline = s->cfg.pipeline, .client = s->cfg.client,
     };
-    if (oe_http_new(&s->http, &hc, err, errlen) < 0)
-        return -1;
-    h->log(s->ctx, SL_LOG_INFO, "sending with %s", oe_http_client(s->http));
-    if (s->cfg.pipeline > 1 && !oe_http_builtin(s->http))
-        h->log(s->ctx, SL_LOG_WARN, "pipeline: %d has no effect: only the built-in client "
-               "pipelines (see http_client)", s->cfg.pipeline);
-    return 0;
+    return oe_http_new(&s->http, &hc, err, errlen);
 }
 
 static int oe_init(sl_ctx *ctx, const sl_host *host, void **state, char *err, size_t errlen)
@@ -449,26 +429,57 @@ oom:
     return SL_ERR;
 }
 
-/* At stop the engine has no more batches for us; keep draining what the
- * spool holds while OneEntry answers, for at most stop_drain_timeout. */
-static int oe_flush(void *state)
+/*
+ * End the worker: what it has not delivered goes to the spool (or stays
+ * unacknowledged, for the source to read again). Then say what the spool
+ * still holds, so a stop never leaves events behind silently. Returns that
+ * number.
+ */
+static uint64_t stop_worker(oe_sink *s)
 {
-    oe_sink *s = state;
-    if (!s->host->stopping(s->ctx) || !s->spool)
-        return SL_OK;
+    if (!s->has_thread)
+        return 0; /* never started, or stopped (and reported) already */
+    pthread_mutex_lock(&s->mu);
+    s->stop = 1;
+    pthread_mutex_unlock(&s->mu);
+    oe_http_wakeup(s->http);
+    pthread_join(s->thread, NULL);
+    s->has_thread = 0;
+    uint64_t left = s->spool ? oe_spool_pending(s->spool) : 0;
+    if (left)
+        s->host->log(s->ctx, SL_LOG_WARN, "%" PRIu64 " events remain in the spool (%s); the "
+                     "next start sends them", left, s->spool_dir);
+    return left;
+}
+
+static struct timespec deadline_in_ms(int64_t ms)
+{
     struct timespec dl;
     clock_gettime(CLOCK_REALTIME, &dl);
-    dl.tv_sec += s->cfg.drain_ms / 1000;
-    dl.tv_nsec += (s->cfg.drain_ms % 1000) * 1000000L;
+    dl.tv_sec += ms / 1000;
+    dl.tv_nsec += (ms % 1000) * 1000000L;
     if (dl.tv_nsec >= 1000000000L) {
         dl.tv_sec++;
         dl.tv_nsec -= 1000000000L;
     }
+    return dl;
+}
+
+/* At stop the engine has no more batches for us: keep delivering what the
+ * spool holds while OneEntry answers, for at most stop_drain_timeout, then
+ * end the worker here, so the answer is final: SL_PENDING when events stay
+ * spooled for the next run (run --once exits 4). */
+static int oe_flush(void *state)
+{
+    oe_sink *s = state;
+    if (!s->host->stopping(s->ctx))
+        return SL_OK;
+    struct timespec dl = deadline_in_ms(s->spool ? s->cfg.drain_ms : 0);
     pthread_mutex_lock(&s->mu);
     while (s->busy && pthread_cond_timedwait(&s->idle, &s->mu, &dl) == 0)
         ;
     pthread_mutex_unlock(&s->mu);
-    return SL_OK;
+    return stop_worker(s) ? SL_PENDING : SL_OK;
 }
 
 static void oe_destroy(void *state)
@@ -476,13 +487,7 @@ static void oe_destroy(void *state)
     oe_sink *s = state;
     if (!s)
         return;
-    if (s->has_thread) {
-        pthread_mutex_lock(&s->mu);
-        s->stop = 1;
-        pthread_mutex_unlock(&s->mu);
-        oe_http_wakeup(s->http);
-        pthread_join(s->thread, NULL);
-    }
+    stop_worker(s);
     sink_free(s);
 }
 

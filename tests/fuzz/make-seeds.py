@@ -168,35 +168,6 @@ def spool():
     write("spool", "garbage", b"OESPOS1 x y\nOES1\xff\xff\xff\xffOES1")
 
 
-def h1_cuts(*cuts):
-    """fuzz_h1resp's 7-byte prefix: how many cut points, then each as u16le."""
-    c = list(cuts) + [0] * (3 - len(cuts))
-    return bytes([len(cuts)]) + b"".join(struct.pack("<H", x) for x in c)
-
-
-def h1resp():
-    ok = b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ntrue"
-    busy = (b"HTTP/1.1 503 Busy\r\nRetry-After:  7 \r\nTransfer-Encoding: chunked\r\n\r\n"
-            b"4;x=y\r\nWiki\r\nA\r\npedia in c\r\n0\r\nX-T: 1\r\n\r\n")
-    write("h1resp", "pipelined", h1_cuts(20, 45, 100) + ok + busy +
-          b"HTTP/1.1 204 No Content\r\nConnection: keep-alive, close\r\n\r\n")
-    write("h1resp", "continue", h1_cuts(25, 30) + b"HTTP/1.1 100 Continue\r\n\r\n" + ok)
-    write("h1resp", "http10-eof", h1_cuts(60) + b"HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\n"
-          b"Content-Length: 2\r\n\r\nokHTTP/1.0 500 x\r\n\r\nto the end")
-    write("h1resp", "bare-lf", h1_cuts(5, 40) + b"HTTP/1.1 429 x\nRetry-After: 2\n"
-          b"Transfer-Encoding: gzip, chunked\n\n1F\n0123456789012345678901234567890\n0\n\n")
-    write("h1resp", "cut-short", h1_cuts(30) + b"HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n"
-          b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")
-    write("h1resp", "dup-length", h1_cuts(40) + b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
-          b"content-length: 2\r\n\r\nokHTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nok")
-    write("h1resp", "refused", h1_cuts(12) + b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n")
-    # Longer than OE_H1_BODY_MAX, so libFuzzer's max_len lets it reach the truncation.
-    write("h1resp", "long-body", h1_cuts(40, 2100) + b"HTTP/1.1 500 x\r\nContent-Length: 4100\r\n\r\n" +
-          b"0123456789" * 410 + b"HTTP/1.1 204 x\r\n\r\n")
-    write("h1resp", "bad-chunk", h1_cuts(50, 51) + b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-          b"2\r\nabXY\r\n0\r\n\r\n")
-
-
 if __name__ == "__main__":
-    for fn in (config, interp, event, parse, activity, oe_body, ckpt, spool, h1resp):
+    for fn in (config, interp, event, parse, activity, oe_body, ckpt, spool):
         fn()
