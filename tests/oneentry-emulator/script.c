@@ -131,3 +131,89 @@ int oe_script_parse(const char *s, oe_action **out, size_t *n, char *err, size_t
     *n = count;
     return 0;
 }
+
+#define FAIL_USAGE "want PCT:STATUS[:RETRY_AFTER], e.g. 3:503 or 0.5:429:2"
+
+/* "D[DD][.DDDDDD]" up to the colon, in units of 1e-8; *used = its length. */
+static int parse_pct(const char *s, uint32_t *out, size_t *used)
+{
+    size_t whole = strspn(s, "0123456789"), frac = 0;
+    unsigned long w, f = 0;
+    if (parse_uint(s, whole, 0, 100, &w) < 0)
+        return -1;
+    if (s[whole] == '.') {
+        frac = strspn(s + whole + 1, "0123456789");
+        if (parse_uint(s + whole + 1, frac, 0, 999999, &f) < 0 || frac > 6)
+            return -1;
+        for (size_t k = frac; k < 6; k++)
+            f *= 10;
+    }
+    unsigned long v = w * 1000000ul + f;
+    if (v > OE_FAIL_SCALE)
+        return -1;
+    *out = (uint32_t)v;
+    *used = whole + (frac ? frac + 1 : 0);
+    return 0;
+}
+
+/* A header value sent verbatim: printable ASCII, no edge spaces, fits. */
+static int retry_after_ok(const char *v)
+{
+    size_t len = strlen(v);
+    if (len == 0 || len >= OE_RETRY_AFTER_MAX || v[0] == ' ' || v[len - 1] == ' ')
+        return 0;
+    for (size_t k = 0; k < len; k++)
+        if (v[k] < 0x20 || v[k] > 0x7e)
+            return 0;
+    return 1;
+}
+
+int oe_fail_parse(const char *spec, oe_fail *out, char *err, size_t errlen)
+{
+    oe_fail f;
+    size_t used;
+    unsigned long st;
+    memset(&f, 0, sizeof f);
+    if (!*spec) {
+        *out = f;
+        return 0;
+    }
+    if (parse_pct(spec, &f.chance, &used) < 0 || spec[used] != ':') {
+        snprintf(err, errlen, "fail: bad percentage in '%s' (0-100, at most 6 decimals; "
+                 FAIL_USAGE ")", spec);
+        return -1;
+    }
+    const char *s = spec + used + 1;
+    size_t digits = strspn(s, "0123456789");
+    if (digits != 3 || parse_uint(s, 3, 300, 599, &st) < 0 || (s[3] && s[3] != ':')) {
+        snprintf(err, errlen, "fail: bad status in '%s' (300-599; " FAIL_USAGE ")", spec);
+        return -1;
+    }
+    f.status = (int)st;
+    if (s[3] == ':') {
+        if (!retry_after_ok(s + 4)) {
+            snprintf(err, errlen, "fail: bad Retry-After in '%s' (printable, 1-%d characters)",
+                     spec, OE_RETRY_AFTER_MAX - 1);
+            return -1;
+        }
+        strcpy(f.retry_after, s + 4);
+    }
+    *out = f;
+    return 0;
+}
+
+/* splitmix64 (Steele, Lea, Flood 2014): the n-th output of the stream that
+ * starts at seed, computed directly, with good statistics in every bit. */
+static uint64_t splitmix64(uint64_t seed, uint64_t n)
+{
+    uint64_t z = seed + (n + 1) * 0x9e3779b97f4a7c15u;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+
+int oe_fail_draw(const oe_fail *f, uint64_t seed, uint64_t n)
+{
+    /* the modulo's bias, 2^64 mod 1e8 over 2^64, is below 1e-11 */
+    return f->chance > 0 && splitmix64(seed, n) % OE_FAIL_SCALE < f->chance;
+}

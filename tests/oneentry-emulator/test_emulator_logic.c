@@ -204,6 +204,65 @@ static void test_script(void)
         }
 }
 
+static void test_fail_spec(void)
+{
+    oe_fail f;
+    char err[256];
+    CU_ASSERT_EQUAL_FATAL(oe_fail_parse("3:503", &f, err, sizeof err), 0);
+    CU_ASSERT(f.chance == 3000000 && f.status == 503 && !f.retry_after[0]);
+    CU_ASSERT_EQUAL_FATAL(oe_fail_parse("10:503:1", &f, err, sizeof err), 0);
+    CU_ASSERT(f.chance == 10000000 && f.status == 503);
+    CU_ASSERT_STRING_EQUAL(f.retry_after, "1");
+    CU_ASSERT_EQUAL_FATAL(oe_fail_parse("0.5:500", &f, err, sizeof err), 0);
+    CU_ASSERT(f.chance == 500000 && f.status == 500);
+    CU_ASSERT_EQUAL_FATAL(oe_fail_parse("0.000001:300", &f, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(f.chance, 1);
+    CU_ASSERT_EQUAL_FATAL(oe_fail_parse("100.000000:599", &f, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(f.chance, OE_FAIL_SCALE);
+    CU_ASSERT_EQUAL_FATAL(oe_fail_parse("5:429:Wed, 21 Oct 2015 07:28:00 GMT", &f, err,
+                                        sizeof err), 0);
+    CU_ASSERT(f.chance == 5000000 && f.status == 429);
+    CU_ASSERT_STRING_EQUAL(f.retry_after, "Wed, 21 Oct 2015 07:28:00 GMT");
+    CU_ASSERT_EQUAL_FATAL(oe_fail_parse("", &f, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(f.chance, 0);
+
+    static const char *bad[] = {"3", "3:", ":503", "101:503", "100.1:503", "-1:503", "+1:503",
+                                ".5:503", "5.:503", "0.0000001:503", "1e1:503", "5:200",
+                                "5:299", "5:600", "5:50", "5:5030", "5:503x", "5:503:",
+                                "5:503: 1", "5:503:1 ", "5:503:\x01", "5:503:a\r\nX: y",
+                                "5:503:01234567890123456789012345678901234567890123456789012345"
+                                "678901234567890", "x:503", NULL};
+    f.chance = 42;
+    for (int i = 0; bad[i]; i++)
+        if (oe_fail_parse(bad[i], &f, err, sizeof err) == 0 || f.chance != 42)
+            CU_FAIL(bad[i]);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "fail: bad"));
+}
+
+/* Draws: 0 % never, 100 % always, 10 % near 10 % of draws, one seed one sequence. */
+static void test_fail_draw(void)
+{
+    oe_fail f = {0, 503, ""};
+    unsigned hits = 0, same = 0;
+    for (uint64_t n = 0; n < 1000; n++)
+        hits += (unsigned)oe_fail_draw(&f, 7, n);
+    CU_ASSERT_EQUAL(hits, 0);
+    f.chance = OE_FAIL_SCALE;
+    for (uint64_t n = 0; n < 1000; n++)
+        hits += (unsigned)oe_fail_draw(&f, 7, n);
+    CU_ASSERT_EQUAL(hits, 1000);
+    f.chance = OE_FAIL_SCALE / 10;
+    hits = 0;
+    for (uint64_t n = 0; n < 100000; n++) {
+        int a = oe_fail_draw(&f, 12345, n);
+        hits += (unsigned)a;
+        same += a == oe_fail_draw(&f, 12345, n) && a == oe_fail_draw(&f, 54321, n);
+    }
+    /* 10000 expected, sd 95: 9500..10500 is more than 5 sd either side */
+    CU_ASSERT(hits > 9500 && hits < 10500);
+    CU_ASSERT(same < 90000); /* another seed, another sequence: agree ~82 % of the time */
+}
+
 /* written by the timer thread; nwoken is published after the slot */
 static void *woken[8];
 static atomic_int nwoken;
@@ -277,6 +336,8 @@ int main(void)
         {"content type", test_content_type},
         {"absolute-form targets", test_origin_path},
         {"fault scripts", test_script},
+        {"random failure specs", test_fail_spec},
+        {"random failure draws", test_fail_draw},
         {"delay wakes in order and on stop", test_delay_order_and_stop},
         {"events file lines", test_events_line},
         {NULL, NULL},
