@@ -9,6 +9,7 @@
 #include "delay.h"
 #include "events.h"
 #include "json_check.h"
+#include "pem.h"
 #include "script.h"
 #include "sl_test.h"
 
@@ -323,6 +324,41 @@ static void test_events_line(void)
                            "{\"auth\":\"guest:g\",\"body\":{}}\n");
 }
 
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_read_pem(void)
+{
+    char dir[] = "/tmp/oe-pem-XXXXXX", path[64], err[256];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/cert.pem", dir);
+    CU_ASSERT_PTR_NULL(oe_read_pem(path, "--tls-cert", "CERTIFICATE", err, sizeof err));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "--tls-cert"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "No such file"));
+    write_file(path, "not a certificate\n");
+    CU_ASSERT_PTR_NULL(oe_read_pem(path, "--tls-cert", "CERTIFICATE", err, sizeof err));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "no PEM CERTIFICATE"));
+    write_file(path, "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n");
+    CU_ASSERT_PTR_NULL(oe_read_pem(path, "--tls-cert", "CERTIFICATE", err, sizeof err));
+    char *key = oe_read_pem(path, "--tls-key", "PRIVATE KEY", err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL(key);
+    free(key);
+    write_file(path, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+    CU_ASSERT_PTR_NULL(oe_read_pem(path, "--tls-key", "PRIVATE KEY", err, sizeof err));
+    char *pem = oe_read_pem(path, "--tls-cert", "CERTIFICATE", err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL(pem);
+    CU_ASSERT(pem && strcmp(pem, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n") == 0);
+    free(pem);
+    CU_ASSERT_PTR_NULL(oe_read_pem(dir, "--tls-key", "PRIVATE KEY", err, sizeof err)); /* a dir */
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     static const sl_test_case cases[] = {
@@ -340,6 +376,7 @@ int main(void)
         {"random failure draws", test_fail_draw},
         {"delay wakes in order and on stop", test_delay_order_and_stop},
         {"events file lines", test_events_line},
+        {"PEM files for TLS", test_read_pem},
         {NULL, NULL},
     };
     return sl_test_run("oneentry-emulator", cases);
