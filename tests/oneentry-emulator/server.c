@@ -111,14 +111,23 @@ enum MHD_Result oe_reply_error(struct MHD_Connection *c, unsigned status, const 
     return rc;
 }
 
-/* Close without an answer; linger 0 makes the close a TCP reset. */
+/*
+ * Close without an answer, as a TCP reset. libmicrohttpd closes politely
+ * first (a FIN, or a TLS close_notify that a client reads as a clean end),
+ * so the reset is sent here: connect(AF_UNSPEC) on a TCP socket drops the
+ * connection with an RST at once (Linux), and what libmicrohttpd writes
+ * after it goes nowhere. Linger 0 still makes its close a reset where that
+ * does not work.
+ */
 static enum MHD_Result reset_connection(struct MHD_Connection *c)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
     if (ci) {
         struct linger lg = {1, 0};
+        struct sockaddr unspec = {.sa_family = AF_UNSPEC};
         setsockopt(ci->connect_fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        (void)connect(ci->connect_fd, &unspec, sizeof unspec);
     }
     return MHD_NO;
 }
