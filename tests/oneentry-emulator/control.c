@@ -15,8 +15,9 @@
 typedef struct changes {
     char err[256];
     int nkeys;
-    int has_script, has_down, has_latency, has_token;
+    int has_script, has_down, has_latency, has_token, has_fail;
     oe_action *script;
+    oe_fail fail;
     size_t script_len;
     unsigned long down_ms, latency_ms;
     const char *token; /* points into MHD's argument storage, valid for this request */
@@ -55,9 +56,13 @@ static enum MHD_Result on_arg(void *cls, enum MHD_ValueKind kind, const char *ke
     } else if (strcmp(key, "token") == 0 && !ch->has_token) {
         ch->has_token = 1;
         ch->token = v;
+    } else if (strcmp(key, "fail") == 0 && !ch->has_fail) {
+        ch->has_fail = 1;
+        if (oe_fail_parse(v, &ch->fail, ch->err, sizeof ch->err) < 0)
+            return MHD_NO;
     } else {
-        snprintf(ch->err, sizeof ch->err,
-                 "unknown or repeated key '%s' (keys: script, down_ms, latency_ms, token)", key);
+        snprintf(ch->err, sizeof ch->err, "unknown or repeated key '%s' "
+                 "(keys: script, down_ms, latency_ms, token, fail)", key);
         return MHD_NO;
     }
     return MHD_YES;
@@ -76,6 +81,8 @@ static int apply(oe_server *s, changes *ch)
         oe_set_script(s, ch->script, ch->script_len);
         ch->script = NULL;
     }
+    if (ch->has_fail)
+        oe_set_fail(s, &ch->fail);
     if (ch->has_latency)
         atomic_store(&s->latency_ms, (unsigned)ch->latency_ms);
     if (ch->has_down)
@@ -125,10 +132,11 @@ enum MHD_Result oe_transport(oe_server *s, struct MHD_Connection *c, const char 
     char text[160];
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0)
         return oe_reply_error(c, 405, "use GET /_transport", NULL);
-    snprintf(text, sizeof text, "{\"proxied\":%llu,\"peak_inflight\":%llu,\"connections\":%llu}",
+    snprintf(text, sizeof text,
+             "{\"proxied\":%llu,\"peak_inflight\":%llu,\"connections\":%llu,\"tls\":%d}",
              (unsigned long long)atomic_load(&s->proxied),
              (unsigned long long)atomic_load(&s->peak_inflight),
-             (unsigned long long)atomic_load(&s->connections));
+             (unsigned long long)atomic_load(&s->connections), s->tls_cert != NULL);
     return oe_reply_text(c, 200, "application/json", text);
 }
 
@@ -141,6 +149,14 @@ void oe_set_script(oe_server *s, oe_action *acts, size_t n)
     s->script_next = 0;
     atomic_store(&s->script_left, n);
     pthread_mutex_unlock(&s->script_mu);
+}
+
+void oe_set_fail(oe_server *s, const oe_fail *f)
+{
+    pthread_mutex_lock(&s->fail_mu);
+    s->fail = *f;
+    atomic_store(&s->fail_on, f->chance > 0);
+    pthread_mutex_unlock(&s->fail_mu);
 }
 
 int oe_set_token(oe_server *s, const char *token)

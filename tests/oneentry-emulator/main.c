@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "server.h"
@@ -21,7 +22,8 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: oneentry-emulator [--listen 127.0.0.1:PORT] [--port-file FILE]\n"
             "         [--events FILE] [--token T] [--path P] [--latency-ms N]\n"
-            "         [--threads N] [--script S] [--down-ms N] [--quiet]\n"
+            "         [--threads N] [--script S] [--down-ms N] [--fail SPEC] [--seed N]\n"
+            "         [--tls-cert FILE --tls-key FILE] [--backlog N] [--quiet]\n"
             "  --listen     loopback address only; PORT 0 picks a free port (default 127.0.0.1:0)\n"
             "  --port-file  write the bound port there once listening\n"
             "  --events     append each accepted event as a JSON line\n"
@@ -31,6 +33,11 @@ static void usage(FILE *f)
             "  --threads    server threads (default 4)\n"
             "  --script     fault script, e.g. 503,429:2,reset,slow:200,200\n"
             "  --down-ms    close every request's connection for the first N ms\n"
+            "  --fail       PCT:STATUS[:RETRY_AFTER]: that status for PCT %% of requests, e.g. 3:503:1\n"
+            "  --seed       seed of --fail's draws (default: from the time and pid)\n"
+            "  --tls-cert   PEM certificate (chain): speak HTTPS only, with --tls-key\n"
+            "  --tls-key    PEM private key of --tls-cert\n"
+            "  --backlog    listen(2) backlog (default 1024)\n"
             "  --quiet      no log lines on stderr\n");
 }
 
@@ -105,8 +112,42 @@ static int write_port_file(const char *path, unsigned port, char *err, size_t er
     return 0;
 }
 
+static int parse_seed(const char *v, uint64_t *out)
+{
+    char *end;
+    if (!*v || *v == '-' || *v == '+')
+        return -1;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (errno || *end)
+        return -1;
+    *out = (uint64_t)n;
+    return 0;
+}
+
+/* Differs between runs started in the same second; printed, so a run can be repeated. */
+static uint64_t default_seed(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) ^
+           ((uint64_t)getpid() << 32);
+}
+
 enum { O_LISTEN = 1, O_PORT_FILE, O_EVENTS, O_TOKEN, O_PATH, O_LATENCY, O_THREADS,
-       O_SCRIPT, O_DOWN, O_QUIET, O_HELP };
+       O_SCRIPT, O_DOWN, O_FAIL, O_SEED, O_TLS_CERT, O_TLS_KEY, O_BACKLOG, O_QUIET, O_HELP };
+
+/* Everything parse_args checks after the options themselves. */
+static int check_args(oe_config *cfg, const char *listen, int seeded, char *err, size_t errlen)
+{
+    if (!cfg->tls_cert != !cfg->tls_key) {
+        snprintf(err, errlen, "--tls-cert and --tls-key go together");
+        return -1;
+    }
+    if (!seeded)
+        cfg->seed = default_seed();
+    return parse_listen(listen, &cfg->addr, err, errlen);
+}
 
 static int parse_args(int argc, char **argv, oe_config *cfg, const char **port_file,
                       char *err, size_t errlen)
@@ -121,14 +162,20 @@ static int parse_args(int argc, char **argv, oe_config *cfg, const char **port_f
         {"threads", required_argument, NULL, O_THREADS},
         {"script", required_argument, NULL, O_SCRIPT},
         {"down-ms", required_argument, NULL, O_DOWN},
+        {"fail", required_argument, NULL, O_FAIL},
+        {"seed", required_argument, NULL, O_SEED},
+        {"tls-cert", required_argument, NULL, O_TLS_CERT},
+        {"tls-key", required_argument, NULL, O_TLS_KEY},
+        {"backlog", required_argument, NULL, O_BACKLOG},
         {"quiet", no_argument, NULL, O_QUIET},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
     };
     const char *listen = "127.0.0.1:0";
-    int o;
+    int o, seeded = 0;
     cfg->path = "/api/content/user-activity";
     cfg->threads = 4;
+    cfg->backlog = 1024;
     opterr = 0;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         int bad = 0;
@@ -142,6 +189,14 @@ static int parse_args(int argc, char **argv, oe_config *cfg, const char **port_f
         case O_THREADS: bad = parse_uint(optarg, 256, &cfg->threads) < 0 || !cfg->threads; break;
         case O_SCRIPT: cfg->script = optarg; break;
         case O_DOWN: bad = parse_uint(optarg, 86400000, &cfg->down_ms) < 0; break;
+        case O_FAIL:
+            if (oe_fail_parse(optarg, &cfg->fail, err, errlen) < 0)
+                return -1;
+            break;
+        case O_SEED: bad = parse_seed(optarg, &cfg->seed) < 0; seeded = 1; break;
+        case O_TLS_CERT: cfg->tls_cert = optarg; break;
+        case O_TLS_KEY: cfg->tls_key = optarg; break;
+        case O_BACKLOG: bad = parse_uint(optarg, 65535, &cfg->backlog) < 0 || !cfg->backlog; break;
         case O_QUIET: cfg->quiet = 1; break;
         case O_HELP: usage(stdout); exit(0);
         default:
@@ -157,7 +212,7 @@ static int parse_args(int argc, char **argv, oe_config *cfg, const char **port_f
         snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
         return -1;
     }
-    return parse_listen(listen, &cfg->addr, err, errlen);
+    return check_args(cfg, listen, seeded, err, errlen);
 }
 
 int main(int argc, char **argv)
@@ -191,8 +246,9 @@ int main(int argc, char **argv)
         return 1;
     }
     if (!cfg.quiet)
-        fprintf(stderr, "oneentry-emulator: listening on port %u, %u threads\n", port,
-                cfg.threads);
+        fprintf(stderr, "oneentry-emulator: listening on port %u (%s), %u threads, seed %llu\n",
+                port, cfg.tls_cert ? "HTTPS" : "HTTP", cfg.threads,
+                (unsigned long long)cfg.seed);
     sigwait(&set, &sig);
     oe_server_stop(s);
     return 0;

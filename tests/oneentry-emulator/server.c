@@ -1,6 +1,7 @@
 /*
  * One request's life: headers arrive (a req is allocated), the body is
- * collected, then the request is decided — injected fault or contract check —
+ * collected, then the request is decided — injected fault (down, the script,
+ * a random failure) or contract check —
  * and answered at once or, with added latency, suspended and answered when
  * the delay thread resumes it. An accepted event is recorded just before
  * its 200 is queued, so a line in the events file means "answered true".
@@ -15,6 +16,7 @@
 
 #include "contract.h"
 #include "events.h"
+#include "pem.h"
 #include "sluice/json.h"
 #include "state.h"
 
@@ -139,6 +141,15 @@ static int decide(req *r, unsigned status, const char *msg)
     return r->msg ? 0 : -1;
 }
 
+/* A fault's status: no contract check, not recorded, counted injected. */
+static int inject(oe_server *s, req *r, int status,
+                  const char retry_after[OE_RETRY_AFTER_MAX], const char *msg)
+{
+    atomic_fetch_add(&s->injected, 1);
+    memcpy(r->retry_after, retry_after, sizeof r->retry_after);
+    return decide(r, (unsigned)status, msg);
+}
+
 static int check_token(oe_server *s, struct MHD_Connection *c, char *err, size_t errlen)
 {
     const char *got = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "x-app-token");
@@ -247,6 +258,17 @@ static int next_action(oe_server *s, oe_action *a)
     return have;
 }
 
+/* Whether a request the script left alone fails at random (--fail, fail=). */
+static int random_failure(oe_server *s, oe_fail *f)
+{
+    if (!atomic_load(&s->fail_on))
+        return 0;
+    pthread_mutex_lock(&s->fail_mu);
+    *f = s->fail;
+    pthread_mutex_unlock(&s->fail_mu);
+    return oe_fail_draw(f, s->seed, atomic_fetch_add(&s->draws, 1));
+}
+
 static int is_down(oe_server *s)
 {
     uint64_t until = atomic_load(&s->down_until_ns);
@@ -257,6 +279,7 @@ static enum MHD_Result api_request(oe_server *s, struct MHD_Connection *c, req *
                                    const char *url, const char *method)
 {
     oe_action a;
+    oe_fail f;
     unsigned extra = 0;
     atomic_fetch_add(&s->requests, 1);
     if (r->proxied)
@@ -272,9 +295,10 @@ static enum MHD_Result api_request(oe_server *s, struct MHD_Connection *c, req *
         return reset_connection(c);
     }
     if (have && a.kind == OE_ACT_STATUS) {
-        atomic_fetch_add(&s->injected, 1);
-        memcpy(r->retry_after, a.retry_after, sizeof r->retry_after);
-        if (decide(r, (unsigned)a.status, "injected by the emulator's script") < 0)
+        if (inject(s, r, a.status, a.retry_after, "injected by the emulator's script") < 0)
+            return MHD_NO;
+    } else if (!have && random_failure(s, &f)) {
+        if (inject(s, r, f.status, f.retry_after, "injected by the emulator's fail setting") < 0)
             return MHD_NO;
     } else {
         if (have && a.kind == OE_ACT_SLOW)
@@ -346,6 +370,9 @@ static int init_state(oe_server *s, const oe_config *cfg, char *err, size_t errl
     s->quiet = cfg->quiet;
     pthread_mutex_init(&s->token_mu, NULL);
     pthread_mutex_init(&s->script_mu, NULL);
+    pthread_mutex_init(&s->fail_mu, NULL);
+    s->seed = cfg->seed;
+    oe_set_fail(s, &cfg->fail);
     atomic_store(&s->latency_ms, cfg->latency_ms);
     if (cfg->down_ms)
         atomic_store(&s->down_until_ns, oe_now_ns() + (uint64_t)cfg->down_ms * 1000000u);
@@ -368,6 +395,13 @@ static int init_state(oe_server *s, const oe_config *cfg, char *err, size_t errl
     return s->delay ? 0 : -1;
 }
 
+static void free_secret(char *p)
+{
+    if (p)
+        explicit_bzero(p, strlen(p));
+    free(p);
+}
+
 static void free_state(oe_server *s)
 {
     oe_delay_stop(s->delay);
@@ -379,30 +413,57 @@ static void free_state(oe_server *s)
     free(s->path);
     free(s->token);
     free(s->script);
+    free(s->tls_cert);
+    free_secret(s->tls_key);
     pthread_mutex_destroy(&s->token_mu);
     pthread_mutex_destroy(&s->script_mu);
+    pthread_mutex_destroy(&s->fail_mu);
     free(s);
+}
+
+/* The certificate and key, read before the daemon starts so a bad file is named. */
+static int load_tls(oe_server *s, const oe_config *cfg, char *err, size_t errlen)
+{
+    if (!cfg->tls_cert)
+        return 0;
+    if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+        snprintf(err, errlen, "--tls-cert: this libmicrohttpd was built without TLS support");
+        return -1;
+    }
+    s->tls_cert = oe_read_pem(cfg->tls_cert, "--tls-cert", "CERTIFICATE", err, errlen);
+    if (s->tls_cert)
+        s->tls_key = oe_read_pem(cfg->tls_key, "--tls-key", "PRIVATE KEY", err, errlen);
+    return s->tls_key ? 0 : -1;
 }
 
 static int start_daemon(oe_server *s, const oe_config *cfg, char *err, size_t errlen)
 {
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME;
+    struct MHD_OptionItem tls[] = {
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert},
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key},
+        {MHD_OPTION_END, 0, NULL},
+    };
     if (cfg->addr.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     if (!cfg->quiet)
         flags |= MHD_USE_ERROR_LOG;
+    if (s->tls_cert)
+        flags |= MHD_USE_TLS;
     s->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s,
         MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&cfg->addr,
+        MHD_OPTION_ARRAY, s->tls_cert ? tls : tls + 2,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->threads > 1 ? cfg->threads : 0),
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)8192,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, cfg->backlog,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, (void *)NULL,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, (void *)s,
         MHD_OPTION_END);
     if (!s->daemon) {
-        snprintf(err, errlen, "cannot listen (address in use, or libmicrohttpd refused the options)");
+        snprintf(err, errlen, "cannot listen (address in use, or libmicrohttpd refused the "
+                 "options%s)", s->tls_cert ? ", e.g. a certificate and key that do not match" : "");
         return -1;
     }
     return 0;
@@ -415,7 +476,8 @@ oe_server *oe_server_start(const oe_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    if (init_state(s, cfg, err, errlen) < 0 || start_daemon(s, cfg, err, errlen) < 0) {
+    if (init_state(s, cfg, err, errlen) < 0 || load_tls(s, cfg, err, errlen) < 0 ||
+        start_daemon(s, cfg, err, errlen) < 0) {
         free_state(s);
         return NULL;
     }

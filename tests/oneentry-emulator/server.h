@@ -6,7 +6,10 @@
 #define OE_SERVER_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
+
+#include "script.h"
 
 typedef struct oe_config {
     struct sockaddr_storage addr; /* a loopback address (checked by the caller) */
@@ -14,7 +17,10 @@ typedef struct oe_config {
     const char *token;            /* NULL or "" = no x-app-token check */
     const char *path;             /* the user-activity path */
     const char *script;           /* initial script, NULL = none */
-    unsigned latency_ms, down_ms, threads;
+    const char *tls_cert, *tls_key; /* PEM files; NULL = plain HTTP */
+    oe_fail fail;                 /* random failures; chance 0 = none */
+    uint64_t seed;                /* of the random failures' draws */
+    unsigned latency_ms, down_ms, threads, backlog;
     int quiet;
 } oe_config;
 

@@ -22,6 +22,7 @@ struct oe_server {
     int events_fd;
     char *path;
     int quiet;
+    char *tls_cert, *tls_key; /* PEM, NULL = plain HTTP; kept until the daemon stops */
     atomic_int stopping;
 
     atomic_uint latency_ms;
@@ -34,6 +35,12 @@ struct oe_server {
     oe_action *script;
     size_t script_len, script_next;
     atomic_size_t script_left; /* lets the hot path skip the lock */
+
+    pthread_mutex_t fail_mu;
+    oe_fail fail;
+    atomic_int fail_on; /* lets the hot path skip the lock */
+    uint64_t seed;
+    atomic_uint_fast64_t draws; /* the next draw's number: one seed, one sequence */
 
     atomic_uint_fast64_t requests, accepted, rejected, injected;
     /* How clients reached us, for the transport tests (GET /_transport):
@@ -61,6 +68,9 @@ enum MHD_Result oe_transport(oe_server *s, struct MHD_Connection *c, const char 
 
 /* Replace the script (under its lock); takes ownership of acts. */
 void oe_set_script(oe_server *s, oe_action *acts, size_t n);
+
+/* Replace the random failures; chance 0 turns them off. */
+void oe_set_fail(oe_server *s, const oe_fail *f);
 
 /* Replace the accepted token; "" or NULL = no check. Returns 0 or -1 (memory). */
 int oe_set_token(oe_server *s, const char *token);
