@@ -1,7 +1,7 @@
 /*
- * The OneEntry UserActivity request contract (../shared/oneentry-api.md),
- * as pure functions over headers and body so it can be unit-tested without
- * a server. Each check returns 0, or -1 with a message for the client.
+ * The OneEntry UserActivity request contract (as docs/plugins/sink_oneentry.md
+ * and this folder's README.md describe it), as pure functions over headers
+ * and body so it can be unit-tested without a server. Each check returns 0, or -1 with a message for the client.
  */
 #ifndef OE_CONTRACT_H
 #define OE_CONTRACT_H
