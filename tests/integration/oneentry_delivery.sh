@@ -1,6 +1,7 @@
 # sink_oneentry against the OneEntry emulator: exact delivery of mixed
 # events, every validation rejection dead-lettered with its reason, the app
 # token never in logs or dry-run output.
+# transports: h1 h2 http
 . "$(dirname "$0")/common.bash"
 . "$(dirname "$0")/oneentry_helpers.bash"
 

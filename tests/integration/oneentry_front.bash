@@ -1,5 +1,5 @@
-# A TLS front for the OneEntry emulator, for the transport tests (sourced
-# after oneentry_helpers.bash): nghttpx terminates TLS on 127.0.0.1, offers
+# A TLS front for the OneEntry emulator or a stand-in (sourced by
+# oneentry_helpers.bash): nghttpx terminates TLS on 127.0.0.1, offers
 # HTTP/2 by ALPN, and forwards each request to the emulator over HTTP/1.1,
 # logging per request the client's port and the protocol it spoke.
 
@@ -21,9 +21,9 @@ free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-front_ready() { # the front answers, through TLS, with the emulator's stats
-    curl -sf --noproxy '*' --cacert "$TMP/cert.pem" -o /dev/null \
-        "https://127.0.0.1:$FRONT_PORT/_stats"
+front_ready() { # the front answers through TLS (any HTTP status)
+    [ "$(curl -s --noproxy '*' --cacert "$TMP/cert.pem" -o /dev/null -w '%{http_code}' \
+        "https://127.0.0.1:$FRONT_PORT/_stats")" != 000 ]
 }
 
 front_up_or_gone() { front_ready || ! kill -0 "$FRONT_PID" 2>/dev/null; }

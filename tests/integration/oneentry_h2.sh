@@ -5,8 +5,8 @@
 # (distinct client ports in nghttpx's access log), and every event arrives.
 # A server offering only HTTP/1.1 over TLS still gets many requests at once.
 . "$(dirname "$0")/common.bash"
+OE_TRANSPORT=http # this test puts its own TLS server or front before the sink
 . "$(dirname "$0")/oneentry_helpers.bash"
-. "$(dirname "$0")/oneentry_front.bash"
 
 N=3000
 TOKEN=t0k

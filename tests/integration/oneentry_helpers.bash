@@ -1,27 +1,79 @@
 # Helpers for the sink_oneentry integration tests (sourced after common.bash).
+#
+# The sink talks to OneEntry the way production does, over HTTPS with
+# libcurl; OE_TRANSPORT says which server it meets (CTest runs each test
+# with each transport its "# transports:" line names):
+#   h1    HTTPS, HTTP/1.1 only: the emulator's own TLS (default)
+#   h2    HTTPS through an nghttpx front that offers HTTP/2 (ALPN); the
+#         emulator behind it speaks plain HTTP/1.1 to the front
+#   http  plain HTTP (the smoke test)
+# Certificates come from a throwaway test CA: the sink trusts it through
+# ca_file, curl through --cacert.
 EMU="$SL_BUILD/tests/oneentry-emulator/oneentry-emulator"
 # libcurl honours proxy variables; the emulator is on loopback, never proxied.
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 [ -x "$EMU" ] || fail "OneEntry emulator not built at $EMU"
+OE_TRANSPORT=${OE_TRANSPORT:-h1}
+case $OE_TRANSPORT in
+    h1 | h2 | http) ;;
+    *) fail "OE_TRANSPORT: expected h1, h2 or http, got '$OE_TRANSPORT'" ;;
+esac
+. "$(dirname "${BASH_SOURCE[0]}")/oneentry_front.bash"
+echo "# transport: $OE_TRANSPORT"
 
-# start_emu ARGS...: start the emulator on a free loopback port, recording
-# accepted events to $TMP/events; sets EMU_PID and URL.
-start_emu() {
-    rm -f "$TMP/port"
-    "$EMU" --listen 127.0.0.1:0 --port-file "$TMP/port" --events "$TMP/events" --quiet "$@" &
-    EMU_PID=$!
-    wait_for 10 test -s "$TMP/port" || fail "emulator did not start"
-    URL="http://127.0.0.1:$(cat "$TMP/port")"
+# ecurl ARGS...: curl for the test's own requests to the server under test.
+ecurl() { curl -s --noproxy '*' --cacert "$TMP/cert.pem" "$@"; }
+
+# serve_url PORT: point URL at this test's server listening on PORT, which
+# speaks TLS itself for h1 (see tls_args, tls_env) and plain HTTP
+# otherwise; for h2 an nghttpx front is started before it.
+serve_url() {
+    case $OE_TRANSPORT in
+        h1) URL="https://127.0.0.1:$1" ;;
+        http) URL="http://127.0.0.1:$1" ;;
+        h2)
+            start_front "$1"
+            URL="https://127.0.0.1:$FRONT_PORT"
+            ;;
+    esac
 }
 
-stop_emu() { kill "$EMU_PID" 2>/dev/null || true; wait "$EMU_PID" 2>/dev/null || true; }
+# The test certificate (made once), and how a server is told to use it.
+need_cert() { [ -s "$TMP/cert.pem" ] || make_cert "IP:127.0.0.1,DNS:localhost"; }
+tls_args() { # the emulator's TLS flags for h1, none otherwise
+    need_cert
+    [ "$OE_TRANSPORT" != h1 ] || echo "--tls-cert $TMP/cert.pem --tls-key $TMP/key.pem"
+}
+tls_env() { # the environment for a Python stand-in (stub_http.py)
+    need_cert
+    [ "$OE_TRANSPORT" != h1 ] || echo "OE_STUB_CERT=$TMP/cert.pem OE_STUB_KEY=$TMP/key.pem"
+}
+
+# start_emu ARGS...: start the emulator on a free loopback port, recording
+# accepted events to $TMP/events; sets EMU_PID, EMU_PORT and URL.
+start_emu() {
+    rm -f "$TMP/port"
+    # shellcheck disable=SC2046 # tls_args is a list of words
+    "$EMU" --listen 127.0.0.1:0 --port-file "$TMP/port" --events "$TMP/events" --quiet \
+        $(tls_args) "$@" &
+    EMU_PID=$!
+    wait_for 10 test -s "$TMP/port" || fail "emulator did not start"
+    EMU_PORT=$(cat "$TMP/port")
+    serve_url "$EMU_PORT"
+}
+
+stop_emu() {
+    kill "$EMU_PID" ${FRONT_PID:-} 2>/dev/null || true
+    wait "$EMU_PID" ${FRONT_PID:-} 2>/dev/null || true
+    FRONT_PID=""
+}
 
 control() { # control KEY=VALUE&...
-    [ "$(curl -s -X POST "$URL/_control?$1")" = ok ] || fail "control $1 refused"
+    [ "$(ecurl -X POST "$URL/_control?$1")" = ok ] || fail "control $1 refused"
 }
 
 emu_stat() { # emu_stat NAME: one counter of /_stats
-    curl -s "$URL/_stats" | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"
+    ecurl "$URL/_stats" | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"
 }
 
 lines() { [ -f "$1" ] && wc -l <"$1" || echo 0; }
@@ -60,10 +112,15 @@ PY
 }
 
 # pipeline FILE [EXTRA SINK OPTIONS as YAML flow items]: stdin -> parse json -> oneentry
+# (env: DRAIN stop_drain_timeout, RETRY_MAX retry_max, CA_FILE the CA, empty for none)
 # (ADMIN=1: with the admin endpoint on a free loopback port, see admin_url)
 pipeline() {
-    local extra=${2:-} admin=""
+    local extra=${2:-} admin="" ca=""
     if [ -n "${ADMIN:-}" ]; then admin=', admin: { listen: "127.0.0.1:0" }'; fi
+    # The test CA, unless the test says otherwise (CA_FILE= for none).
+    local cafile=${CA_FILE-$TMP/cert.pem}
+    case $extra in *ca_file:* | *tls_verify:*) cafile="" ;; esac
+    [ -z "$cafile" ] || ca=", ca_file: \"$cafile\""
     cat >"$1" <<YAML
 service: { state_dir: $TMP/state, shutdown_timeout: 60s, log_level: ${LOG_LEVEL:-info}$admin }
 sources:
@@ -72,7 +129,7 @@ enrichers:
   ev: { plugin: parse, inputs: [in], format: json, keep_raw: false, time_key: "", request_key: "" }
 sinks:
   oe: { plugin: oneentry, inputs: [ev], url: "$URL", token: "$TOKEN", retry_base: 20ms,
-        retry_max: 500ms, auth_probe_interval: 300ms, stop_drain_timeout: ${DRAIN:-30s}${extra:+, $extra} }
+        retry_max: ${RETRY_MAX:-500ms}, auth_probe_interval: 300ms, stop_drain_timeout: ${DRAIN:-30s}$ca${extra:+, $extra} }
 YAML
 }
 

@@ -9,10 +9,12 @@
 # 27 gets a 500 every time. It records accepted events in arrival order.
 # The same run with order: none must show reordering, which proves the
 # check can fail.
+# transports: h1 h2
 . "$(dirname "$0")/common.bash"
 . "$(dirname "$0")/oneentry_helpers.bash"
 
-python3 - "$TMP" "$(dirname "$0")" <<'PY' &
+# shellcheck disable=SC2046 # tls_env is a list of NAME=VALUE words
+env $(tls_env) python3 - "$TMP" "$(dirname "$0")" <<'PY' &
 import json, random, sys, threading, time
 from http.server import BaseHTTPRequestHandler
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
@@ -41,7 +43,7 @@ class H(BaseHTTPRequestHandler):
 serve(H, tmp)
 PY
 wait_for 10 test -s "$TMP/port" || fail "test server did not start"
-URL="http://127.0.0.1:$(cat "$TMP/port")"
+serve_url "$(cat "$TMP/port")"
 TOKEN=t0k
 
 # 650 product views over 13 visitors: visitor i%13 sees ids i, i+13, ...

@@ -10,8 +10,8 @@
 # as libcurl does on purpose (httpoxy: CGI puts a request's Proxy header
 # there), so http needs http_proxy or ALL_PROXY.
 . "$(dirname "$0")/common.bash"
+OE_TRANSPORT=http # this test puts its own TLS server or front before the sink
 . "$(dirname "$0")/oneentry_helpers.bash"
-. "$(dirname "$0")/oneentry_front.bash"
 unset NO_PROXY no_proxy
 
 TOKEN=t0k

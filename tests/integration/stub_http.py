@@ -2,6 +2,7 @@
 tests (a TLS server, a server with scripted failures): answering a request,
 and serving on a free loopback port announced in TMP/port."""
 import os
+import ssl
 from http.server import ThreadingHTTPServer
 
 
@@ -14,12 +15,18 @@ def reply(handler, status, body):
 
 
 def serve(handler_class, tmp, wrap=None):
-    """Serve on 127.0.0.1:0; `wrap` may replace the listening socket (TLS).
+    """Serve on 127.0.0.1:0; `wrap` may replace the listening socket (TLS);
+    without it, OE_STUB_CERT and OE_STUB_KEY in the environment make it HTTPS.
     The port goes to TMP/port atomically, so a reader never sees half of it."""
     srv = ThreadingHTTPServer(("127.0.0.1", 0), handler_class)
     srv.daemon_threads = True
     if wrap:
         srv.socket = wrap(srv.socket)
+    elif os.environ.get("OE_STUB_CERT"):
+        # HTTPS with the test's certificate (oneentry_helpers.bash: tls_env)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(os.environ["OE_STUB_CERT"], os.environ["OE_STUB_KEY"])
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     with open(tmp + "/port.tmp", "w") as f:
         f.write(str(srv.server_address[1]))
     os.rename(tmp + "/port.tmp", tmp + "/port")
