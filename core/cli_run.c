@@ -2,10 +2,12 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "admin.h"
 #include "cli.h"
+#include "clock.h"
 #include "log.h"
 
 static const char usage_run[] =
@@ -14,10 +16,12 @@ static const char usage_run[] =
     "Runs the pipeline in FILE. SIGINT or SIGTERM stops the sources, drains what is in\n"
     "flight (up to service.shutdown_timeout) and exits 0; a second signal exits at once.\n"
     "SIGHUP (or `sluice reload`) reloads FILE: checked first, kept running on errors.\n"
-    "Exit status: 0 drained; 1 invalid FILE; 3 a component failed; 4 the drain did not\n"
-    "finish within shutdown_timeout (what was not acknowledged is read again next time).\n"
-    "When every source has ended (stdin at EOF, generate at its count) the pipeline\n"
-    "drains and exits by itself.\n"
+    "Exit status: 0 drained; 1 invalid FILE; 3 a component failed; 4 not all delivered:\n"
+    "the drain did not finish within shutdown_timeout (what was not acknowledged is read\n"
+    "again next time), or with --once a sink kept events in its spool for the next start.\n"
+    "When every source has ended (stdin at EOF, generate at its count) the sinks deliver\n"
+    "what was read, for as long as they make progress (an acknowledgement at least every\n"
+    "shutdown_timeout), then the pipeline drains and exits by itself.\n"
     "\n"
     "  --once               sources read what exists now and end (backfill), then exit\n"
     "  --plugin-path DIRS   ':'-separated plugin directories, searched first\n"
@@ -100,6 +104,31 @@ static int start(running *r, const cli *c, sl_log_level lvl)
     return 0;
 }
 
+/*
+ * Every source ended by itself (--once, stdin at EOF, generate at its
+ * count): a backfill, not a stop. The
+ * sinks get the time they need to deliver it while they make progress (an
+ * acknowledgement at least every shutdown_timeout); only then does the
+ * drain begin, which gives them shutdown_timeout in all. Without this, a
+ * backfill larger than what a sink delivers in shutdown_timeout ended with
+ * exit 4 against a perfectly healthy server.
+ */
+static void wait_delivered(running *r)
+{
+    int64_t idle_ms = r->spec->service.shutdown_timeout_ms;
+    while (!g_signals && !sl_engine_stop_requested(r->eng) && sl_engine_undelivered(r->eng)) {
+        int64_t idle = sl_mono_ms() - sl_engine_last_progress_ms(r->eng);
+        if (idle > idle_ms) {
+            sl_log(SL_LOG_WARN, NULL, "sinks acknowledged nothing for %lld ms with %llu batches "
+                   "undelivered; draining", (long long)idle,
+                   (unsigned long long)sl_engine_undelivered(r->eng));
+            return;
+        }
+        struct timespec nap = {0, 50 * 1000000L};
+        nanosleep(&nap, NULL);
+    }
+}
+
 static sl_run_result stop(running *r)
 {
     sl_run_result res = sl_engine_shutdown(r->eng);
@@ -158,9 +187,13 @@ int cli_run(const cli *c)
                 return SL_RUN_FAILED;
         }
     }
+    int ended = !g_signals && sl_engine_sources_done(r.eng);
+    if (ended) {
+        sl_log(SL_LOG_INFO, NULL, "all sources ended; delivering what they read");
+        wait_delivered(&r);
+    }
     sl_log(SL_LOG_INFO, NULL, "%s; draining",
-           g_signals ? "stop requested" : sl_engine_sources_done(r.eng) ? "all sources ended"
-                                                                         : "a component failed");
+           g_signals ? "stop requested" : ended ? "all sources ended" : "a component failed");
     sl_run_result res = stop(&r);
     sl_log(SL_LOG_INFO, NULL, "stopped");
     return (int)res;

@@ -622,6 +622,22 @@ void sl_engine_wait(sl_engine *e, int ms)
     pthread_mutex_unlock(&e->mu);
 }
 
+int sl_engine_stop_requested(sl_engine *e)
+{
+    return atomic_load(&e->stopping);
+}
+
+int64_t sl_engine_last_progress_ms(sl_engine *e)
+{
+    int64_t last = 0;
+    for (size_t i = 0; i < e->n; i++) {
+        int64_t t = atomic_load(&e->comps[i].last_progress_ms);
+        if (e->comps[i].spec->kind == SL_KIND_SINK && t > last)
+            last = t;
+    }
+    return last;
+}
+
 /* Join c's thread before the CLOCK_MONOTONIC deadline; 0 when joined. */
 static int join_one(sl_comp *c, const struct timespec *mono_deadline)
 {
@@ -672,7 +688,7 @@ static int any_kept(sl_engine *e)
     return 0;
 }
 
-static uint64_t undelivered_batches(sl_engine *e)
+uint64_t sl_engine_undelivered(sl_engine *e)
 {
     uint64_t n = 0;
     for (size_t i = 0; i < e->n; i++)
@@ -719,7 +735,7 @@ sl_run_result sl_engine_shutdown(sl_engine *e)
         rc = join_kind(e, SL_KIND_SINK, &e->deadline);
     /* A sink thread gives up waiting for acknowledgements at the deadline
      * and may still be joined just in time: what counts is what is left. */
-    uint64_t left = undelivered_batches(e);
+    uint64_t left = sl_engine_undelivered(e);
     if (rc == 0 && left == 0)
         return any_failed(e) ? SL_RUN_FAILED
              : e->opts.once && any_kept(e) ? SL_RUN_TIMEOUT : SL_RUN_OK;

@@ -52,6 +52,17 @@ int sl_engine_should_stop(sl_engine *e);
 /* Wait up to ms milliseconds for every source to end or a stop request. */
 void sl_engine_wait(sl_engine *e, int ms);
 
+/* Non-zero once a stop was requested (sl_engine_request_stop, or a sink
+ * that cannot go on). */
+int sl_engine_stop_requested(sl_engine *e);
+
+/* Batches the sources emitted that not every sink has acknowledged yet
+ * (delivered, spooled or dead-lettered). */
+uint64_t sl_engine_undelivered(sl_engine *e);
+
+/* When a sink last acknowledged a batch, or started: CLOCK_MONOTONIC ms. */
+int64_t sl_engine_last_progress_ms(sl_engine *e);
+
 /* Stop sources, drain queues and in-flight batches within the service's
  * shutdown_timeout, flush sinks. */
 sl_run_result sl_engine_shutdown(sl_engine *e);

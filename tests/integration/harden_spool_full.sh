@@ -13,6 +13,7 @@
 # checkpoint stays on the ordinary disk beside it: a checkpoint that cannot be
 # written would stop advancing whatever the sink did, and hide the thing under
 # test (checkpoints on a full state_dir are harden_diskfull.sh).
+# transports: h1 h2
 . "$(dirname "$0")/common.bash"
 need_mount_ns "$@"
 . "$(dirname "$0")/oneentry_helpers.bash"
@@ -45,7 +46,7 @@ enrichers:
   ev: { plugin: parse, inputs: [t], format: json, keep_raw: false, time_key: "", request_key: "" }
 sinks:
   oe: { plugin: oneentry, inputs: [ev], url: "$URL", token: "$TOKEN", retry_base: 20ms,
-        retry_max: 500ms, stop_drain_timeout: 5s }
+        retry_max: 500ms, stop_drain_timeout: 5s, ca_file: "$TMP/cert.pem" }
 YAML
 }
 CK=$TMP/state/t/checkpoints

@@ -6,7 +6,9 @@
 # checkpoint_interval all the same (it used to be saved only once the
 # source was free again), and after kill -9 the restart may resend only what
 # was acknowledged since the last save or not yet acknowledged: about one
-# queue's worth, not everything delivered since the start.
+# queue's worth, not everything delivered since the start. (Over HTTPS; the
+# transport matters little here, so one of them.)
+# transports: h1
 . "$(dirname "$0")/common.bash"
 . "$(dirname "$0")/oneentry_helpers.bash"
 
@@ -34,7 +36,7 @@ enrichers:
   ev: { plugin: parse, inputs: [t], format: json, keep_raw: false, time_key: "", request_key: "" }
 sinks:
   oe: { plugin: oneentry, inputs: [ev], url: "$URL", token: "$TOKEN", retry_base: 20ms,
-        retry_max: 500ms, stop_drain_timeout: 30s${2:+, $2} }
+        retry_max: 500ms, stop_drain_timeout: 30s, ca_file: "$TMP/cert.pem"${2:+, $2} }
 YAML
 }
 ck_offset() { # bytes of the log the saved checkpoint says are done (0 before the first)
