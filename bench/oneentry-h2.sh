@@ -1,16 +1,14 @@
 #!/usr/bin/env bash
 # sink_oneentry over HTTPS with HTTP/2, as OneEntry is reached in production:
 # nghttpx terminates TLS on 127.0.0.1 (ALPN h2) in front of the emulator, and
-# COUNT events from source_generate (VISITORS guests) go through it: with
-# libcurl (HTTP/2) and with the built-in client (http_client: builtin,
-# HTTP/1.1 over TLS, one connection per request in flight). Then the
+# COUNT events from source_generate (VISITORS guests) go through it over
+# HTTP/2 (libcurl, the sink's one transport). Then the
 # same front's ceiling with h2load (one connection, the same streams in
 # flight), so the sink's rate reads as a fraction of what that server takes.
 # events/s; CPU seconds of sluice, of nghttpx and of the emulator.
 #
 # usage: bench/oneentry-h2.sh [BUILD_DIR]
 #   env: COUNT (200000) VISITORS (10000) CONCURRENCY ("64 adaptive")
-#        CLIENTS ("auto builtin": values of the sink's http_client)
 # Needs nghttpx and h2load (scripts/deps.sh nghttp2-proxy nghttp2-client).
 # Prints Markdown rows for docs/BENCHMARKS.md on stdout.
 set -euo pipefail
@@ -20,12 +18,11 @@ export SL_BUILD SLUICE="$SL_BUILD/sluice"
 COUNT=${COUNT:-200000}
 VISITORS=${VISITORS:-10000}
 CONCURRENCY=${CONCURRENCY:-64 adaptive}
-CLIENTS=${CLIENTS:-auto builtin}
 sh "$SRC/scripts/deps.sh" nghttp2-proxy nghttp2-client >&2
 # The test helpers start the emulator and the TLS front and clean up after.
 . "$SRC/tests/integration/common.bash"
+OE_TRANSPORT=http # the emulator speaks plain HTTP to the front started below
 . "$SRC/tests/integration/oneentry_helpers.bash"
-. "$SRC/tests/integration/oneentry_front.bash"
 . "$SRC/bench/oneentry_common.bash"
 
 TOKEN=bench-token
@@ -36,9 +33,8 @@ FRONT="https://127.0.0.1:$FRONT_PORT"
 
 echo "| transport | concurrency | events | events/s | wall s | sluice CPU s | sluice peak RSS MiB | nghttpx CPU s | emulator CPU s | settled at |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
-for client in $CLIENTS; do
 for conc in $CONCURRENCY; do
-    oe_bench_pipeline "$TMP/p.yaml" "$FRONT" "$conc" "ca_file: \"$TMP/cert.pem\", http_client: $client"
+    oe_bench_pipeline "$TMP/p.yaml" "$FRONT" "$conc" "ca_file: \"$TMP/cert.pem\""
     rm -rf "$TMP/state"
     : >"$TMP/events"
     f0=$(cpu_seconds "$FRONT_PID") e0=$(cpu_seconds "$EMU_PID")
@@ -47,16 +43,14 @@ for conc in $CONCURRENCY; do
     f1=$(cpu_seconds "$FRONT_PID") e1=$(cpu_seconds "$EMU_PID")
     got=$(lines "$TMP/events")
     [ "$got" -eq "$COUNT" ] || { cat "$TMP/log" >&2; fail "only $got of $COUNT events recorded"; }
-    # libcurl must have used h2 (what the front offers first), the built-in client HTTP/1.1
+    # libcurl must have used h2 (what the front offers first)
     proto=h2 label="HTTPS, HTTP/2 (nghttpx)"
-    [ "$client" = builtin ] && proto=http/1.1 label="HTTPS, HTTP/1.1 built-in (nghttpx)"
     over=$(awk -v p="$proto" '$2 == p' "$TMP/front.log" | wc -l)
     [ "$over" -ge "$COUNT" ] || fail "only $over requests came over $proto"
     : >"$TMP/front.log"
     settled=$(sed -n 's/.*adaptive concurrency ended at \([0-9]*\).*/\1/p' "$TMP/log" | tail -n 1)
     IFS='|' read -r _ _ ev rate wall cpu rss _ <<<"$row"
     echo "| $label | $conc |$ev|$rate|$wall|$cpu|$rss| $(echo "$f1 - $f0" | bc) | $(echo "$e1 - $e0" | bc) | ${settled:--} |"
-done
 done
 
 # The ceiling: h2load posting the same kind of event, one connection with

@@ -10,7 +10,7 @@
 # usage: bench/oneentry.sh [BUILD_DIR]
 #   env: COUNT (200000) VISITORS (10000) CONCURRENCY ("adaptive 64") LATENCIES ("0 20")
 #        EMU_THREADS (4) CEILING (1 = also run emulator-ceiling.sh)
-#        SINK_OPTS (more sink options as YAML flow items, e.g. "pipeline: 16")
+#        SINK_OPTS (more sink options as YAML flow items, e.g. "rate_limit: 5000")
 # Prints Markdown rows for docs/BENCHMARKS.md on stdout.
 set -euo pipefail
 
