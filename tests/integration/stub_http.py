@@ -14,11 +14,17 @@ def reply(handler, status, body):
     handler.wfile.write(body)
 
 
-def serve(handler_class, tmp, wrap=None):
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # listen(2) backlog; http.server's 5 would hide a connect storm
+
+
+def serve(handler_class, tmp, wrap=None, hold=None, hold_after=0):
     """Serve on 127.0.0.1:0; `wrap` may replace the listening socket (TLS);
     without it, OE_STUB_CERT and OE_STUB_KEY in the environment make it HTTPS.
+    `hold`, if given, runs after `hold_after` connections were accepted,
+    before any other is.
     The port goes to TMP/port atomically, so a reader never sees half of it."""
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), handler_class)
+    srv = _Server(("127.0.0.1", 0), handler_class)
     srv.daemon_threads = True
     if wrap:
         srv.socket = wrap(srv.socket)
@@ -30,4 +36,8 @@ def serve(handler_class, tmp, wrap=None):
     with open(tmp + "/port.tmp", "w") as f:
         f.write(str(srv.server_address[1]))
     os.rename(tmp + "/port.tmp", tmp + "/port")
+    for _ in range(hold_after):
+        srv.handle_request()  # accept one connection (served on its own thread)
+    if hold:
+        hold()  # listening, not accepting more: connections wait in the backlog
     srv.serve_forever()
