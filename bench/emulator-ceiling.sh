@@ -14,14 +14,12 @@ set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 . "$SRC/bench/oneentry_common.bash"
 BUILD=${1:-${SL_BUILD:-$SRC/build}}
-EMU="$BUILD/tests/oneentry-emulator/oneentry-emulator"
 CONCURRENCY=${CONCURRENCY:-64}
 DURATION=${DURATION:-10}
 WRK_THREADS=${WRK_THREADS:-2}
 EMU_THREADS=${EMU_THREADS:-4}
 LATENCIES=${LATENCIES:-0 20}
 
-[ -x "$EMU" ] || { echo "build the emulator first: $EMU missing" >&2; exit 1; }
 if ! command -v wrk >/dev/null; then
     echo "emulator-ceiling: installing wrk (Debian package)" >&2
     SUDO=""
@@ -30,13 +28,7 @@ if ! command -v wrk >/dev/null; then
         { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends wrk >&2; }
 fi
 
-TMP=$(mktemp -d /tmp/sluice-bench-emu.XXXXXX)
-EMU_PID=""
-cleanup() {
-    [ -n "$EMU_PID" ] && kill "$EMU_PID" 2>/dev/null && wait "$EMU_PID" 2>/dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
+oe_bench_init "$BUILD" emu
 
 cat >"$TMP/post.lua" <<'LUA'
 wrk.method = "POST"
@@ -49,13 +41,7 @@ LUA
 # run LATENCY_MS: one emulator, one wrk run; prints a table row.
 run() {
     local lat=$1
-    : >"$TMP/events"
-    rm -f "$TMP/port"
-    "$EMU" --listen 127.0.0.1:0 --port-file "$TMP/port" --events "$TMP/events" \
-        --token bench-token --latency-ms "$lat" --threads "$EMU_THREADS" --quiet &
-    EMU_PID=$!
-    for _ in $(seq 100); do [ -s "$TMP/port" ] && break; sleep 0.1; done
-    [ -s "$TMP/port" ] || { echo "emulator did not start" >&2; exit 1; }
+    oe_bench_start_emu "$lat"
     local url="http://127.0.0.1:$(cat "$TMP/port")/api/content/user-activity"
     local cpu0 cpu1
     cpu0=$(cpu_seconds "$EMU_PID")
@@ -72,9 +58,7 @@ run() {
         echo "$stats" | awk -F'[:,}]' '{ exit !($2 == $4 + $6 + $8) }' && break
         sleep 0.1
     done
-    kill "$EMU_PID"
-    wait "$EMU_PID" || true
-    EMU_PID=""
+    oe_bench_stop_emu
     local rps p50 p99 errors lines accepted
     rps=$(awk '/^Requests\/sec:/ { print $2 }' "$TMP/wrk.out")
     p50=$(awk '$1 == "50%" { print $2 }' "$TMP/wrk.out")

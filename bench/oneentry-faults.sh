@@ -21,25 +21,14 @@ set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 . "$SRC/bench/oneentry_common.bash"
 BUILD=${1:-${SL_BUILD:-$SRC/build}}
-EMU="$BUILD/tests/oneentry-emulator/oneentry-emulator"
-SLUICE="$BUILD/sluice"
+oe_bench_init "$BUILD" faults
 LINES=${LINES:-60000}
 VISITORS=${VISITORS:-3000}
 FAULTS=${FAULTS:-0 1 3 10}
 LATENCY=${LATENCY:-20}
 SLOW_LATENCY=${SLOW_LATENCY:-80}
-EMU_THREADS=${EMU_THREADS:-4}
-[ -x "$EMU" ] && [ -x "$SLUICE" ] || { echo "build first: $SLUICE and $EMU" >&2; exit 1; }
 export SLUICE_PLUGIN_PATH="$BUILD/plugins" SLUICE_GUEST_ID_KEY=bench-key-0123456789abcdef
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
-
-TMP=$(mktemp -d /tmp/sluice-bench-faults.XXXXXX)
-EMU_PID=""
-cleanup() {
-    [ -n "$EMU_PID" ] && kill "$EMU_PID" 2>/dev/null && wait "$EMU_PID" 2>/dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
 
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=sluice-bench \
     -addext subjectAltName=IP:127.0.0.1 -keyout "$TMP/key.pem" -out "$TMP/cert.pem" 2>/dev/null
@@ -94,16 +83,6 @@ rm -rf "$TMP/state"
 "$SLUICE" run "$TMP/ref.yaml" --once 2>"$TMP/ref.log" || { cat "$TMP/ref.log" >&2; exit 1; }
 EVENTS=$(wc -l <"$TMP/ref.jsonl")
 
-start_emu() { # start_emu LATENCY [--fail SPEC]
-    rm -f "$TMP/port" "$TMP/events"
-    "$EMU" --listen 127.0.0.1:0 --port-file "$TMP/port" --events "$TMP/events" --quiet \
-        --tls-cert "$TMP/cert.pem" --tls-key "$TMP/key.pem" --token bench-token \
-        --threads "$EMU_THREADS" --latency-ms "$@" &
-    EMU_PID=$!
-    for _ in $(seq 100); do [ -s "$TMP/port" ] && break; sleep 0.1; done
-    [ -s "$TMP/port" ] || { echo "emulator did not start" >&2; exit 1; }
-}
-stop_emu() { kill "$EMU_PID"; wait "$EMU_PID" 2>/dev/null || true; EMU_PID=""; }
 
 # verify: exactly once and per-visitor order, against the reference.
 verify() {
@@ -135,7 +114,7 @@ base=""
 row() { # row LATENCY PCT RETRY_AFTER
     local lat=$1 pct=$2 ra=$3 spec=""
     if [ "$pct" != 0 ]; then spec="$pct:503${ra:+:$ra}"; fi
-    start_emu "$lat" ${spec:+--fail "$spec"}
+    oe_bench_start_emu "$lat" --tls-cert "$TMP/cert.pem" --tls-key "$TMP/key.pem" ${spec:+--fail "$spec"}
     pipeline "$TMP/p.yaml" "oe: { plugin: oneentry, inputs: [activity], url: \"https://127.0.0.1:$(cat "$TMP/port")\", token: bench-token, ca_file: \"$TMP/cert.pem\" }"
     rm -rf "$TMP/state"
     local e0 e1 out
@@ -154,7 +133,7 @@ PY
     local injected
     injected=$(curl -s --cacert "$TMP/cert.pem" "https://127.0.0.1:$(cat "$TMP/port")/_stats" |
         python3 -c "import json,sys; print(json.load(sys.stdin)['injected'])")
-    stop_emu
+    oe_bench_stop_emu
     local rc wall cpu rss
     read -r rc wall cpu rss <<<"$out"
     [ "$rc" = 0 ] || { echo "run exited $rc" >&2; tail -n 20 "$TMP/log" >&2; exit 1; }

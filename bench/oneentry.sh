@@ -17,39 +17,18 @@ set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 . "$SRC/bench/oneentry_common.bash"
 BUILD=${1:-${SL_BUILD:-$SRC/build}}
-EMU="$BUILD/tests/oneentry-emulator/oneentry-emulator"
-SLUICE="$BUILD/sluice"
+oe_bench_init "$BUILD" oe
 COUNT=${COUNT:-200000}
 VISITORS=${VISITORS:-10000}
 CONCURRENCY=${CONCURRENCY:-adaptive 64}
 LATENCIES=${LATENCIES:-0 20}
 EMU_THREADS=${EMU_THREADS:-4}
-[ -x "$EMU" ] && [ -x "$SLUICE" ] || { echo "build first: $SLUICE and $EMU" >&2; exit 1; }
-
-TMP=$(mktemp -d /tmp/sluice-bench-oe.XXXXXX)
-EMU_PID=""
-cleanup() {
-    [ -n "$EMU_PID" ] && kill "$EMU_PID" 2>/dev/null && wait "$EMU_PID" 2>/dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-start_emu() {
-    rm -f "$TMP/port" "$TMP/events"
-    "$EMU" --listen 127.0.0.1:0 --port-file "$TMP/port" --events "$TMP/events" \
-        --token bench-token --threads "$EMU_THREADS" --latency-ms "$1" --quiet &
-    EMU_PID=$!
-    for _ in $(seq 100); do [ -s "$TMP/port" ] && break; sleep 0.1; done
-    [ -s "$TMP/port" ] || { echo "emulator did not start" >&2; exit 1; }
-}
-
-stop_emu() { kill "$EMU_PID"; wait "$EMU_PID" 2>/dev/null || true; EMU_PID=""; }
 
 echo "| server latency | concurrency | events | events/s | wall s | sluice CPU s | sluice peak RSS MiB | emulator CPU s | settled at |"
 echo "|---|---|---|---|---|---|---|---|---|"
 for lat in $LATENCIES; do
     for conc in $CONCURRENCY; do
-        start_emu "$lat"
+        oe_bench_start_emu "$lat"
         oe_bench_pipeline "$TMP/p.yaml" "http://127.0.0.1:$(cat "$TMP/port")" "$conc" "${SINK_OPTS:-}"
         rm -rf "$TMP/state"
         e0=$(cpu_seconds "$EMU_PID")
@@ -57,7 +36,7 @@ for lat in $LATENCIES; do
             bash -c "exec '$SLUICE' run '$TMP/p.yaml' 2>'$TMP/log'")
         e1=$(cpu_seconds "$EMU_PID")
         got=$(wc -l <"$TMP/events")
-        stop_emu
+        oe_bench_stop_emu
         [ "$got" -eq "$COUNT" ] || { echo "only $got of $COUNT events recorded" >&2; cat "$TMP/log" >&2; exit 1; }
         settled=$(sed -n 's/.*adaptive concurrency ended at \([0-9]*\).*/\1/p' "$TMP/log" | tail -n 1)
         # measure.py prints | label | events | events/s | wall | cpu | rss |

@@ -15,21 +15,17 @@
 
 # shellcheck disable=SC2046 # tls_env is a list of NAME=VALUE words
 env $(tls_env) python3 - "$TMP" "$(dirname "$0")" <<'PY' &
-import json, os, sys, threading, time
+import os, sys, time
 from http.server import BaseHTTPRequestHandler
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, sys.argv[2])
-from stub_http import reply, serve
+from stub_http import record, reply, serve
 tmp = sys.argv[1]
-lock = threading.Lock()
 class H(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     def log_message(self, *a): pass
     def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        with lock, open(tmp + "/events", "a") as f:
-            rec = {"auth": "guest:" + self.headers["x-guest-id"], "body": json.loads(body)}
-            f.write(json.dumps(rec) + "\n")
+        record(self, tmp, self.rfile.read(int(self.headers.get("Content-Length", 0))))
         reply(self, 200, b"true")
 def hold():
     for _ in range(600):  # at most 60 s, then serve anyway

@@ -15,13 +15,12 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=127.0.0.1" \
 
 # A minimal HTTPS OneEntry: checks the token, records events like the emulator.
 python3 - "$TMP" "$(dirname "$0")" <<'PY' &
-import json, ssl, sys, threading
+import ssl, sys
 from http.server import BaseHTTPRequestHandler
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, sys.argv[2])
-from stub_http import reply, serve
+from stub_http import record, reply, serve
 tmp = sys.argv[1]
-lock = threading.Lock()
 class H(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     def log_message(self, *a): pass
@@ -30,10 +29,7 @@ class H(BaseHTTPRequestHandler):
         if self.headers.get("x-app-token") != "t0k":
             out, status = b'{"statusCode":401,"message":"bad token"}', 401
         else:
-            g, a = self.headers.get("x-guest-id"), self.headers.get("Authorization", "")
-            auth = "guest:" + g if g else "bearer:" + a[len("Bearer "):]
-            with lock, open(tmp + "/events", "a") as f:
-                f.write(json.dumps({"auth": auth, "body": json.loads(body)}) + "\n")
+            record(self, tmp, body)
             out, status = b"true", 200
         reply(self, status, out)
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -1,9 +1,13 @@
 """Pieces shared by the Python stand-ins for OneEntry in the integration
 tests (a TLS server, a server with scripted failures): answering a request,
 and serving on a free loopback port announced in TMP/port."""
+import json
 import os
 import ssl
+import threading
 from http.server import ThreadingHTTPServer
+
+_record_lock = threading.Lock()
 
 
 def reply(handler, status, body):
@@ -12,6 +16,15 @@ def reply(handler, status, body):
     handler.send_header("Content-Length", str(len(body)))
     handler.end_headers()
     handler.wfile.write(body)
+
+
+def record(handler, tmp, body):
+    """Append an accepted event to TMP/events as the emulator does:
+    {"auth": "guest:ID" or "bearer:TOKEN", "body": the request's JSON}."""
+    g, a = handler.headers.get("x-guest-id"), handler.headers.get("Authorization", "")
+    auth = "guest:" + g if g else "bearer:" + a[len("Bearer "):]
+    with _record_lock, open(tmp + "/events", "a") as f:
+        f.write(json.dumps({"auth": auth, "body": json.loads(body)}) + "\n")
 
 
 class _Server(ThreadingHTTPServer):
