@@ -2,8 +2,11 @@
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
+# The project's own builds treat warnings as errors; CMake's default (OFF)
+# is for packagers and users on other compilers.
+WERROR     := -DSLUICE_WERROR=ON
 
-.PHONY: all deps build asan demo demo-oneentry test test-normal test-asan docs clean fuzz memcheck
+.PHONY: all deps build build-matrix asan demo demo-oneentry test test-normal test-asan docs clean fuzz memcheck
 
 all: build
 
@@ -11,15 +14,19 @@ deps:
 	@sh scripts/deps.sh
 
 build: deps
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(WERROR) >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 
 asan: deps
-	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSLUICE_SANITIZE=ON >/dev/null
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSLUICE_SANITIZE=ON $(WERROR) >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
 demo: build
 	./$(BUILD)/sluice run pipelines/demo.yaml --once
+
+# -Werror builds with gcc and clang at every CMAKE_BUILD_TYPE (slow: 8 builds).
+build-matrix: deps
+	JOBS=$(JOBS) sh scripts/build-matrix.sh build-matrix
 
 # The flagship: sample nginx log -> parse -> activity -> OneEntry emulator.
 demo-oneentry: build
@@ -43,14 +50,14 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?=
 fuzz: deps
 	sh scripts/fuzz-deps.sh
-	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_TESTS=OFF \
+	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_TESTS=OFF $(WERROR) \
 	  -DSLUICE_FUZZ=ON -DSLUICE_SANITIZE=ON -DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link >/dev/null
 	sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # Core unit and integration tests under valgrind (a build without ASan).
 MEMCHECK_BUILD ?= build-memcheck
 memcheck: deps
-	cmake -S . -B $(MEMCHECK_BUILD) -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	cmake -S . -B $(MEMCHECK_BUILD) -DCMAKE_BUILD_TYPE=Debug $(WERROR) >/dev/null
 	cmake --build $(MEMCHECK_BUILD) -j $(JOBS)
 	sh scripts/memcheck.sh $(MEMCHECK_BUILD)
 
