@@ -19,7 +19,10 @@ static const char usage_run[] =
     "When every source has ended (stdin at EOF, generate at its count) the pipeline\n"
     "drains and exits by itself.\n"
     "\n"
-    "  --once               sources read what exists now and end (backfill), then exit\n"
+    "  --once               sources read what exists now and end, then exit: tail reads\n"
+    "                       every file it has no checkpoint for from its start (a\n"
+    "                       backfill, whatever read_from says), the next --once only\n"
+    "                       what came since; a checkpoint never covers unread lines\n"
     "  --plugin-path DIRS   ':'-separated plugin directories, searched first\n"
     "  --log-level LEVEL    error, warn, info or debug (overrides service.log_level)\n";
 
