@@ -30,14 +30,17 @@ expect_rc 1 "$SLUICE" plugins describe nosuch
 expect_in "$TMP/err" "no plugin named 'nosuch'"
 ok "plugins list and describe"
 
-expect_rc 0 "$SLUICE" validate "$SL_SRC/pipelines/demo.yaml"
-expect_in "$TMP/out" "valid (1 sources, 1 enrichers, 2 sinks)"
-ok "validate the demo pipeline"
+# The flagship pipeline (what `make demo` runs) with its environment set.
+export ONEENTRY_URL=http://127.0.0.1:9 ONEENTRY_TOKEN=t SLUICE_GUEST_ID_KEY=0123456789abcdef0123
+FLAGSHIP=$SL_SRC/pipelines/nginx-to-oneentry.yaml
+expect_rc 0 "$SLUICE" validate "$FLAGSHIP"
+expect_in "$TMP/out" "valid (1 sources, 2 enrichers, 1 sinks)"
+ok "validate the flagship pipeline"
 
-expect_rc 0 "$SLUICE" graph "$SL_SRC/pipelines/demo.yaml"
-expect_in "$TMP/out" "enricher tagged               (modify) <- clicks -> console, archive"
-expect_rc 0 "$SLUICE" graph "$SL_SRC/pipelines/demo.yaml" --dot
-expect_in "$TMP/out" '"tagged" -> "archive";'
+expect_rc 0 "$SLUICE" graph "$FLAGSHIP"
+expect_in "$TMP/out" "enricher parsed               (parse) <- access -> activity"
+expect_rc 0 "$SLUICE" graph "$FLAGSHIP" --dot
+expect_in "$TMP/out" '"activity" -> "oneentry";'
 ok "graph as text and as Graphviz"
 
 # Several problems at once: every one is listed with its location.

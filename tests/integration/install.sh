@@ -10,7 +10,7 @@ cmake --install "$SL_BUILD" --prefix "$TMP/prefix" >"$TMP/install.log" 2>&1 \
 P=$TMP/prefix
 for f in bin/sluice include/sluice/plugin.h include/sluice/host.h include/sluice/event.h \
          include/sluice/json.h lib/sluice/plugins/sink_file.so lib/systemd/system/sluice@.service \
-         share/sluice/pipelines/demo.yaml; do
+         share/sluice/pipelines/nginx-to-oneentry.yaml; do
     [ -e "$P/$f" ] || fail "$f not installed"
 done
 PCDIR=$(dirname "$(find "$P" -name sluice.pc | head -n 1)")
