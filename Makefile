@@ -21,16 +21,16 @@ asan: deps
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSLUICE_SANITIZE=ON $(WERROR) >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
+# The flagship job: sample nginx log -> tail -> parse -> activity -> the
+# oneentry sink -> the local OneEntry emulator, then what it received.
 demo: build
-	./$(BUILD)/sluice run pipelines/demo.yaml --once
+	sh scripts/demo.sh $(BUILD)
+
+demo-oneentry: demo
 
 # -Werror builds with gcc and clang at every CMAKE_BUILD_TYPE (slow: 8 builds).
 build-matrix: deps
 	JOBS=$(JOBS) sh scripts/build-matrix.sh build-matrix
-
-# The flagship: sample nginx log -> parse -> activity -> OneEntry emulator.
-demo-oneentry: build
-	sh scripts/demo-oneentry.sh $(BUILD)
 
 test-normal: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
