@@ -6,7 +6,7 @@ JOBS       ?= $(shell nproc)
 # is for packagers and users on other compilers.
 WERROR     := -DSLUICE_WERROR=ON
 
-.PHONY: all deps build build-matrix asan demo demo-oneentry test test-normal test-asan docs clean fuzz memcheck
+.PHONY: all deps build build-matrix asan demo demo-oneentry test test-normal test-asan test-busy tsan docs clean fuzz memcheck
 
 all: build
 
@@ -38,7 +38,22 @@ test-normal: build
 test-asan: asan
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
 
-test: test-normal test-asan
+# The integration tests again while stress-ng keeps both cores busy: tests
+# wait for facts, not for times, so load may slow them but never fail them.
+test-busy: build
+	JOBS=$(JOBS) sh scripts/test-busy.sh $(BUILD)
+
+test: test-normal test-asan test-busy
+
+# ThreadSanitizer (its own build): the core unit tests and the integration
+# tests that exercise the engine's threads; any race report fails them.
+TSAN_BUILD ?= build-tsan
+TSAN_TESTS ?= ^unit\.test_|^integration\.(cli|graph|stdin_fanout|reload|admin|tail_once|tail_progress|tail_blocked_checkpoint|kit_pipetest|activity_pipeline|parse_formats)$$
+tsan: deps
+	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_TSAN=ON $(WERROR) >/dev/null
+	cmake --build $(TSAN_BUILD) -j $(JOBS)
+	cd $(TSAN_BUILD) && TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1" \
+	  ctest --output-on-failure -j $(JOBS) -R '$(TSAN_TESTS)'
 
 # Regenerate docs/plugins/*.md from the plugins' option tables.
 docs: build
@@ -62,4 +77,4 @@ memcheck: deps
 	sh scripts/memcheck.sh $(MEMCHECK_BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(MEMCHECK_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD) $(MEMCHECK_BUILD)
