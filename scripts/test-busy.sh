@@ -14,7 +14,7 @@ ROUNDS=${BUSY_ROUNDS:-1}
 EXCLUDE=${BUSY_EXCLUDE-oneentry_retry}
 command -v stress-ng >/dev/null || { echo "stress-ng missing (scripts/deps.sh installs it)" >&2; exit 2; }
 CPUS=$(nproc)
-stress-ng --cpu "$CPUS" --cpu-method matrixprod --timeout 30m --quiet &
+stress-ng --cpu "$CPUS" --cpu-method matrixprod --timeout "$((ROUNDS * 8))m" --quiet &
 HOG=$!
 trap 'kill $HOG 2>/dev/null || true; wait $HOG 2>/dev/null || true' EXIT INT TERM
 echo "test-busy: stress-ng --cpu $CPUS (pid $HOG) keeps the cores busy; integration tests, $ROUNDS round(s)${EXCLUDE:+, not: $EXCLUDE}"
