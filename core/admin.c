@@ -294,9 +294,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     }
     if (strcmp(method, "GET") != 0)
         return reply(conn, 405, "text/plain", "only GET (and POST /reload)\n");
-    if (strcmp(url, "/metrics") == 0) {
+    if (strcmp(url, "/metrics") == 0)
         return reply_owned(conn, 200, "text/plain; version=0.0.4", sl_admin_metrics_text(e));
-    }
     if (strcmp(url, "/health") == 0) {
         int ready;
         char *t = sl_admin_health_json(e, &ready);
