@@ -34,7 +34,7 @@ curl -sf "$URL/_stats" >"$T/stats" 2>/dev/null || echo '{}' >"$T/stats"
 echo
 echo "== what OneEntry received:"
 python3 - "$T/events" "$T/stats" "$LOG" "$T/state" $(( (end - start) / 1000000 )) <<'PY'
-import collections, json, os, sys, textwrap
+import collections, json, os, sys
 events_file, stats_file, log, state, ms = sys.argv[1:6]
 events = [json.loads(line) for line in open(events_file)]
 for e in events:
@@ -51,9 +51,9 @@ for root, _, files in os.walk(state):
 lines = sum(1 for _ in open(log, "rb"))
 print("\n== summary")
 print(f"  log lines read         {lines}")
-print(f"  events delivered       {len(events)}")
-print(textwrap.fill(", ".join(f"{t} {n}" for t, n in by_type.most_common()), width=92,
-                    initial_indent=" " * 25, subsequent_indent=" " * 25))
+print(f"  events delivered       {len(events)}, by type:")
+for t, n in sorted(by_type.items(), key=lambda tn: (-tn[1], tn[0])):
+    print(f"    {t:<28} {n:>3}")
 print(f"  not events             {lines - len(events)} (bots, static files, no rule matched, "
       "or the line did not parse)")
 print(f"  rejected by OneEntry   {stats.get('rejected', '?')}")

@@ -12,8 +12,9 @@ expect_in "$TMP/out" '{"productId": 3003, "meta": {"orderId": "A-10077"}}'
 ok "the demo delivers the sample log's activity to the emulator"
 
 expect_in "$TMP/out" "log lines read         $(wc -l <"$SL_SRC/tests/data/nginx-access.log")"
-expect_in "$TMP/out" "events delivered       14"
-expect_in "$TMP/out" "product_view 2, category_view 2"
+expect_in "$TMP/out" "events delivered       14, by type:"
+expect_in "$TMP/out" "    product_view                   2"
+expect_in "$TMP/out" "    product_purchase               1"
 expect_in "$TMP/out" "rejected by OneEntry   0"
 expect_in "$TMP/out" "dead-lettered          0"
 expect_in "$TMP/out" "time                   "
