@@ -43,7 +43,7 @@ test-asan: asan
 test-busy: build
 	JOBS=$(JOBS) sh scripts/test-busy.sh $(BUILD)
 
-test: test-normal test-asan test-busy
+test: test-normal test-asan test-busy tsan
 
 # ThreadSanitizer (its own build): the core unit tests and the integration
 # tests that exercise the engine's threads; any race report fails them.
