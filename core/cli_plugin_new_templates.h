@@ -936,7 +936,9 @@ static const char t_readme[] =
     "If sluice is installed under a prefix pkg-config does not search, first\n"
     "`export PKG_CONFIG_PATH=<prefix>/lib/pkgconfig`.\n"
     "\n"
-    "The plugin guide (docs/plugin-guide.md in the sluice sources) explains the\n"
-    "descriptor, options, events, acknowledgements, threads and memory ownership.\n";
+    "The plugin guide, installed with sluice as `plugin-guide.md` in\n"
+    "`$(pkg-config --variable=docdir sluice)` (e.g. /usr/local/share/doc/sluice), explains\n"
+    "the descriptor, options, events, acknowledgements, threads and memory ownership;\n"
+    "`plugins/` beside it is the reference of every shipped plugin's options.\n";
 
 #endif

@@ -23,7 +23,10 @@ static const char usage_run[] =
     "what was read, for as long as they make progress (an acknowledgement at least every\n"
     "shutdown_timeout), then the pipeline drains and exits by itself.\n"
     "\n"
-    "  --once               sources read what exists now and end (backfill), then exit\n"
+    "  --once               sources read what exists now and end, then exit: tail reads\n"
+    "                       every file it has no checkpoint for from its start (a\n"
+    "                       backfill, whatever read_from says), the next --once only\n"
+    "                       what came since; a checkpoint never covers unread lines\n"
     "  --plugin-path DIRS   ':'-separated plugin directories, searched first\n"
     "  --log-level LEVEL    error, warn, info or debug (overrides service.log_level)\n";
 

@@ -32,6 +32,8 @@ typedef struct loader {
     size_t n_yaml;
     const sl_node **tainted; /* scalars whose interpolation failed */
     size_t n_tainted, cap_tainted;
+    const char *text;        /* the YAML source, for hints about syntax errors */
+    size_t text_len;
 } loader;
 
 #define ERR_AT(ld, node, ...) (sl_errs_at((ld)->errs, (node), __VA_ARGS__), (ld)->bad = 1)
@@ -646,6 +648,20 @@ static void shape(loader *ld, sl_pipeline_spec *s)
 
 /* ---- entry points ---- */
 
+/* In a flow mapping or sequence ({ } or [ ]) the '{' of an unquoted
+ * ${VAR} opens another mapping, and libyaml's complaint names neither. */
+static const char *flow_dollar_hint(const loader *ld, const yaml_parser_t *p)
+{
+    size_t from = p->context_mark.index, to = p->problem_mark.index;
+    if (!p->context || strncmp(p->context, "while parsing a flow", 20) != 0 || !ld->text ||
+        from >= to || to >= ld->text_len)
+        return "";
+    for (size_t i = from; i < to; i++) /* the error may point at the '{' itself */
+        if (ld->text[i] == '$' && ld->text[i + 1] == '{')
+            return "; inside { } or [ ] a ${VAR} must be quoted: '${VAR:-default}'";
+    return "";
+}
+
 static void yaml_error(loader *ld, const yaml_parser_t *p)
 {
     if (p->error == YAML_MEMORY_ERROR) {
@@ -659,15 +675,16 @@ static void yaml_error(loader *ld, const yaml_parser_t *p)
         return;
     }
     sl_node at = mark_node(ld, p->problem_mark);
+    const char *hint = flow_dollar_hint(ld, p);
     if (p->error == YAML_COMPOSER_ERROR && p->context)
         /* e.g. "found duplicate anchor; first occurrence" + "second occurrence" */
         ERR_AT(ld, &at, "YAML error: %s at line %d, column %d, %s here", p->context,
                (int)p->context_mark.line + 1, (int)p->context_mark.column + 1,
                p->problem ? p->problem : "problem");
     else if (p->context)
-        ERR_AT(ld, &at, "YAML syntax error: %s (%s at line %d, column %d)",
+        ERR_AT(ld, &at, "YAML syntax error: %s (%s at line %d, column %d)%s",
                p->problem ? p->problem : "invalid YAML", p->context,
-               (int)p->context_mark.line + 1, (int)p->context_mark.column + 1);
+               (int)p->context_mark.line + 1, (int)p->context_mark.column + 1, hint);
     else
         ERR_AT(ld, &at, "YAML syntax error: %s", p->problem ? p->problem : "invalid YAML");
 }
@@ -730,7 +747,7 @@ static int load_buffer(const char *data, size_t len, const char *name,
         sl_errs_addf(errs, "out of memory while loading %s", name ? name : "<config>");
         return -1;
     }
-    loader ld = {.errs = errs, .file = out->file};
+    loader ld = {.errs = errs, .file = out->file, .text = data, .text_len = data ? len : 0};
     yaml_parser_t p;
     if (!yaml_parser_initialize(&p)) {
         oom(&ld);

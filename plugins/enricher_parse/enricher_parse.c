@@ -432,11 +432,41 @@ static void parse_destroy(void *state)
     parse_free(state);
 }
 
+/* The fields each format produces are part of the plugin's contract (rules
+ * and sinks name them), so `plugins describe` and docs/plugins list them;
+ * integration.parse_formats checks this table against real output. */
+#define FIELDS_DOC                                                                         \
+    "Parses a text field (nginx/apache combined, common, json, regex, logfmt) into body "  \
+    "fields after the input's; the log time becomes the event time; the request line is "  \
+    "split into method, path, query and protocol.\n"                                       \
+    "\n"                                                                                   \
+    "Fields it adds (combined = nginx_combined and apache_combined; json, regex and "      \
+    "logfmt get the request fields from request_key's field; `types` casts afterwards):\n" \
+    "\n"                                                                                   \
+    "| field | type | formats | notes |\n"                                                 \
+    "|---|---|---|---|\n"                                                                  \
+    "| `remote_addr` | string | combined, common | client address |\n"                     \
+    "| `remote_user` | string | combined, common | `-` when none |\n"                       \
+    "| `time` | string | combined, common | as logged; also the event time |\n"            \
+    "| `method` | string | all | from the request line |\n"                                \
+    "| `path` | string | all | the target without its query |\n"                          \
+    "| `query` | map | all | parameter: string (a list of strings when repeated); "        \
+    "absent without `?` |\n"                                                              \
+    "| `protocol` | string | all | `HTTP/1.1`; absent for HTTP/0.9 |\n"                    \
+    "| `request` | string | all | the line as logged when it is not METHOD TARGET HTTP/x "  \
+    "(then none of the four above) |\n"                                                   \
+    "| `status` | int | combined, common | |\n"                                           \
+    "| `body_bytes_sent` | int | combined, common | `-` is 0 |\n"                          \
+    "| `http_referer` | string | combined | `-` when none |\n"                             \
+    "| `http_user_agent` | string | combined | |\n"                                        \
+    "| each key | as in the JSON | json | objects and arrays stay maps and lists |\n"      \
+    "| each key | string | logfmt | a bare key is `true` (bool) |\n"                      \
+    "| each named group | string | regex | |\n"                                            \
+    "| `_parse_error` | string | all | why the line did not parse (on_error: keep) |"
+
 SL_EXPORT const sl_plugin sluice_plugin = {
     SL_PLUGIN_HEADER(SL_KIND_ENRICHER, "parse", "1.0.0"),
-    .description = "Parses a text field (nginx/apache combined, common, json, regex, "
-                   "logfmt) into body fields; the log time becomes the event time; the "
-                   "request line is split into method, path, query (a map) and protocol.",
+    .description = FIELDS_DOC,
     .options = options,
     .init = parse_init,
     .process = parse_process,

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,7 @@ struct oe_spool {
 /* ---------------------------------------------------------------- */
 
 static uint32_t crc_table[256];
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT; /* sinks open spools concurrently */
 
 static void crc_init(void)
 {
@@ -489,11 +491,7 @@ static int load(oe_spool *s, char *err, size_t errlen)
 int oe_spool_open(oe_spool **out, const char *dir, uint64_t max_bytes, uint64_t seg_bytes,
                   char *err, size_t errlen)
 {
-    static int crc_ready;
-    if (!crc_ready) { /* idempotent: racing initialisers write equal values */
-        crc_init();
-        crc_ready = 1;
-    }
+    pthread_once(&crc_once, crc_init);
     *out = NULL;
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
         snprintf(err, errlen, "spool %s: %s", dir, strerror(errno));

@@ -33,7 +33,8 @@ static const sl_option options[] = {
     {"exclude", SL_OPT_LIST, NULL, 0,
      "globs of files not to follow (without '/', matched against the file name)", NULL},
     {"read_from", SL_OPT_STRING, "end", 0,
-     "where to start a file met at the very first start (later files: head)", "end|head"},
+     "where to start a file met at the very first start (later files, and every file "
+     "with --once: head)", "end|head"},
     {"refresh_interval", SL_OPT_DURATION, "1s", 0, "how often the globs are expanded again", NULL},
     {"poll_interval", SL_OPT_DURATION, "100ms", 0, "how often idle files are checked", NULL},
     {"rotate_wait", SL_OPT_DURATION, "5s", 0,
@@ -106,7 +107,10 @@ static int read_options(tail_src *s, char *err, size_t errlen)
     }
     const char *rf = h->opt_str(c, "read_from"), *ll = h->opt_str(c, "long_lines");
     const char *u8 = h->opt_str(c, "invalid_utf8");
-    s->from_head = rf && strcmp(rf, "head") == 0;
+    s->once = h->once(c);
+    /* --once is a backfill: starting at the end would read nothing and save
+     * a checkpoint past lines never read. */
+    s->from_head = s->once || (rf && strcmp(rf, "head") == 0);
     s->skip_long = ll && strcmp(ll, "skip") == 0;
     tail_pack_init(&s->pack, !(u8 && strcmp(u8, "keep") == 0));
     s->max_line = (size_t)lmax;
@@ -117,7 +121,6 @@ static int read_options(tail_src *s, char *err, size_t errlen)
     s->poll_ms = h->opt_int(c, "poll_interval");
     s->rotate_wait_ms = h->opt_int(c, "rotate_wait");
     s->ckpt_ms = h->opt_int(c, "checkpoint_interval");
-    s->once = h->once(c);
     s->quiet = h->opt_bool(c, "quiet");
     s->use_inotify = h->opt_bool(c, "inotify");
     return 0;
@@ -371,7 +374,9 @@ SL_EXPORT const sl_plugin sluice_plugin = {
                    "delete and recreate), one event per line: body {message}, meta {source, "
                    "path, inode, offset}. Checkpoints (<state_dir>/<name>/checkpoints) move "
                    "only when every sink acknowledged the lines. With --once, reads every "
-                   "file to its end and stops, showing progress on a terminal.",
+                   "file to its end and stops, showing progress on a terminal; a file with "
+                   "no checkpoint is then read from its start (a backfill), whatever "
+                   "read_from says.",
     .options = options,
     .init = tail_init,
     .run = tail_run,

@@ -164,8 +164,10 @@ static int start(tail_src *s, tfile *f, const struct stat *fs)
     }
     f->started = 1;
     tail_unnote(s, f->path);
-    s->host->log(s->ctx, SL_LOG_INFO, "following %s from offset %" PRIu64 "%s", f->path,
-                 f->read_off, f->rotated ? " (rotated away: until drained)" : "");
+    s->host->log(s->ctx, SL_LOG_INFO, "following %s from offset %" PRIu64 "%s%s", f->path,
+                 f->read_off, f->rotated ? " (rotated away: until drained)" : "",
+                 f->read_off && slot < 0 ? " (read_from: end; the lines before it are skipped "
+                                           "for good: its checkpoint starts there)" : "");
     return 0;
 }
 

@@ -55,7 +55,7 @@ def write(target, name, data):
 
 
 def config():
-    for p in ("demo.yaml", "nginx-to-oneentry.yaml"):
+    for p in ("nginx-to-oneentry.yaml",):
         with open(os.path.join(SRC, "pipelines", p), "rb") as f:
             write("config", p, f.read())
     write("config", "env.yaml", "service:\n  state_dir: ${FUZZ_SET}/x\n  queue_max_bytes: 1MiB\n"

@@ -124,7 +124,7 @@ fill() {
         a=$(ck_offset "$log"); sleep 0.5; b=$(ck_offset "$log")
         [ "$a" = "$b" ]
     }
-    wait_for 5 settled || fail "$1: the checkpoint kept moving with the spool full and OneEntry down"
+    wait_for 30 settled || fail "$1: the checkpoint kept moving with the spool full and OneEntry down"
     for _ in 1 2 3; do
         off=$(ck_offset "$log") # the checkpoint first: what it covers is spooled by then
         spooled=$(spool_records)

@@ -10,12 +10,15 @@ cmake --install "$SL_BUILD" --prefix "$TMP/prefix" >"$TMP/install.log" 2>&1 \
 P=$TMP/prefix
 for f in bin/sluice include/sluice/plugin.h include/sluice/host.h include/sluice/event.h \
          include/sluice/json.h lib/sluice/plugins/sink_file.so lib/systemd/system/sluice@.service \
-         share/sluice/pipelines/demo.yaml; do
+         share/sluice/pipelines/nginx-to-oneentry.yaml share/doc/sluice/plugin-guide.md \
+         share/doc/sluice/plugins/README.md share/doc/sluice/plugins/enricher_parse.md; do
     [ -e "$P/$f" ] || fail "$f not installed"
 done
 PCDIR=$(dirname "$(find "$P" -name sluice.pc | head -n 1)")
 [ -n "$PCDIR" ] || fail "sluice.pc not installed"
-ok "installed layout"
+docdir=$(PKG_CONFIG_PATH=$PCDIR pkg-config --variable=docdir sluice)
+[ -f "$docdir/plugin-guide.md" ] || fail "pkg-config's docdir '$docdir' has no plugin-guide.md"
+ok "installed layout, with the plugin guide and reference where pkg-config's docdir says"
 
 # The installed binary must not need the build tree or SLUICE_PLUGIN_PATH.
 unset SLUICE_PLUGIN_PATH

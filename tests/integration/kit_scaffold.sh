@@ -53,6 +53,11 @@ for i in 1 2 3; do expect_in "$TMP/run.out" "\"seq\":$i}"; done
 [ "$(wc -l <"$TMP/run.out")" -eq 3 ] || { cat "$TMP/run.out"; fail "source output"; }
 ok "source scaffold's pipeline emits 3 events"
 
+# The scaffold's README sends authors to the guide the install put there.
+expect_in "$TMP/work/source_counter/README.md" "pkg-config --variable=docdir sluice"
+[ -f "$(pkg-config --variable=docdir sluice)/plugin-guide.md" ] || fail "no installed plugin guide"
+ok "the scaffold's README points at the installed plugin guide"
+
 # Refusals: never overwrite, names that could not be plugin names, no kind.
 expect_rc 1 "$S" plugin new --kind sink jsonl "$TMP/work/sink_jsonl"
 expect_in "$TMP/err" "exists and is not empty"

@@ -76,4 +76,32 @@ assert "field 'status' is not an int" in c["_parse_error"], c
 assert d["_parse_error"].startswith("json:"), d
 PY
 ok "json: nested values, casts, time field, request split; cast and syntax errors reported"
+
+# `plugins describe parse` lists the fields each format adds, with types:
+# every field the sample log produced is listed there with the right type,
+# and every field listed for combined occurs.
+expect_rc 0 "$SLUICE" plugins describe parse
+python3 - "$TMP/out" "$TMP/keep.jsonl" <<'PY'
+import json, re, sys
+table = {}
+for line in open(sys.argv[1]):
+    m = re.match(r"^\| `(\w+)` \| (\w+) \| ([^|]+) \|", line)
+    if m:
+        table[m.group(1)] = (m.group(2), m.group(3).strip())
+py_type = {"string": str, "int": int, "map": dict}
+seen = set()
+for line in open(sys.argv[2], encoding="utf-8"):
+    r = json.loads(line)
+    for k, v in r.items():
+        if k in ("message", "event_time"):
+            continue
+        assert k in table, "field %r is not listed by describe" % k
+        t = table[k][0]
+        assert isinstance(v, py_type[t]), (k, v, t)
+        seen.add(k)
+combined = {k for k, (_, fm) in table.items() if "combined" in fm or fm == "all"}
+missing = combined - seen
+assert not missing, "listed but never produced: %s" % missing
+PY
+ok "describe parse lists every field the combined format produced, with its type"
 finish

@@ -4,11 +4,41 @@
 
 #include <CUnit/Basic.h>
 #include <stdio.h>
+#include <time.h>
 
 typedef struct sl_test_case {
     const char *name;
     void (*fn)(void);
 } sl_test_case;
+
+static inline long long sl_test_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static inline void sl_test_sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* How long a test waits for something that must happen. Generous: only a
+ * bug reaches it, so it costs nothing on a healthy run. */
+#define SL_TEST_WAIT_MS 30000
+
+/*
+ * SL_WAIT_UNTIL(cond): poll cond every millisecond until it holds or
+ * SL_TEST_WAIT_MS passed; assert it afterwards. A test never sleeps for a
+ * while and then asserts that something happened: on a busy machine it may
+ * not have happened yet. (Sleeping and then asserting that something did
+ * NOT happen is fine: load can only hide a bug there, never invent one.)
+ */
+#define SL_WAIT_UNTIL(cond)                                                                   \
+    for (long long sl_deadline_ = sl_test_now_ms() + SL_TEST_WAIT_MS;                         \
+         !(cond) && sl_test_now_ms() < sl_deadline_;)                                         \
+        sl_test_sleep_ms(1)
 
 /* Runs one suite of NULL-terminated cases; exit code = failures (capped). */
 static inline int sl_test_run(const char *suite, const sl_test_case *cases)

@@ -214,6 +214,12 @@ static const bad_case bad_cases[] = {
     {"sources:\n  a: [1, 2\n",
      "p.yaml:3:1: YAML syntax error: did not find expected ',' or ']' (while parsing a flow "
      "sequence at line 2, column 6)"},
+    {"sources:\n  x: { env: ${E:-dev} }\n",
+     "p.yaml:2:14: YAML syntax error: did not find expected ',' or '}' (while parsing a flow "
+     "mapping at line 2, column 6); inside { } or [ ] a ${VAR} must be quoted: '${VAR:-default}'"},
+    {"sources:\n  x: [a, ${E}]\n",
+     "p.yaml:2:11: YAML syntax error: did not find expected ',' or ']' (while parsing a flow "
+     "sequence at line 2, column 6); inside { } or [ ] a ${VAR} must be quoted: '${VAR:-default}'"},
     {"sources:\n  x: *nope\n", "p.yaml:2:6: YAML syntax error: found undefined alias"},
     {"a: \"\xff\"\n", "p.yaml: YAML read error: invalid leading UTF-8 octet at byte 4"},
     {"sources: {a: 1}\n---\nsinks: {}\n",

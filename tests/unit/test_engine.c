@@ -36,12 +36,6 @@ typedef struct run {
     struct fx_sink_stats *sink; /* [2] */
 } run;
 
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 static int setup(run *r, const char *yaml)
 {
     memset(r, 0, sizeof *r);
@@ -111,18 +105,15 @@ static void test_acks_after_every_sink(void)
     teardown(&r);
 }
 
-/* Wait until the source has stopped making progress (it is blocked). */
+/* Wait until the source has filled most of the sink's bound (64 KiB, batches of
+ * ~1.2 KB): a fact, where "no progress for 100 ms" is also what a source
+ * starved of CPU on a busy machine looks like. */
 static unsigned long wait_stalled(run *r)
 {
-    unsigned long last = (unsigned long)-1, now;
-    for (int i = 0; i < 50; i++) {
-        sleep_ms(100);
-        now = atomic_load(&r->src->emitted);
-        if (now == last)
-            return now;
-        last = now;
-    }
-    return now;
+    SL_WAIT_UNTIL(sl_engine_queue_peak(r->e, "stuck") > 48 * 1024);
+    CU_ASSERT(sl_engine_queue_peak(r->e, "stuck") > 48 * 1024);
+    sl_test_sleep_ms(100); /* the bound must hold however long it waits */
+    return atomic_load(&r->src->emitted);
 }
 
 static void test_queue_bound_with_stuck_sink(void)
@@ -149,7 +140,7 @@ static void test_queue_bound_with_stuck_sink(void)
     void (*release)(void) = (void (*)(void))dlsym(r.sink_dl, "fx_sink_release");
     CU_ASSERT_PTR_NOT_NULL_FATAL(release);
     release();
-    sleep_ms(200);
+    SL_WAIT_UNTIL(atomic_load(&r.src->emitted) > emitted);
     CU_ASSERT(atomic_load(&r.src->emitted) > emitted);
     CU_ASSERT_EQUAL(sl_engine_shutdown(r.e), SL_RUN_OK);
     CU_ASSERT_EQUAL(atomic_load(&r.src->acked), atomic_load(&r.src->emitted));

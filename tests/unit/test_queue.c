@@ -2,16 +2,9 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
-#include <time.h>
 
 #include "queue.h"
 #include "sl_test.h"
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 static void test_fifo(void)
 {
@@ -65,17 +58,18 @@ static void test_bound_blocks_producer(void)
     producer p = {.q = &q, .total = 1000, .each = 100};
     pthread_t t;
     pthread_create(&t, NULL, produce, &p);
-    sleep_ms(200);
+    SL_WAIT_UNTIL(atomic_load(&p.pushed) >= 10);
+    sl_test_sleep_ms(50); /* room for an 11th push, which must not happen */
     CU_ASSERT_EQUAL(atomic_load(&p.pushed), 10);
     CU_ASSERT(sl_queue_bytes(&q) <= 1000);
     /* Popping alone does not make room: the bytes are still in flight. */
     void *it;
     size_t b;
     CU_ASSERT_EQUAL(sl_queue_pop(&q, 0, &it, &b), 1);
-    sleep_ms(50);
+    sl_test_sleep_ms(50);
     CU_ASSERT_EQUAL(atomic_load(&p.pushed), 10);
     sl_queue_release(&q, b);
-    sleep_ms(100);
+    SL_WAIT_UNTIL(atomic_load(&p.pushed) >= 11);
     CU_ASSERT_EQUAL(atomic_load(&p.pushed), 11);
     /* Drain everything and check order and the peak. */
     int expect = 2;
@@ -102,7 +96,7 @@ static void test_oversized_alone(void)
     producer p = {.q = &q, .total = 1, .each = 1};
     pthread_t t;
     pthread_create(&t, NULL, produce, &p);
-    sleep_ms(100);
+    sl_test_sleep_ms(100);
     CU_ASSERT_EQUAL(atomic_load(&p.pushed), 0);
     void *it;
     size_t b;
@@ -122,7 +116,8 @@ static void test_abort_wakes(void)
     producer p = {.q = &q, .total = 5, .each = 10};
     pthread_t t;
     pthread_create(&t, NULL, produce, &p);
-    sleep_ms(100);
+    SL_WAIT_UNTIL(atomic_load(&p.pushed) >= 1);
+    sl_test_sleep_ms(50); /* room for a 2nd push, which must block */
     CU_ASSERT_EQUAL(atomic_load(&p.pushed), 1);
     sl_queue_abort(&q);
     pthread_join(t, NULL);
