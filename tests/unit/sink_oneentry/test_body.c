@@ -1,7 +1,7 @@
 /* sink_oneentry request building: validation reasons, exact JSON, identity. */
 #include <string.h>
 
-#include "../../../plugins/sink_oneentry/oe_body.h"
+#include "oe_body.h"
 #include "sl_test.h"
 
 static sl_batch_builder bb;

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../../plugins/sink_oneentry/oe_order.h"
+#include "oe_order.h"
 #include "sl_test.h"
 
 static void test_one_identity(void)

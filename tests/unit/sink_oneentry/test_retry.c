@@ -2,8 +2,8 @@
  * bounds, AIMD concurrency, token bucket. */
 #include <string.h>
 
-#include "../../../plugins/sink_oneentry/oe_pace.h"
-#include "../../../plugins/sink_oneentry/oe_retry.h"
+#include "oe_pace.h"
+#include "oe_retry.h"
 #include "sl_test.h"
 
 static void test_status_sets(void)

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../../plugins/sink_oneentry/oe_spool.h"
+#include "oe_spool.h"
 #include "sl_test.h"
 
 static char dir[256];
