@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
+#include "sl_clock.h"
 
 int sl_acks_init(sl_acks *a, sl_acked_fn fn, void *fn_state)
 {

@@ -8,13 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
+#include "sl_clock.h"
 #include "engine_priv.h"
 #include "log.h"
 
 struct sl_admin {
     struct MHD_Daemon *d;
     sl_engine *e;
+    sl_admin_reload_fn reload; /* POST /reload; NULL answers 501 */
+    void *reload_arg;
 };
 
 /* ------------------------------------------------------------------ */
@@ -64,7 +66,7 @@ static void add_row(rows *rs, const char *name, int gauge, int64_t v)
 
 static void add_counter(const sl_counter *c, void *arg)
 {
-    add_row(arg, c->name, c->gauge, (int64_t)c->value);
+    add_row(arg, c->name, c->gauge, (int64_t)atomic_load(&c->value));
 }
 
 static int row_cmp(const void *a, const void *b)
@@ -281,15 +283,19 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **con_cls)
 {
-    sl_engine *e = cls;
+    sl_admin *a = cls;
+    sl_engine *e = a->e;
     (void)version;
     (void)upload;
     (void)con_cls;
     if (*upload_size)
         return MHD_NO;
     if (strcmp(method, "POST") == 0 && strcmp(url, "/reload") == 0) {
-        /* The same path as SIGHUP: the run loop validates and swaps. */
-        kill(getpid(), SIGHUP);
+        /* A call, not a signal: a program embedding the engine decides
+         * what a reload means (sluice run: the same path as SIGHUP). */
+        if (!a->reload)
+            return reply(conn, 501, "text/plain", "this program does not reload\n");
+        a->reload(a->reload_arg);
         return reply(conn, 202, "text/plain", "reload requested; see the log for the result\n");
     }
     if (strcmp(method, "GET") != 0)
@@ -335,7 +341,8 @@ static int resolve(const char *listen, struct sockaddr_storage *ss, socklen_t *l
     return 0;
 }
 
-int sl_admin_start(sl_engine *e, sl_admin **out, char *err, size_t errlen)
+int sl_admin_start(sl_engine *e, sl_admin_reload_fn reload, void *reload_arg, sl_admin **out,
+                   char *err, size_t errlen)
 {
     *out = NULL;
     const char *listen = e->spec->service.admin_listen;
@@ -352,9 +359,11 @@ int sl_admin_start(sl_engine *e, sl_admin **out, char *err, size_t errlen)
         return -1;
     }
     a->e = e;
+    a->reload = reload;
+    a->reload_arg = reload_arg;
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
                      (v6 ? MHD_USE_IPv6 : 0);
-    a->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, e, MHD_OPTION_SOCK_ADDR, &ss,
+    a->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, a, MHD_OPTION_SOCK_ADDR, &ss,
                             MHD_OPTION_CONNECTION_LIMIT, 64U, MHD_OPTION_END);
     if (!a->d) {
         snprintf(err, errlen, "admin: cannot listen on %s (address in use or not available)",

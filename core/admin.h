@@ -5,7 +5,8 @@
  *                      stopping, a component failed, a sink stuck)
  *   GET /live          200 while the process serves requests
  *   GET /tap/<name>    live JSON lines of what <name> emits (?sample=N&limit=N)
- *   POST /reload       raise SIGHUP in this process: reload the pipeline file
+ *   POST /reload       call the reload function the program gave (sluice run:
+ *                      reload the pipeline file, as SIGHUP does)
  */
 #ifndef SL_ADMIN_H
 #define SL_ADMIN_H
@@ -16,8 +17,13 @@
 
 typedef struct sl_admin sl_admin;
 
-/* Listen on the service's admin address. Returns 0 or -1 with err. */
-int sl_admin_start(sl_engine *e, sl_admin **out, char *err, size_t errlen);
+/* What POST /reload calls, on an admin thread: keep it to setting a flag. */
+typedef void (*sl_admin_reload_fn)(void *arg);
+
+/* Listen on the service's admin address (nothing when unset). `reload` may
+ * be NULL: POST /reload then answers 501. Returns 0 or -1 with err. */
+int sl_admin_start(sl_engine *e, sl_admin_reload_fn reload, void *reload_arg, sl_admin **out,
+                   char *err, size_t errlen);
 
 /* End tap streams and stop serving. NULL is fine. */
 void sl_admin_stop(sl_admin *a);

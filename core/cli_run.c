@@ -1,5 +1,6 @@
 /* sluice run FILE: start, wait for a signal or the sources' end, drain. */
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -7,7 +8,7 @@
 
 #include "admin.h"
 #include "cli.h"
-#include "clock.h"
+#include "sl_clock.h"
 #include "log.h"
 
 static const char usage_run[] =
@@ -32,6 +33,14 @@ static const char usage_run[] =
 
 static volatile sig_atomic_t g_signals;
 static volatile sig_atomic_t g_reload;
+/* POST /reload: set from an admin thread, so an atomic, not a signal. */
+static atomic_int g_reload_call;
+
+static void request_reload(void *arg)
+{
+    (void)arg;
+    atomic_store(&g_reload_call, 1);
+}
 
 static void on_signal(int sig)
 {
@@ -94,7 +103,7 @@ static int start(running *r, const cli *c, sl_log_level lvl)
     char err[1024];
     sl_log_set_level(c->log_level ? lvl : r->spec->service.log_level);
     sl_log_set_json(r->spec->service.log_json);
-    if (sl_admin_start(r->eng, &r->admin, err, sizeof err) < 0 ||
+    if (sl_admin_start(r->eng, request_reload, NULL, &r->admin, err, sizeof err) < 0 ||
         sl_engine_start(r->eng, err, sizeof err) < 0) {
         sl_admin_stop(r->admin);
         sl_log(SL_LOG_ERROR, NULL, "%s", err);
@@ -184,6 +193,8 @@ int cli_run(const cli *c)
         return SL_RUN_FAILED;
     while (!g_signals && !sl_engine_should_stop(r.eng)) {
         sl_engine_wait(r.eng, 200);
+        if (atomic_exchange(&g_reload_call, 0))
+            g_reload = 1;
         if (g_reload && !g_signals) {
             g_reload = 0;
             if (reload(&r, c, lvl) < 0)

@@ -341,7 +341,7 @@ static int valid_name(const char *s)
 }
 
 const char *const sl_config_reserved_keys[] = {"plugin", "path", "inputs", "queue_max_bytes",
-                                               NULL};
+                                               "dead_letter_path", NULL};
 
 int sl_config_reserved_key(const sl_component_spec *c, const char *key)
 {
@@ -570,6 +570,11 @@ static void component(loader *ld, sl_pipeline_spec *s, sl_kind kind, const sl_no
         snprintf(label, sizeof label, "sink '%s': queue_max_bytes", c->name);
         size_at(ld, q, label, &c->queue_max_bytes);
     }
+    const sl_node *dl = sl_node_get(val, "dead_letter_path");
+    if (dl && (sl_node_kind_of(dl) != SL_NODE_SCALAR || !*sl_node_str(dl)))
+        ERR_AT(ld, dl, "%s '%s': dead_letter_path must be a file name", kn, c->name);
+    else if (dl)
+        c->dead_letter_path = sl_node_str(dl);
 }
 
 static const char *const sections[] = {"sources", "enrichers", "sinks"};
@@ -767,6 +772,39 @@ static int load_buffer(const char *data, size_t len, const char *name,
         return -1;
     }
     return 0;
+}
+
+sl_node *sl_config_parse_value(const char *text, const char *name, sl_errs *errs)
+{
+    loader ld = {.errs = errs, .file = name, .text = text, .text_len = strlen(text)};
+    yaml_parser_t p;
+    yaml_document_t doc;
+    sl_node *out = NULL;
+    if (!yaml_parser_initialize(&p)) {
+        oom(&ld);
+        return NULL;
+    }
+    yaml_parser_set_input_string(&p, (const unsigned char *)text, ld.text_len);
+    if (!yaml_parser_load(&p, &doc)) {
+        yaml_error(&ld, &p);
+        yaml_parser_delete(&p);
+        return NULL;
+    }
+    yaml_node_t *root = yaml_document_get_root_node(&doc);
+    ld.doc = &doc;
+    ld.n_yaml = (size_t)(doc.nodes.top - doc.nodes.start);
+    ld.reported = calloc(ld.n_yaml ? ld.n_yaml : 1, 1);
+    if (root && ld.reported)
+        out = conv(&ld, root, 1, 0);
+    free(ld.reported);
+    free(ld.tainted);
+    yaml_document_delete(&doc);
+    yaml_parser_delete(&p);
+    if (out && (ld.bad || ld.fatal)) {
+        sl_node_free(out);
+        out = NULL;
+    }
+    return out;
 }
 
 int sl_config_load_buffer(const char *data, size_t len, const char *name,

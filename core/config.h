@@ -43,6 +43,7 @@ typedef struct sl_component_spec {
     const sl_node **inputs;    /* scalar nodes of `inputs:` */
     size_t n_inputs;
     int64_t queue_max_bytes;   /* sinks: `queue_max_bytes:`, 0 = service's */
+    const char *dead_letter_path; /* `dead_letter_path:`, NULL = in its state dir */
 } sl_component_spec;
 
 typedef struct sl_pipeline_spec {
@@ -82,6 +83,11 @@ int sl_config_load_file_keep(const char *path, sl_pipeline_spec *out, sl_errs *e
 /* Same from memory; `name` stands for the file name in messages. */
 int sl_config_load_buffer(const char *data, size_t len, const char *name,
                           sl_pipeline_spec *out, sl_errs *errs);
+
+/* Parse one YAML value (a plugin's LIST default "[a, b]", say) into a node
+ * tree the caller frees with sl_node_free. `name` (static) stands for the
+ * file in positions. NULL with the reason in errs. */
+sl_node *sl_config_parse_value(const char *text, const char *name, sl_errs *errs);
 
 void sl_config_free(sl_pipeline_spec *spec);
 

@@ -11,8 +11,10 @@
 #include "metrics.h"
 #include "options.h"
 #include "queue.h"
+#include "services.h"
 #include "tap.h"
 #include "sluice/host.h"
+#include "sluice_priv.h"
 
 typedef struct sl_comp sl_comp;
 
@@ -67,7 +69,7 @@ struct sl_comp {
     size_t n_down;
 
     pthread_mutex_t emu;     /* enricher: one process() at a time */
-    sl_batch_builder out;    /* enricher output, reused under emu */
+    sl_builder *out;         /* enricher output, reused under emu */
     sl_acks acks;            /* source */
     sl_queue q;              /* enricher and sink input */
     int has_queue;
@@ -76,6 +78,8 @@ struct sl_comp {
     pthread_mutex_t dir_mu;
     char *state_dir;
     sl_metrics metrics;
+    sl_counter *m_in, *m_out;       /* events_in, events_out: once per batch */
+    sl_deadletter dl;               /* host->dead_letter */
     atomic_llong last_error_log_ms; /* rate limit of repeated error lines */
     atomic_ullong suppressed_errors; /* error lines not logged since the last one */
     atomic_llong last_progress_ms;  /* sink: last acknowledgement (or start) */
@@ -93,6 +97,7 @@ struct sl_engine {
     atomic_int stopping;
     atomic_int aborted;
     struct timespec deadline; /* CLOCK_MONOTONIC end of the drain */
+    atomic_llong drain_end_ms; /* the same in sl_mono_ms() terms, 0 before */
     pthread_mutex_t mu;
     pthread_cond_t cond; /* a source finished or a stop was requested */
 };
@@ -100,7 +105,7 @@ struct sl_engine {
 extern const sl_host sl_host_api;
 
 /* Data flow entry points used by the host API. */
-int sl_engine_emit(sl_comp *c, sl_batch_builder *bb, uint64_t *seq);
+int sl_engine_emit(sl_comp *c, sl_builder *bb, uint64_t *seq);
 void sl_engine_ack(sl_comp *c, uint64_t ticket);
 /* Log an error at most once per second per component, counting the rest. */
 void sl_comp_error(sl_comp *c, const char *metric, const char *fmt, ...)

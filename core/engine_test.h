@@ -21,6 +21,6 @@ int sl_engine_test_init(sl_engine *e, const char *name, char *err, size_t errlen
 /* The enricher's process() on `in`, output appended to `out`, the core's
  * output check applied. Returns SL_OK or SL_ERR with err. */
 int sl_engine_test_process(sl_engine *e, const char *name, const sl_batch *in,
-                           sl_batch_builder *out, char *err, size_t errlen);
+                           sl_builder *out, char *err, size_t errlen);
 
 #endif

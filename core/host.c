@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "engine_priv.h"
+#include "sl_clock.h"
 #include "log.h"
 #include "node.h"
 
@@ -20,21 +21,6 @@ static void h_log(sl_ctx *ctx, sl_log_level level, const char *fmt, ...)
 
 static const char *h_name(sl_ctx *ctx) { return ctx->comp->spec->name; }
 
-/* mkdir -p: the state directory may be several levels deep. */
-static int mkdirs(char *path)
-{
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        int rc = mkdir(path, 0755);
-        *p = '/';
-        if (rc != 0 && errno != EEXIST)
-            return -1;
-    }
-    return mkdir(path, 0755) == 0 || errno == EEXIST ? 0 : -1;
-}
-
 static const char *h_state_dir(sl_ctx *ctx)
 {
     sl_comp *c = ctx->comp;
@@ -43,7 +29,7 @@ static const char *h_state_dir(sl_ctx *ctx)
         char *dir = NULL;
         if (asprintf(&dir, "%s/%s", c->eng->spec->service.state_dir, c->spec->name) < 0)
             dir = NULL;
-        if (dir && mkdirs(dir) == 0) {
+        if (dir && sl_mkdirs(dir, 0700) == 0) {
             c->state_dir = dir;
         } else {
             sl_log(SL_LOG_ERROR, c->spec->name, "cannot create state directory %s: %s",
@@ -58,6 +44,18 @@ static const char *h_state_dir(sl_ctx *ctx)
 static int h_stopping(sl_ctx *ctx) { return atomic_load(&ctx->comp->eng->stopping); }
 
 static int h_once(sl_ctx *ctx) { return ctx->comp->eng->opts.once; }
+
+static int64_t h_drain_left_ms(sl_ctx *ctx)
+{
+    sl_engine *e = ctx->comp->eng;
+    if (!atomic_load(&e->stopping))
+        return -1;
+    /* Stopping may be asked (a fatal sink) before the drain has a deadline:
+     * then the whole shutdown_timeout is still ahead. */
+    long long end = atomic_load(&e->drain_end_ms);
+    int64_t left = end ? end - sl_mono_ms() : e->spec->service.shutdown_timeout_ms;
+    return left > 0 ? left : 0;
+}
 
 static const sl_opt_value *opt(sl_ctx *ctx, const char *name)
 {
@@ -104,21 +102,68 @@ static const sl_node *h_opt_node(sl_ctx *ctx, const char *name)
     return v ? v->node : NULL;
 }
 
-static int h_emit(sl_ctx *ctx, sl_batch_builder *bb, uint64_t *seq)
+static int h_emit(sl_ctx *ctx, sl_builder *bb, uint64_t *seq)
 {
     return sl_engine_emit(ctx->comp, bb, seq);
 }
 
 static void h_ack(sl_ctx *ctx, uint64_t ticket) { sl_engine_ack(ctx->comp, ticket); }
 
-static void h_count(sl_ctx *ctx, const char *metric, uint64_t delta)
+/* Metric names become part of Prometheus names: letters, digits, '_'. */
+static int metric_name_ok(const char *name)
 {
-    sl_metrics_add(&ctx->comp->metrics, metric, delta);
+    if (!name || !*name || (*name >= '0' && *name <= '9'))
+        return 0;
+    for (const char *p = name; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+              (*p >= '0' && *p <= '9') || *p == '_'))
+            return 0;
+    return 1;
 }
 
-static void h_gauge(sl_ctx *ctx, const char *metric, int64_t value)
+static sl_metric *h_metric(sl_ctx *ctx, const char *name, sl_metric_kind kind)
 {
-    sl_metrics_set(&ctx->comp->metrics, metric, value);
+    const char *comp = ctx->comp->spec->name;
+    if (!metric_name_ok(name) || (kind != SL_METRIC_COUNTER && kind != SL_METRIC_GAUGE)) {
+        sl_log(SL_LOG_ERROR, comp, "metric '%s': a name of letters, digits and '_' and a "
+               "kind SL_METRIC_COUNTER or SL_METRIC_GAUGE are needed", name ? name : "(null)");
+        return NULL;
+    }
+    sl_counter *c = sl_metrics_entry(&ctx->comp->metrics, name, kind == SL_METRIC_GAUGE);
+    if (!c)
+        sl_log(SL_LOG_ERROR, comp, "metric '%s': already registered as the other kind, or "
+               "out of memory", name);
+    return (sl_metric *)c;
+}
+
+static void h_metric_add(sl_metric *m, uint64_t delta) { sl_counter_add((sl_counter *)m, delta); }
+
+static void h_metric_set(sl_metric *m, int64_t value) { sl_counter_set((sl_counter *)m, value); }
+
+static int h_dead_letter(sl_ctx *ctx, const sl_event *ev, const char *reason)
+{
+    sl_comp *c = ctx->comp;
+    int rc = sl_deadletter_write(&c->dl, c->spec->name, ev, reason);
+    sl_metrics_add(&c->metrics, rc == 0 ? "dead_letters" : "dead_letter_errors", 1);
+    return rc == 0 ? SL_OK : SL_ERR;
+}
+
+static int h_file_replace(sl_ctx *ctx, const char *path, const void *data, size_t len,
+                          char *err, size_t errlen)
+{
+    return sl_file_replace(path, data, len, err, errlen) == 0 ? SL_OK : SL_ERR;
+}
+
+static int h_file_open(sl_ctx *ctx, const char *path, unsigned flags, unsigned mode,
+                       char *err, size_t errlen)
+{
+    return sl_file_open(path, flags, mode, err, errlen);
+}
+
+static int h_file_write(sl_ctx *ctx, int fd, const void *data, size_t len, int sync,
+                        char *err, size_t errlen)
+{
+    return sl_file_write(fd, data, len, sync, err, errlen) == 0 ? SL_OK : SL_ERR;
 }
 
 const sl_host sl_host_api = {
@@ -130,6 +175,7 @@ const sl_host sl_host_api = {
     .state_dir = h_state_dir,
     .stopping = h_stopping,
     .once = h_once,
+    .drain_left_ms = h_drain_left_ms,
     .opt_str = h_opt_str,
     .opt_int = h_opt_int,
     .opt_double = h_opt_double,
@@ -146,6 +192,11 @@ const sl_host sl_host_api = {
     .node_where = sl_node_where,
     .emit = h_emit,
     .ack = h_ack,
-    .count = h_count,
-    .gauge = h_gauge,
+    .metric = h_metric,
+    .metric_add = h_metric_add,
+    .metric_set = h_metric_set,
+    .dead_letter = h_dead_letter,
+    .file_replace = h_file_replace,
+    .file_open = h_file_open,
+    .file_write = h_file_write,
 };

@@ -1,4 +1,5 @@
 #include "loader.h"
+#include "descriptor.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -16,8 +17,6 @@
 #define SLUICE_PLUGIN_INSTALL_DIR "/usr/local/lib/sluice/plugins"
 #endif
 
-/* The smallest descriptor we can read: everything up to option_size. */
-#define SL_PLUGIN_MIN_SIZE (offsetof(sl_plugin, option_size) + sizeof(uint32_t))
 
 static int path_add(sl_plugin_path *pp, const char *dir, size_t len)
 {
@@ -77,41 +76,32 @@ void sl_plugin_path_free(sl_plugin_path *pp)
     *pp = (sl_plugin_path){0};
 }
 
-/* Checks of a descriptor; a non-NULL return is the reason for refusing it. */
+typedef struct first_error {
+    char *buf;
+    size_t len;
+    int have;
+} first_error;
+
+static void keep_first(void *arg, int is_error, const char *msg)
+{
+    first_error *f = arg;
+    if (is_error && !f->have) {
+        snprintf(f->buf, f->len, "%s", msg);
+        f->have = 1;
+    }
+}
+
+/* Checks of a descriptor; a non-NULL return is the reason for refusing it.
+ * The same checks as `sluice plugins check` (descriptor.c): errors refuse. */
 static const char *check_descriptor(const sl_plugin *p, sl_kind kind, char *buf, size_t len)
 {
-    if (p->abi_major != SL_ABI_MAJOR) {
-        snprintf(buf, len, "plugin ABI major %u, this sluice speaks %u (rebuild the plugin "
-                 "against this sluice's headers)", p->abi_major, SL_ABI_MAJOR);
+    first_error f = {buf, len, 0};
+    sl_problems r = {.fn = keep_first, .arg = &f};
+    if (sl_descriptor_check(p, p->struct_size, &r) > 0)
         return buf;
-    }
-    if (p->abi_minor > SL_ABI_MINOR) {
-        snprintf(buf, len, "plugin built for ABI %u.%u, newer than this sluice (%u.%u); "
-                 "upgrade sluice", p->abi_major, p->abi_minor, SL_ABI_MAJOR, SL_ABI_MINOR);
-        return buf;
-    }
-    if (p->struct_size < SL_PLUGIN_MIN_SIZE) {
-        snprintf(buf, len, "descriptor is %u bytes, smaller than the %zu of ABI 1.0",
-                 p->struct_size, SL_PLUGIN_MIN_SIZE);
-        return buf;
-    }
-    if (!p->name || !*p->name)
-        return "descriptor has no name";
-    if (p->kind != SL_KIND_SOURCE && p->kind != SL_KIND_ENRICHER && p->kind != SL_KIND_SINK) {
-        snprintf(buf, len, "unknown plugin kind %u", p->kind);
-        return buf;
-    }
     if (kind && p->kind != (uint32_t)kind) {
         snprintf(buf, len, "plugin '%s' is a %s, but it is used as a %s", p->name,
                  sl_kind_name(p->kind), sl_kind_name(kind));
-        return buf;
-    }
-    if (!p->init)
-        return "descriptor has no init callback";
-    if ((p->kind == SL_KIND_SOURCE && !p->run) || (p->kind == SL_KIND_ENRICHER && !p->process) ||
-        (p->kind == SL_KIND_SINK && !p->write)) {
-        snprintf(buf, len, "a %s plugin needs its %s callback", sl_kind_name(p->kind),
-                 p->kind == SL_KIND_SOURCE ? "run" : p->kind == SL_KIND_SINK ? "write" : "process");
         return buf;
     }
     return NULL;
@@ -172,7 +162,7 @@ int sl_plugin_open(const char *file, sl_kind kind, sl_loaded *out, char *err, si
         return -1;
     }
     const sl_plugin *p = &out->desc;
-    char why_buf[256];
+    char why_buf[1024];
     const char *why = check_descriptor(p, kind, why_buf, sizeof why_buf);
     if (why) {
         snprintf(err, errlen, "%s: %s", file, why);

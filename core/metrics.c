@@ -11,8 +11,10 @@ void sl_metrics_init(sl_metrics *m)
 
 void sl_metrics_destroy(sl_metrics *m)
 {
-    for (size_t i = 0; i < m->n; i++)
-        free(m->c[i].name);
+    for (size_t i = 0; i < m->n; i++) {
+        free(m->c[i]->name);
+        free(m->c[i]);
+    }
     free(m->c);
     pthread_mutex_destroy(&m->mu);
 }
@@ -20,56 +22,74 @@ void sl_metrics_destroy(sl_metrics *m)
 static sl_counter *find(sl_metrics *m, const char *name)
 {
     for (size_t i = 0; i < m->n; i++)
-        if (strcmp(m->c[i].name, name) == 0)
-            return &m->c[i];
+        if (strcmp(m->c[i]->name, name) == 0)
+            return m->c[i];
     return NULL;
 }
 
-/* The entry for `name`, created when missing; NULL on out of memory. */
-static sl_counter *find_or_add(sl_metrics *m, const char *name, int gauge)
+static sl_counter *add_entry(sl_metrics *m, const char *name, int gauge)
 {
-    sl_counter *c = find(m, name);
-    if (c)
-        return c;
     if (m->n == m->cap) {
         size_t ncap = m->cap ? m->cap * 2 : 8;
-        sl_counter *nc = realloc(m->c, ncap * sizeof *nc);
+        sl_counter **nc = realloc(m->c, ncap * sizeof *nc);
         if (!nc)
             return NULL;
         m->c = nc;
         m->cap = ncap;
     }
+    sl_counter *c = calloc(1, sizeof *c);
     char *dup = strdup(name);
-    if (!dup)
+    if (!c || !dup) {
+        free(c);
+        free(dup);
         return NULL;
-    c = &m->c[m->n++];
-    *c = (sl_counter){.name = dup, .gauge = gauge};
+    }
+    c->name = dup;
+    c->gauge = gauge;
+    atomic_init(&c->value, 0);
+    m->c[m->n++] = c;
     return c;
+}
+
+sl_counter *sl_metrics_entry(sl_metrics *m, const char *name, int gauge)
+{
+    pthread_mutex_lock(&m->mu);
+    sl_counter *c = find(m, name);
+    if (!c)
+        c = add_entry(m, name, gauge);
+    else if (c->gauge != gauge)
+        c = NULL;
+    pthread_mutex_unlock(&m->mu);
+    return c;
+}
+
+void sl_counter_add(sl_counter *c, uint64_t delta)
+{
+    if (c)
+        atomic_fetch_add_explicit(&c->value, delta, memory_order_relaxed);
+}
+
+void sl_counter_set(sl_counter *c, int64_t value)
+{
+    if (c)
+        atomic_store_explicit(&c->value, (uint64_t)value, memory_order_relaxed);
 }
 
 void sl_metrics_add(sl_metrics *m, const char *name, uint64_t delta)
 {
-    pthread_mutex_lock(&m->mu);
-    sl_counter *c = find_or_add(m, name, 0);
-    if (c)
-        c->value += delta;
-    pthread_mutex_unlock(&m->mu);
+    sl_counter_add(sl_metrics_entry(m, name, 0), delta);
 }
 
 void sl_metrics_set(sl_metrics *m, const char *name, int64_t value)
 {
-    pthread_mutex_lock(&m->mu);
-    sl_counter *c = find_or_add(m, name, 1);
-    if (c)
-        c->value = (uint64_t)value;
-    pthread_mutex_unlock(&m->mu);
+    sl_counter_set(sl_metrics_entry(m, name, 1), value);
 }
 
 void sl_metrics_each(sl_metrics *m, void (*fn)(const sl_counter *c, void *arg), void *arg)
 {
     pthread_mutex_lock(&m->mu);
     for (size_t i = 0; i < m->n; i++)
-        fn(&m->c[i], arg);
+        fn(m->c[i], arg);
     pthread_mutex_unlock(&m->mu);
 }
 
@@ -77,7 +97,7 @@ uint64_t sl_metrics_get(sl_metrics *m, const char *name)
 {
     pthread_mutex_lock(&m->mu);
     sl_counter *c = find(m, name);
-    uint64_t v = c ? c->value : 0;
+    uint64_t v = c ? atomic_load_explicit(&c->value, memory_order_relaxed) : 0;
     pthread_mutex_unlock(&m->mu);
     return v;
 }

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -265,6 +266,48 @@ static void list_choices(const char *choices, char *buf, size_t len)
     buf[o] = '\0';
 }
 
+int sl_option_bound(const sl_option *o, const char *text, double *out)
+{
+    sl_opt_value v = {0};
+    if (!text || (o->type != SL_OPT_INT && o->type != SL_OPT_SIZE &&
+                  o->type != SL_OPT_DURATION && o->type != SL_OPT_DOUBLE))
+        return -1;
+    if (parse_scalar(o->type, text, &v))
+        return -1;
+    *out = v.d;
+    return 0;
+}
+
+/* Number of items of a LIST value (a scalar is one). */
+static size_t list_len(const sl_opt_value *v)
+{
+    if (v->node)
+        return sl_node_len(v->node);
+    return v->str ? 1 : 0;
+}
+
+const char *sl_option_range_problem(const sl_option *o, const sl_opt_value *v, char *buf,
+                                    size_t len)
+{
+    double b;
+    if (o->min && sl_option_bound(o, o->min, &b) == 0 && v->d < b) {
+        snprintf(buf, len, "must be at least %s", o->min);
+        return buf;
+    }
+    if (o->max && sl_option_bound(o, o->max, &b) == 0 && v->d > b) {
+        snprintf(buf, len, "must be at most %s", o->max);
+        return buf;
+    }
+    if (o->flags & SL_OPT_F_NONEMPTY) {
+        int empty = o->type == SL_OPT_LIST ? list_len(v) == 0 : !v->str || !*v->str;
+        if (empty) {
+            snprintf(buf, len, "must not be empty");
+            return buf;
+        }
+    }
+    return NULL;
+}
+
 typedef struct ctx {
     const sl_component_spec *c;
     const sl_plugin *p;
@@ -273,6 +316,16 @@ typedef struct ctx {
 } ctx;
 
 #define CNAME(x) sl_kind_name((x)->c->kind), (x)->c->name
+
+static void check_range(ctx *x, const sl_option *o, const sl_node *n, const sl_opt_value *v)
+{
+    char why[128];
+    if (sl_option_range_problem(o, v, why, sizeof why)) {
+        sl_errs_at(x->errs, n, "%s '%s': option '%s' %s, got %s%s%s", CNAME(x), o->name, why,
+                   v->str ? "\"" : "", v->str ? v->str : "an empty list", v->str ? "\"" : "");
+        x->bad = 1;
+    }
+}
 
 static void check_user(ctx *x, const sl_option *o, const sl_node *n, sl_opt_value *v)
 {
@@ -300,6 +353,7 @@ static void check_user(ctx *x, const sl_option *o, const sl_node *n, sl_opt_valu
                        CNAME(x), o->name, type_hint(o->type));
             x->bad = 1;
         }
+        check_range(x, o, n, v);
         for (size_t i = 0; k == SL_NODE_SEQ && i < n->n; i++) {
             if (sl_node_kind_of(n->items[i]) != SL_NODE_SCALAR) {
                 sl_errs_at(x->errs, n->items[i],
@@ -324,20 +378,43 @@ static void check_user(ctx *x, const sl_option *o, const sl_node *n, sl_opt_valu
         sl_errs_at(x->errs, n, "%s '%s': option '%s': expected one of %s, got \"%s\"",
                    CNAME(x), o->name, list, v->str);
         x->bad = 1;
+        return;
     }
+    check_range(x, o, n, v);
+}
+
+/* A LIST default is YAML text ("[a, b]", or one scalar): parsed once into
+ * nodes, so host->opt_node serves it like a value the user wrote. */
+static int list_default(ctx *x, const sl_option *o, sl_opt_value *v)
+{
+    v->owned = sl_config_parse_value(o->default_value, "(plugin default)", x->errs);
+    sl_node_kind k = sl_node_kind_of(v->owned);
+    if (k == SL_NODE_SEQ) {
+        v->node = v->owned;
+        v->str = NULL;
+        return 0;
+    }
+    return k == SL_NODE_SCALAR ? 0 : -1;
 }
 
 /* A default the plugin's own parser rejects is the plugin author's bug. */
 static void apply_default(ctx *x, const sl_option *o, sl_opt_value *v)
 {
     v->str = o->default_value;
-    if (parse_scalar(o->type, o->default_value, v) ||
-        (o->choices && !in_choices(o->choices, o->default_value))) {
+    char why[128];
+    const char *bad = NULL;
+    if (o->type == SL_OPT_LIST ? list_default(x, o, v) : parse_scalar(o->type, v->str, v))
+        bad = o->type == SL_OPT_LIST ? "a YAML list" : type_hint(o->type);
+    else if (o->choices && !in_choices(o->choices, o->default_value))
+        bad = "one of its choices";
+    else
+        bad = sl_option_range_problem(o, v, why, sizeof why);
+    if (bad) {
         sl_errs_at(x->errs, x->c->name_node,
-                   "plugin '%s' (%s '%s'): default \"%s\" of option '%s' is not %s; "
+                   "plugin '%s' (%s '%s'): default \"%s\" of option '%s': %s%s; "
                    "this is a bug in the plugin",
                    x->p->name ? x->p->name : "?", CNAME(x), o->default_value, o->name,
-                   o->choices ? "one of its choices" : type_hint(o->type));
+                   bad == why ? "" : "is not ", bad);
         x->bad = 1;
     }
 }
@@ -426,6 +503,8 @@ void sl_options_free(sl_options *o)
 {
     if (!o)
         return;
+    for (size_t i = 0; i < o->n; i++)
+        sl_node_free(o->v[i].owned);
     free(o->v);
     o->v = NULL;
     o->n = 0;

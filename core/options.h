@@ -17,6 +17,7 @@ typedef struct sl_opt_value {
     int64_t i;            /* INT, SIZE (bytes), DURATION (ms); BOOL as 0/1 */
     double d;             /* DOUBLE (also set for INT/SIZE/DURATION) */
     int set;              /* written by the user */
+    sl_node *owned;       /* a LIST default parsed from its text; freed here */
 } sl_opt_value;
 
 typedef struct sl_options {
@@ -36,6 +37,17 @@ int sl_options_resolve(const sl_component_spec *c, const sl_plugin *p,
 const sl_opt_value *sl_options_find(const sl_options *o, const char *name);
 
 void sl_options_free(sl_options *o);
+
+/*
+ * Range of an option value, as the option table declares it (min, max,
+ * SL_OPT_F_NONEMPTY): NULL when v is allowed, else what is wrong ("must be
+ * at least 1"), written into buf. v holds the parsed value (str, i, d, node).
+ */
+const char *sl_option_range_problem(const sl_option *o, const sl_opt_value *v, char *buf,
+                                    size_t len);
+
+/* Parse a bound (min/max text) of option o as its type: 0 or -1. */
+int sl_option_bound(const sl_option *o, const char *text, double *out);
 
 /* Entry i of a plugin's option table honouring option_size, NULL past end. */
 const sl_option *sl_plugin_option(const sl_plugin *p, size_t i);

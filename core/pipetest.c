@@ -32,59 +32,57 @@ static void say(rep *r, const char *fmt, ...)
 
 /* ---- YAML values as msgpack ---- */
 
-static int pack_scalar(msgpack_packer *pk, const sl_node *n)
+static int pack_scalar(sl_builder *pk, const sl_node *n)
 {
     const char *s = n->str;
     int64_t i;
     double d;
     if (n->quoted)
-        return sl_pack_str(pk, s, n->str_len);
+        return sl_bb_str(pk, s, n->str_len);
     if (!*s || !strcmp(s, "null") || !strcmp(s, "~"))
-        return msgpack_pack_nil(pk);
+        return sl_bb_nil(pk);
     if (!strcmp(s, "true") || !strcmp(s, "false"))
-        return *s == 't' ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
+        return sl_bb_bool(pk, *s == 't');
     if (sl_parse_int(s, &i) == 0)
-        return msgpack_pack_int64(pk, i);
+        return sl_bb_int(pk, i);
     if (sl_parse_double(s, &d) == 0)
-        return msgpack_pack_double(pk, d);
-    return sl_pack_str(pk, s, n->str_len);
+        return sl_bb_double(pk, d);
+    return sl_bb_str(pk, s, n->str_len);
 }
 
 /* Typed like the matching rules say; returns 0 or -1. */
-static int pack_node(msgpack_packer *pk, const sl_node *n)
+static int pack_node(sl_builder *pk, const sl_node *n)
 {
     int rc = 0;
     switch (sl_node_kind_of(n)) {
     case SL_NODE_SCALAR: return pack_scalar(pk, n);
     case SL_NODE_SEQ:
-        rc |= msgpack_pack_array(pk, (uint32_t)n->n);
+        rc |= sl_bb_array(pk, (uint32_t)n->n);
         for (size_t i = 0; i < n->n; i++)
             rc |= pack_node(pk, n->items[i]);
         return rc ? -1 : 0;
     case SL_NODE_MAP:
-        rc |= msgpack_pack_map(pk, (uint32_t)n->n);
+        rc |= sl_bb_map(pk, (uint32_t)n->n);
         for (size_t i = 0; i < n->n; i++) {
-            rc |= sl_pack_str(pk, n->keys[i]->str, n->keys[i]->str_len);
+            rc |= sl_bb_str(pk, n->keys[i]->str, n->keys[i]->str_len);
             rc |= pack_node(pk, n->items[i]);
         }
         return rc ? -1 : 0;
-    default: return msgpack_pack_nil(pk);
+    default: return sl_bb_nil(pk);
     }
 }
 
 /* The expected value as JSON, for the diff. */
 static void node_json(rep *r, const sl_node *n)
 {
-    msgpack_sbuffer sb;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&sb);
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    sl_builder *sb = sl_bb_new();
     sl_value v;
-    int rc = pack_node(&pk, n);
-    const uint8_t *p = (const uint8_t *)sb.data;
-    if (rc < 0 || !p || sl_read_value(&p, p + sb.size, &v) < 0 || sl_json_value(r->out, &v) < 0)
+    size_t len = 0;
+    int rc = sb ? pack_node(sb, n) : -1;
+    const uint8_t *p = sb ? sl_bb_data(sb, &len) : NULL;
+    if (rc < 0 || !p || sl_read_value(&p, p + len, &v) < 0 || sl_json_value(r->out, &v) < 0)
         r->oom = 1;
-    msgpack_sbuffer_destroy(&sb);
+    sl_bb_free(sb);
 }
 
 static void value_json(rep *r, const sl_value *v)
@@ -115,17 +113,15 @@ static int match(const sl_node *want, const sl_value *got)
         return 1;
     }
     /* Scalars and sequences: exact, through the same typed encoding. */
-    msgpack_sbuffer sb;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&sb);
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    int eq = pack_node(&pk, want) == 0 && sb.size == got->raw_len &&
-             memcmp(sb.data, got->raw, sb.size) == 0;
+    sl_builder *sb = sl_bb_new();
+    size_t len = 0;
+    const uint8_t *data = sb && pack_node(sb, want) == 0 ? sl_bb_data(sb, &len) : NULL;
+    int eq = data && len == got->raw_len && memcmp(data, got->raw, len) == 0;
     if (!eq && got->type == SL_FLOAT && want->kind == SL_NODE_SCALAR) {
         double d;
         eq = !want->quoted && sl_parse_double(want->str, &d) == 0 && d == got->v.f;
     }
-    msgpack_sbuffer_destroy(&sb);
+    sl_bb_free(sb);
     return eq;
 }
 
@@ -217,16 +213,16 @@ static int read_def(rep *r, const sl_node *n, test_def *t)
 }
 
 /* Events {input[i]} with meta {source: "test"}, at one fixed time. */
-static int build_input(const test_def *t, sl_batch_builder *bb)
+static int build_input(const test_def *t, sl_builder *bb)
 {
     int rc = 0;
     for (size_t i = 0; i < t->input->n; i++) {
         sl_bb_begin(bb, 1700000000LL * 1000000000LL);
-        rc |= msgpack_pack_map(&bb->pk, 1);
-        rc |= sl_pack_cstr(&bb->pk, "source");
-        rc |= sl_pack_cstr(&bb->pk, "test");
-        rc |= pack_node(&bb->pk, t->input->items[i]);
-        sl_bb_end(bb);
+        sl_bb_map(bb, 1);
+        sl_bb_cstr(bb, "source");
+        sl_bb_cstr(bb, "test");
+        pack_node(bb, t->input->items[i]);
+        rc |= sl_bb_end(bb);
     }
     return rc ? -1 : 0;
 }
@@ -289,25 +285,23 @@ static int run_one(rep *r, sl_engine *e, const test_def *t)
         def_error(r, t, t->node, err);
         return 0;
     }
-    sl_batch_builder in, out;
-    sl_bb_init(&in);
-    sl_bb_init(&out);
+    sl_builder *in = sl_bb_new(), *out = sl_bb_new();
     int passed = 0;
-    if (build_input(t, &in) < 0) {
+    if (!in || !out || build_input(t, in) < 0) {
         r->oom = 1;
         goto done;
     }
-    sl_batch b = sl_bb_batch(&in);
-    if (sl_engine_test_process(e, t->component, &b, &out, err, sizeof err) != SL_OK) {
+    sl_batch b = sl_bb_batch(in);
+    if (sl_engine_test_process(e, t->component, &b, out, err, sizeof err) != SL_OK) {
         say(r, "FAIL - %s (%s, component %s)\n    process failed: %s\n", t->name, t->where,
             t->component, err[0] ? err : "(no message)");
         goto done;
     }
-    sl_batch ob = sl_bb_batch(&out);
+    sl_batch ob = sl_bb_batch(out);
     passed = compare(r, t, &ob);
 done:
-    sl_bb_free(&in);
-    sl_bb_free(&out);
+    sl_bb_free(in);
+    sl_bb_free(out);
     return passed;
 }
 

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "clock.h"
+#include "sl_clock.h"
 
 int sl_queue_init(sl_queue *q, size_t max_bytes)
 {

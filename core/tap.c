@@ -1,10 +1,11 @@
 #include "tap.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "clock.h"
+#include "sl_clock.h"
 
 void sl_taps_init(sl_taps *t)
 {

@@ -1,12 +1,12 @@
 /*
- * sluice events: a bounds-checked msgpack reader and thin builders over
- * msgpack-c's packer. See include/sluice/event.h for the contract.
+ * sluice events: a bounds-checked msgpack reader (the builder is in
+ * builder.c). See include/sluice/event.h for the contract.
  *
  * The reader never builds an object tree and never recurses: the size of a
  * container is found by skipping its children with a counter of pending
  * items, so hostile nesting costs time proportional to its bytes, not stack.
  */
-#include "sluice/event.h"
+#include "sluice_priv.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -452,26 +452,25 @@ static int ts_decode(const sl_value *v, int64_t *out)
     return ts_combine(sec, nsec, out);
 }
 
-int sl_pack_time(msgpack_packer *pk, int64_t time_ns)
+size_t sl__time_encode(int64_t time_ns, uint8_t buf[12])
 {
     int64_t sec = time_ns / NS_PER_SEC;
     int64_t nsec = time_ns % NS_PER_SEC;
-    uint8_t buf[12];
     if (nsec < 0) { /* floor division: nsec is always in [0, 1e9) */
         nsec += NS_PER_SEC;
         sec -= 1;
     }
     if (sec >= 0 && sec <= 0xffffffffLL && nsec == 0) {
         store32(buf, (uint32_t)sec);
-        return msgpack_pack_ext_with_body(pk, buf, 4, -1);
+        return 4;
     }
     if (sec >= 0 && sec < (1LL << 34)) {
         store64(buf, (uint64_t)nsec << 34 | (uint64_t)sec);
-        return msgpack_pack_ext_with_body(pk, buf, 8, -1);
+        return 8;
     }
     store32(buf, (uint32_t)nsec);
     store64(buf + 4, (uint64_t)sec);
-    return msgpack_pack_ext_with_body(pk, buf, 12, -1);
+    return 12;
 }
 
 int64_t sl_now_ns(void)
@@ -608,114 +607,4 @@ int sl_batch_validate(const sl_batch *b, char *err, size_t errlen)
         return -1;
     }
     return 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* Building                                                            */
-/* ------------------------------------------------------------------ */
-
-/*
- * `reserved` holds BB_FAILED once a write ran out of memory inside the event
- * being built. msgpack-c's packers ignore nothing, but sl_bb_begin/end are
- * void, so the builder remembers the failure and sl_bb_end drops the partial
- * event instead of leaving malformed bytes in the batch.
- */
-#define BB_FAILED 1u
-
-static int bb_write(void *data, const char *buf, size_t len)
-{
-    /* pk.data is &bb->sbuf, the builder's first member. */
-    sl_batch_builder *bb = (sl_batch_builder *)data;
-    if (bb->reserved & BB_FAILED)
-        return -1;
-    if (msgpack_sbuffer_write(&bb->sbuf, buf, len) != 0) {
-        bb->reserved |= BB_FAILED;
-        return -1;
-    }
-    return 0;
-}
-
-void sl_bb_init(sl_batch_builder *bb)
-{
-    msgpack_sbuffer_init(&bb->sbuf);
-    msgpack_packer_init(&bb->pk, &bb->sbuf, bb_write);
-    bb->count = 0;
-    bb->reserved = 0;
-}
-
-void sl_bb_reset(sl_batch_builder *bb)
-{
-    msgpack_sbuffer_clear(&bb->sbuf);
-    bb->count = 0;
-    bb->reserved = 0;
-}
-
-void sl_bb_free(sl_batch_builder *bb)
-{
-    msgpack_sbuffer_destroy(&bb->sbuf);
-    sl_bb_init(bb);
-}
-
-void sl_bb_begin(sl_batch_builder *bb, int64_t time_ns)
-{
-    msgpack_pack_array(&bb->pk, 3);
-    sl_pack_time(&bb->pk, time_ns);
-}
-
-/* Cut the buffer back to the end of the last complete event. */
-static void bb_rollback(sl_batch_builder *bb)
-{
-    const uint8_t *p = (const uint8_t *)bb->sbuf.data;
-    const uint8_t *end = p ? p + bb->sbuf.size : NULL;
-    for (uint32_t i = 0; p && i < bb->count; i++) {
-        sl_value v;
-        if (sl_read_value(&p, end, &v) != 0)
-            break;
-    }
-    bb->sbuf.size = p ? (size_t)(p - (const uint8_t *)bb->sbuf.data) : 0;
-    bb->reserved &= ~BB_FAILED;
-}
-
-void sl_bb_end(sl_batch_builder *bb)
-{
-    if (bb->reserved & BB_FAILED) {
-        bb_rollback(bb);
-        return;
-    }
-    bb->count++;
-}
-
-void sl_bb_append_event(sl_batch_builder *bb, const sl_event *ev)
-{
-    if (!ev || !ev->raw)
-        return;
-    /* msgpack_sbuffer_write appends all or nothing, so a failure leaves the
-     * builder consistent (the event is simply not added). */
-    if (msgpack_sbuffer_write(&bb->sbuf, (const char *)ev->raw, ev->raw_len) == 0)
-        bb->count++;
-}
-
-sl_batch sl_bb_batch(const sl_batch_builder *bb)
-{
-    sl_batch b = {(const uint8_t *)bb->sbuf.data, bb->sbuf.size, bb->count};
-    return b;
-}
-
-int sl_pack_str(msgpack_packer *pk, const char *s, size_t len)
-{
-    if (len > UINT32_MAX || (!s && len > 0))
-        return -1;
-    return msgpack_pack_str_with_body(pk, s ? s : "", len);
-}
-
-int sl_pack_cstr(msgpack_packer *pk, const char *s)
-{
-    return sl_pack_str(pk, s ? s : "", s ? strlen(s) : 0);
-}
-
-int sl_pack_value(msgpack_packer *pk, const sl_value *v)
-{
-    if (!v || !v->raw || v->raw_len == 0)
-        return -1;
-    return pk->callback(pk->data, (const char *)v->raw, v->raw_len);
 }

@@ -12,16 +12,17 @@
  * as long as the batch does. Every reader checks bounds, so a malformed buffer
  * yields an error, never an out-of-bounds read.
  *
- * These helpers live in the static library `sluice-event` (pkg-config sluice);
- * they are stateless and safe to call from any thread.
+ * These functions live in the shared library libsluice (pkg-config sluice),
+ * which the sluice binary and every plugin link: one implementation in the
+ * process, so a builder may pass between the core and a plugin. The readers
+ * are stateless and safe from any thread; a builder belongs to one thread at
+ * a time.
  */
 #ifndef SLUICE_EVENT_H
 #define SLUICE_EVENT_H
 
 #include <stddef.h>
 #include <stdint.h>
-
-#include <msgpack.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -45,7 +46,7 @@ typedef enum sl_type {
  * payloads point into the buffer (not NUL-terminated, may contain NUL).
  * Arrays and maps carry their item count; walk them with sl_iter.
  * `raw`/`raw_len` always span the complete encoding, children included, so a
- * value can be copied verbatim into a new event with sl_pack_value().
+ * value can be copied verbatim into a new event with sl_bb_value().
  */
 typedef struct sl_value {
     sl_type type;
@@ -148,53 +149,148 @@ int sl_batch_validate(const sl_batch *b, char *err, size_t errlen);
 /* ------------------------------------------------------------------ */
 
 /**
- * A growable batch under construction. Pack with msgpack-c's packer `pk`
- * (msgpack_pack_map, msgpack_pack_str_with_body, ...) or the sl_pack_*
- * helpers. The layout of this struct is part of the ABI and never changes.
+ * A batch under construction. Opaque: create it with sl_bb_new() (a source,
+ * or an enricher's scratch buffer) or take the one the core hands to
+ * process(). Its bytes are always well-formed: every function below writes
+ * complete msgpack, and the builder counts the values an open event still
+ * needs, so a mistake is an error the core reports, never bytes it misreads.
+ *
+ * An event is written as
+ *
+ *   sl_bb_begin(bb, time_ns);          // [timestamp, ...
+ *   sl_bb_map(bb, 1);                  //   meta: {"source": "x"}
+ *   sl_bb_cstr(bb, "source"); sl_bb_cstr(bb, "x");
+ *   sl_bb_map(bb, 2);                  //   body: {...}
+ *   ... two key/value pairs ...
+ *   sl_bb_end(bb);                     // ]
+ *
+ * Every function returns 0, or -1 once the builder has failed (out of
+ * memory, a value packed where none is expected, an event ended before its
+ * meta and body were complete). A failure poisons only the open event:
+ * sl_bb_end() then drops it and returns -1, earlier events stay. So a plugin
+ * may ignore the pack functions' results and check sl_bb_end()'s.
+ *
+ * Values may also be packed outside any event, for a scratch buffer that is
+ * read back with sl_bb_data() and copied into an event with sl_bb_raw(); a
+ * builder holding such loose values is not a batch, and the core refuses it.
  */
-typedef struct sl_batch_builder {
-    msgpack_sbuffer sbuf; /**< the bytes; data is malloc'd */
-    msgpack_packer pk;    /**< packer writing into sbuf */
-    uint32_t count;       /**< events completed with sl_bb_end */
-    uint32_t reserved;
-} sl_batch_builder;
+typedef struct sl_builder sl_builder;
 
-/** Initialise an empty builder. */
-void sl_bb_init(sl_batch_builder *bb);
+/** A new, empty builder; NULL when out of memory. */
+sl_builder *sl_bb_new(void);
 
-/** Empty the builder, keep its memory for reuse. */
-void sl_bb_reset(sl_batch_builder *bb);
+/** Free a builder made with sl_bb_new() (NULL is fine). */
+void sl_bb_free(sl_builder *bb);
 
-/** Free the builder's memory. */
-void sl_bb_free(sl_batch_builder *bb);
+/** Empty the builder (events, loose values, failure), keep its memory. */
+void sl_bb_reset(sl_builder *bb);
+
+/** Events completed with sl_bb_end() (or appended). */
+uint32_t sl_bb_count(const sl_builder *bb);
+
+/** Bytes written so far, the open event included. */
+size_t sl_bb_size(const sl_builder *bb);
+
+/** Non-zero while an event is begun and not ended. */
+int sl_bb_open(const sl_builder *bb);
 
 /**
- * Start an event: packs the 3-array header and the timestamp. Then pack the
- * meta map (msgpack_pack_map(&bb->pk, n) and n pairs), then the body map,
- * then call sl_bb_end().
+ * The complete events as a batch (valid until the builder changes). An open
+ * event is not part of it.
  */
-void sl_bb_begin(sl_batch_builder *bb, int64_t time_ns);
+sl_batch sl_bb_batch(const sl_builder *bb);
 
-/** Finish the event started with sl_bb_begin(). */
-void sl_bb_end(sl_batch_builder *bb);
+/** All bytes written, loose values included (*len gets their size). */
+const uint8_t *sl_bb_data(const sl_builder *bb, size_t *len);
 
-/** Append a complete, already-encoded event (e.g. one read from a batch). */
-void sl_bb_append_event(sl_batch_builder *bb, const sl_event *ev);
+/**
+ * Start an event at time_ns (nanoseconds since the epoch): the event then
+ * needs exactly two values, the meta map and the body map. Fails when an
+ * event is already open.
+ */
+int sl_bb_begin(sl_builder *bb, int64_t time_ns);
 
-/** Current batch view of the builder's contents (valid until it changes). */
-sl_batch sl_bb_batch(const sl_batch_builder *bb);
+/**
+ * Finish the open event. Returns 0, or -1 when the event is incomplete, its
+ * meta or body is not a map, or a write failed: the event is then dropped.
+ */
+int sl_bb_end(sl_builder *bb);
 
-/** Pack a string of `len` bytes. */
-int sl_pack_str(msgpack_packer *pk, const char *s, size_t len);
+/** Drop the open event, if any (the builder is usable again). */
+void sl_bb_abort(sl_builder *bb);
 
-/** Pack a NUL-terminated string. */
-int sl_pack_cstr(msgpack_packer *pk, const char *s);
+/** Scalars. */
+int sl_bb_nil(sl_builder *bb);
+int sl_bb_bool(sl_builder *bb, int b);
+int sl_bb_int(sl_builder *bb, int64_t i);
+int sl_bb_uint(sl_builder *bb, uint64_t u);
+int sl_bb_double(sl_builder *bb, double d);
+/** A string of len bytes (may contain NUL). */
+int sl_bb_str(sl_builder *bb, const char *s, size_t len);
+/** A NUL-terminated string (NULL packs ""). */
+int sl_bb_cstr(sl_builder *bb, const char *s);
+/** Binary data. */
+int sl_bb_bin(sl_builder *bb, const void *p, size_t len);
+/** A timestamp extension (type -1) in its smallest exact form. */
+int sl_bb_time(sl_builder *bb, int64_t time_ns);
 
-/** Copy an encoded value verbatim (children included). */
-int sl_pack_value(msgpack_packer *pk, const sl_value *v);
+/** A map of n pairs: the next 2n values are its keys and values. */
+int sl_bb_map(sl_builder *bb, uint32_t n);
+/** An array of n items: the next n values are its items. */
+int sl_bb_array(sl_builder *bb, uint32_t n);
 
-/** Pack a timestamp extension for time_ns (the smallest exact form). */
-int sl_pack_time(msgpack_packer *pk, int64_t time_ns);
+/** Copy a value read from a batch (children included) as one value. */
+int sl_bb_value(sl_builder *bb, const sl_value *v);
+
+/**
+ * Copy `len` bytes that hold exactly `nvalues` complete msgpack values (from
+ * another builder's sl_bb_data(), say). Checked: -1 when they do not.
+ */
+int sl_bb_raw(sl_builder *bb, const void *bytes, size_t len, uint32_t nvalues);
+
+/** Append a complete event read from a batch, unchanged. */
+int sl_bb_append_event(sl_builder *bb, const sl_event *ev);
+
+/** What sl_bb_copy_event() does to one body field. */
+typedef enum sl_edit_op {
+    SL_EDIT_REMOVE = 1, /**< drop the field */
+    SL_EDIT_RENAME = 2, /**< keep its value under the name `to` */
+} sl_edit_op;
+
+/** One body field edit; `key`/`to` need not be NUL-terminated. */
+typedef struct sl_edit {
+    const char *key;
+    size_t key_len;
+    sl_edit_op op;
+    const char *to; /**< SL_EDIT_RENAME: the new name */
+    size_t to_len;
+} sl_edit;
+
+/**
+ * Begin a copy of `ev`: its time and meta as they are, its body with the
+ * `nedits` edits applied (a field matching several edits gets the first),
+ * and room for `extra` more key/value pairs, which the caller packs next.
+ * Then sl_bb_end(). Setting a field is "remove it, then pack it as an
+ * extra pair". Returns 0, or -1 (nothing is left open).
+ */
+int sl_bb_copy_event(sl_builder *bb, const sl_event *ev, const sl_edit *edits,
+                     size_t nedits, uint32_t extra);
+
+/** A point to roll back to; take it between events. */
+typedef struct sl_bb_mark {
+    size_t size;
+    uint32_t count;
+    uint32_t reserved;
+} sl_bb_mark;
+
+/** Remember where the builder is (between events). */
+sl_bb_mark sl_bb_get_mark(const sl_builder *bb);
+
+/**
+ * Forget everything written after `mark` (events, an open event, loose
+ * values, a failure). Used to undo a batch's output when process() fails.
+ */
+void sl_bb_rollback(sl_builder *bb, sl_bb_mark mark);
 
 /** Wall-clock time now, in nanoseconds since the Unix epoch. */
 int64_t sl_now_ns(void);

@@ -21,6 +21,7 @@ extern "C" {
 #endif
 
 typedef struct sl_ctx sl_ctx;   /**< one component instance; owned by the core */
+typedef struct sl_metric sl_metric; /**< a registered counter or gauge */
 typedef struct sl_node sl_node; /**< a node of the YAML configuration */
 
 /** Log levels, most severe first. */
@@ -30,6 +31,16 @@ typedef enum sl_log_level {
     SL_LOG_INFO = 2,
     SL_LOG_DEBUG = 3,
 } sl_log_level;
+
+/** Kinds of metric. */
+typedef enum sl_metric_kind {
+    SL_METRIC_COUNTER = 1, /**< only grows; exported as sluice_<name>_total */
+    SL_METRIC_GAUGE = 2,   /**< a level; exported as sluice_<name> */
+} sl_metric_kind;
+
+/** Flags of host->file_open(). */
+#define SL_FILE_APPEND 1u  /**< append (else truncate) */
+#define SL_FILE_MKDIRS 2u  /**< create missing parent directories (0700) */
 
 /** Kinds of configuration node. */
 typedef enum sl_node_kind {
@@ -60,6 +71,13 @@ typedef struct sl_host {
     int (*stopping)(sl_ctx *ctx);
     /** Non-zero in `--once` mode: sources read what exists, then return. */
     int (*once)(sl_ctx *ctx);
+    /**
+     * While stopping: milliseconds left until the core's drain deadline
+     * (service.shutdown_timeout after the stop began), at least 0. -1 when
+     * the pipeline is not stopping. A sink's flush() at stop uses it to
+     * bound its own waiting.
+     */
+    int64_t (*drain_left_ms)(sl_ctx *ctx);
 
     /* ---- options (validated and defaulted by the core before init) ---- */
 
@@ -108,19 +126,58 @@ typedef struct sl_host {
      * used); SL_STOPPED when the pipeline is being torn down (the batch may
      * have been taken only in part and will never be acknowledged).
      */
-    int (*emit)(sl_ctx *ctx, sl_batch_builder *bb, uint64_t *seq);
+    int (*emit)(sl_ctx *ctx, sl_builder *bb, uint64_t *seq);
 
     /** Sink: acknowledge a batch for which write() returned SL_PENDING. */
     void (*ack)(sl_ctx *ctx, uint64_t ticket);
 
     /* ---- metrics ---- */
 
-    /** Add delta to the component's counter `metric` (created on first use).
-     *  Exported as sluice_<metric>_total{component="<name>",...}. */
-    void (*count)(sl_ctx *ctx, const char *metric, uint64_t delta);
-    /** Set the component's gauge `metric` (a level, e.g. bytes behind the
-     *  end of a file). Exported as sluice_<metric>{component="<name>",...}. */
-    void (*gauge)(sl_ctx *ctx, const char *metric, int64_t value);
+    /**
+     * Register the component's counter or gauge `name` (letters, digits and
+     * '_'), at init. Registering a name again returns the same handle.
+     * Exported by /metrics as sluice_<name>_total{component="<name>"} (a
+     * counter) or sluice_<name>{component="<name>"} (a gauge). NULL, with
+     * the reason logged, for a bad name or a kind that differs from the
+     * first registration; metric_add/metric_set ignore a NULL handle.
+     */
+    sl_metric *(*metric)(sl_ctx *ctx, const char *name, sl_metric_kind kind);
+    /** Add to a counter. Lock-free: fine once per event. */
+    void (*metric_add)(sl_metric *m, uint64_t delta);
+    /** Set a gauge. Lock-free. */
+    void (*metric_set)(sl_metric *m, int64_t value);
+
+    /* ---- services ---- */
+
+    /**
+     * Set `ev` aside with `reason` (any bytes; escaped): one JSON line
+     * {"time","component","reason","event":{"time","meta","body"}} appended
+     * to dead-letters.jsonl in the component's state directory, which turns
+     * over to dead-letters.jsonl.1 at 64 MiB. Counted as
+     * sluice_dead_letters_total. Returns SL_OK or SL_ERR (logged).
+     */
+    int (*dead_letter)(sl_ctx *ctx, const sl_event *ev, const char *reason);
+    /**
+     * Replace the file at `path` with `len` bytes atomically and durably:
+     * a temporary file (mode 0600, never through a symlink) is written,
+     * fsynced and renamed over path, and the directory is fsynced. A crash
+     * leaves the old or the new content, never a mix. SL_OK or SL_ERR.
+     */
+    int (*file_replace)(sl_ctx *ctx, const char *path, const void *data,
+                        size_t len, char *err, size_t errlen);
+    /**
+     * Open `path` for writing (SL_FILE_* flags, `mode` for a new file),
+     * close-on-exec, never through a symlink in its last component. The fd,
+     * or -1 with the reason in err.
+     */
+    int (*file_open)(sl_ctx *ctx, const char *path, unsigned flags, unsigned mode,
+                     char *err, size_t errlen);
+    /**
+     * Write all `len` bytes to fd (retrying short writes and EINTR), then
+     * fdatasync it when `sync` is non-zero. SL_OK or SL_ERR.
+     */
+    int (*file_write)(sl_ctx *ctx, int fd, const void *data, size_t len, int sync,
+                      char *err, size_t errlen);
 } sl_host;
 
 /** Non-zero when `host` is new enough to have member `fn`. */

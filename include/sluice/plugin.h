@@ -8,6 +8,10 @@
  *
  * Compatibility rule checked by the core when loading:
  *   plugin.abi_major == SL_ABI_MAJOR  and  plugin.abi_minor <= SL_ABI_MINOR
+ * A plugin of another major version is refused with a message to rebuild it
+ * against these headers. ABI 2.0 (sluice 0.2) changed from 1.0: the batch
+ * builder is opaque (no msgpack-c type in these headers), metrics are
+ * registered handles, and the host offers dead letters and safe file writes.
  */
 #ifndef SLUICE_PLUGIN_H
 #define SLUICE_PLUGIN_H
@@ -22,7 +26,7 @@ extern "C" {
 #endif
 
 /** ABI major version: bumped only on an incompatible change. */
-#define SL_ABI_MAJOR 1
+#define SL_ABI_MAJOR 2
 /** ABI minor version: bumped when a field is appended to a public struct. */
 #define SL_ABI_MINOR 0
 
@@ -73,11 +77,22 @@ typedef enum sl_opt_type {
 typedef struct sl_option {
     const char *name;          /**< key in the component's YAML mapping */
     sl_opt_type type;          /**< expected type */
-    const char *default_value; /**< used when absent; NULL = no default */
+    const char *default_value; /**< used when absent; NULL = no default.
+                                    A LIST default is a YAML flow sequence:
+                                    "[a, b]" */
     int required;              /**< non-zero: absent is a config error */
     const char *help;          /**< one line shown by `sluice plugins describe` */
     const char *choices;       /**< optional "a|b|c" for string options */
+    /* ---- ABI 2.0 ---- */
+    const char *min;           /**< optional lowest value of an INT, SIZE,
+                                    DURATION or DOUBLE option, written as in
+                                    YAML ("1", "4KiB", "10ms") */
+    const char *max;           /**< optional highest value, likewise */
+    uint32_t flags;            /**< SL_OPT_F_* */
 } sl_option;
+
+/** sl_option.flags: a STRING, SECRET or LIST option may not be empty. */
+#define SL_OPT_F_NONEMPTY 1u
 
 struct sl_ctx;  /* opaque: one per component instance, owned by the core */
 struct sl_host; /* the host API table, see host.h */
@@ -142,9 +157,11 @@ typedef struct sl_plugin {
     /**
      * Enricher: read `in`, write the resulting events into `out` (may be none,
      * may be more). Return SL_OK or SL_ERR (the batch is then counted as failed
-     * and passed on unchanged, so nothing is lost silently).
+     * and passed on unchanged, so nothing is lost silently). Returning SL_OK
+     * with an event still open (sl_bb_end forgotten) or with loose values in
+     * `out` counts as SL_ERR, with the reason logged.
      */
-    int (*process)(void *state, const sl_batch *in, sl_batch_builder *out,
+    int (*process)(void *state, const sl_batch *in, sl_builder *out,
                    char *err, size_t errlen);
 
     /**
@@ -159,6 +176,8 @@ typedef struct sl_plugin {
 
     /**
      * Sink, optional: called when the input queue runs empty and at stop.
+     * At stop it is called before the core waits for the sink's pending
+     * tickets, so a sink that acknowledges from flush() is not stalled.
      * Return SL_OK. At stop (host->stopping() is true), return SL_PENDING
      * when the sink keeps events it has not delivered for its next run (a
      * disk spool): the stop is still clean, but `run --once` then exits 4,

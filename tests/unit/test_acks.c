@@ -3,7 +3,7 @@
 #include <stdlib.h>
 
 #include "acks.h"
-#include "clock.h"
+#include "sl_clock.h"
 #include "sl_test.h"
 
 typedef struct {

@@ -24,6 +24,14 @@ static inline int64_t sl_mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Nanoseconds, for latencies well under a millisecond (loopback requests). */
+static inline int64_t sl_mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 /* The CLOCK_MONOTONIC time `ms` milliseconds from now. */
 static inline struct timespec sl_deadline_in(int64_t ms)
 {

@@ -1,0 +1,36 @@
+/* Host services: safe file writes and dead letters (see sluice/host.h). */
+#ifndef SL_SERVICES_H
+#define SL_SERVICES_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "sluice/event.h"
+#include "sluice/host.h"
+
+/* mkdir -p with `mode` for every directory it creates. 0 or -1 (errno). */
+int sl_mkdirs(const char *path, mode_t mode);
+
+/* The host->file_open/file_write/file_replace contracts, without a ctx. */
+int sl_file_open(const char *path, unsigned flags, unsigned mode, char *err, size_t errlen);
+int sl_file_write(int fd, const void *data, size_t len, int sync, char *err, size_t errlen);
+int sl_file_replace(const char *path, const void *data, size_t len, char *err, size_t errlen);
+
+/* One component's dead-letter file, opened on the first letter. */
+typedef struct sl_deadletter {
+    pthread_mutex_t mu;
+    char *path; /* set before the first write; owned */
+    int fd;
+    int64_t size;
+    int announced;
+} sl_deadletter;
+
+void sl_deadletter_init(sl_deadletter *d);
+void sl_deadletter_destroy(sl_deadletter *d);
+/* Append one line for ev (see host->dead_letter). 0 or -1 (logged). */
+int sl_deadletter_write(sl_deadletter *d, const char *component, const sl_event *ev,
+                        const char *reason);
+
+#endif
