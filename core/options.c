@@ -411,7 +411,7 @@ static void apply_default(ctx *x, const sl_option *o, sl_opt_value *v)
         bad = sl_option_range_problem(o, v, why, sizeof why);
     if (bad) {
         sl_errs_at(x->errs, x->c->name_node,
-                   "plugin '%s' (%s '%s'): default \"%s\" of option '%s': %s%s; "
+                   "plugin '%s' (%s '%s'): default \"%s\" of option '%s' %s%s; "
                    "this is a bug in the plugin",
                    x->p->name ? x->p->name : "?", CNAME(x), o->default_value, o->name,
                    bad == why ? "" : "is not ", bad);

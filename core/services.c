@@ -145,7 +145,7 @@ int sl_file_replace(const char *path, const void *data, size_t len, char *err, s
 
 void sl_deadletter_init(sl_deadletter *d)
 {
-    *d = (sl_deadletter){.fd = -1};
+    *d = (sl_deadletter){.fd = -1, .rotate_bytes = DL_ROTATE_BYTES};
     pthread_mutex_init(&d->mu, NULL);
 }
 
@@ -160,15 +160,15 @@ void sl_deadletter_destroy(sl_deadletter *d)
 /* One line: {"time","component","reason","event":{"time","meta","body"}}. */
 static int dl_line(sl_buf *b, const char *component, const sl_event *ev, const char *reason)
 {
-    int rc = sl_buf_puts(b, "{\"time\":");
+    int rc = sl_buf_puts(b, "{\"time\":\"");
     rc |= sl_json_rfc3339(b, sl_now_ns());
-    rc |= sl_buf_puts(b, ",\"component\":");
+    rc |= sl_buf_puts(b, "\",\"component\":");
     rc |= sl_json_str(b, component, strlen(component));
     rc |= sl_buf_puts(b, ",\"reason\":");
     rc |= sl_json_str(b, reason ? reason : "", reason ? strlen(reason) : 0);
-    rc |= sl_buf_puts(b, ",\"event\":{\"time\":");
+    rc |= sl_buf_puts(b, ",\"event\":{\"time\":\"");
     rc |= sl_json_rfc3339(b, ev->time_ns);
-    rc |= sl_buf_puts(b, ",\"meta\":");
+    rc |= sl_buf_puts(b, "\",\"meta\":");
     /* A value sl_json_value cannot encode (too deep) is written as null, so
      * the line stays valid JSON and the reason is kept. */
     rc |= sl_json_encodable(&ev->meta) ? sl_json_value(b, &ev->meta) : sl_buf_puts(b, "null");
@@ -182,7 +182,7 @@ static int dl_line(sl_buf *b, const char *component, const sl_event *ev, const c
 static int dl_ready(sl_deadletter *d, const char *component, size_t add)
 {
     char err[512];
-    if (d->fd >= 0 && d->size + (int64_t)add <= DL_ROTATE_BYTES)
+    if (d->fd >= 0 && (d->size == 0 || d->size + (int64_t)add <= d->rotate_bytes))
         return 0;
     if (d->fd >= 0) {
         close(d->fd);

@@ -24,6 +24,7 @@ typedef struct sl_deadletter {
     char *path; /* set before the first write; owned */
     int fd;
     int64_t size;
+    int64_t rotate_bytes; /* turn over to <path>.1 past this size */
     int announced;
 } sl_deadletter;
 

@@ -25,7 +25,7 @@ typedef struct big_option {
     char pad[40];
 } big_option;
 
-#define BIG(...) {{__VA_ARGS__}, "x", {0}}
+#define BIG(...) {{__VA_ARGS__, NULL, NULL, 0}, "x", {0}}
 static const big_option big_opts[] = {
     BIG("url", SL_OPT_STRING, NULL, 1, "endpoint, e.g. https://api.example.com", NULL),
     BIG("format", SL_OPT_STRING, "json", 0, "output format", "json|text|msgpack"),
@@ -50,9 +50,9 @@ static sl_plugin big_plugin(void)
 }
 
 static const sl_option plain_opts[] = {
-    {"a", SL_OPT_STRING, "x", 0, "first", NULL},
-    {"b", SL_OPT_INT, NULL, 1, NULL, NULL},
-    {NULL, 0, NULL, 0, NULL, NULL},
+    {"a", SL_OPT_STRING, "x", 0, "first", NULL, NULL, NULL, 0},
+    {"b", SL_OPT_INT, NULL, 1, NULL, NULL, NULL, NULL, 0},
+    {NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, 0},
 };
 
 static void test_table_walk(void)
@@ -236,9 +236,10 @@ static void test_many_errors(void)
 }
 
 static const sl_option buggy_opts[] = {
-    {"size", SL_OPT_SIZE, "lots", 0, NULL, NULL},
-    {"mode", SL_OPT_STRING, "maybe", 0, NULL, "on|off"},
-    {NULL, 0, NULL, 0, NULL, NULL},
+    {"size", SL_OPT_SIZE, "lots", 0, NULL, NULL, NULL, NULL, 0},
+    {"mode", SL_OPT_STRING, "maybe", 0, NULL, "on|off", NULL, NULL, 0},
+    {"level", SL_OPT_INT, "0", 0, NULL, NULL, "1", NULL, 0},
+    {NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, 0},
 };
 
 static void test_bad_default_and_old_plugin(void)
@@ -250,7 +251,10 @@ static void test_bad_default_and_old_plugin(void)
     sl_options o;
     sl_errs e = {0};
     CU_ASSERT_EQUAL(sl_options_resolve(&s.comps[1], &p, &o, &e), -1);
-    CU_ASSERT_EQUAL_FATAL(e.n, 2);
+    CU_ASSERT_EQUAL_FATAL(e.n, 3);
+    CU_ASSERT_STRING_EQUAL(e.msg[2], "p.yaml:4:3: plugin 'buggy' (sink 'out'): default \"0\" "
+                                     "of option 'level' must be at least 1; this is a bug "
+                                     "in the plugin");
     CU_ASSERT_STRING_EQUAL(e.msg[0], "p.yaml:4:3: plugin 'buggy' (sink 'out'): default \"lots\" "
                                      "of option 'size' is not a size like 64KiB; this is a bug "
                                      "in the plugin");
@@ -277,6 +281,81 @@ typedef struct num_case {
     int ok;
     int64_t want;
 } num_case;
+
+static const sl_option ranged_opts[] = {
+    {"workers", SL_OPT_INT, "4", 0, "threads", NULL, "1", "64", 0},
+    {"ratio", SL_OPT_DOUBLE, "0.5", 0, "share", NULL, "0", "1", 0},
+    {"buffer", SL_OPT_SIZE, "64KiB", 0, "buffer", NULL, "4KiB", NULL, 0},
+    {"every", SL_OPT_DURATION, "1s", 0, "interval", NULL, "10ms", "1h", 0},
+    {"url", SL_OPT_STRING, NULL, 0, "endpoint", NULL, NULL, NULL, SL_OPT_F_NONEMPTY},
+    {"paths", SL_OPT_LIST, "[/var/log/a.log, /var/log/b.log]", 0, "files", NULL, NULL, NULL,
+     SL_OPT_F_NONEMPTY},
+    {NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, 0},
+};
+
+static int resolve_ranged(const char *opts, sl_options *o, sl_errs *e)
+{
+    sl_plugin p = {SL_PLUGIN_HEADER(SL_KIND_SINK, "ranged", "1")};
+    p.options = ranged_opts;
+    sl_pipeline_spec s;
+    CU_ASSERT_EQUAL_FATAL(load_sink(opts, &s), 0);
+    int rc = sl_options_resolve(&s.comps[1], &p, o, e);
+    /* the values keep pointing into the spec's nodes: compare before free */
+    sl_options_free(o);
+    sl_config_free(&s);
+    return rc;
+}
+
+/* min, max and non-empty are checked where validate sees them, located. */
+static void test_ranges(void)
+{
+    static const struct {
+        const char *opts, *msg;
+    } cases[] = {
+        {"    workers: 0\n", "p.yaml:7:14: sink 'out': option 'workers' must be at least 1, got \"0\""},
+        {"    workers: 65\n", "p.yaml:7:14: sink 'out': option 'workers' must be at most 64, got \"65\""},
+        {"    ratio: -0.1\n", "p.yaml:7:12: sink 'out': option 'ratio' must be at least 0, got \"-0.1\""},
+        {"    buffer: 1KiB\n", "p.yaml:7:13: sink 'out': option 'buffer' must be at least 4KiB, got \"1KiB\""},
+        {"    every: 0\n", "p.yaml:7:12: sink 'out': option 'every' must be at least 10ms, got \"0\""},
+        {"    url: ''\n", "p.yaml:7:10: sink 'out': option 'url' must not be empty, got \"\""},
+        {"    paths: []\n", "p.yaml:7:12: sink 'out': option 'paths' must not be empty, got an empty list"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        sl_options o;
+        sl_errs e = {0};
+        CU_ASSERT_EQUAL(resolve_ranged(cases[i].opts, &o, &e), -1);
+        int ok = e.n == 1 && strcmp(e.msg[0], cases[i].msg) == 0;
+        CU_ASSERT_TRUE(ok);
+        if (!ok)
+            fprintf(stderr, "\nrange case %zu: expected\n  %s\ngot:\n%s", i, cases[i].msg,
+                    joined(&e));
+        sl_errs_free(&e);
+    }
+    sl_options o;
+    sl_errs e = {0};
+    CU_ASSERT_EQUAL(resolve_ranged("    workers: 64\n    every: 1h\n    buffer: 4096\n", &o, &e), 0);
+    CU_ASSERT_EQUAL(e.n, 0);
+    sl_errs_free(&e);
+}
+
+/* A LIST default is served as a list, like one the user wrote. */
+static void test_list_default(void)
+{
+    sl_plugin p = {SL_PLUGIN_HEADER(SL_KIND_SINK, "ranged", "1")};
+    p.options = ranged_opts;
+    sl_pipeline_spec s;
+    CU_ASSERT_EQUAL_FATAL(load_sink("", &s), 0);
+    sl_options o;
+    sl_errs e = {0};
+    CU_ASSERT_EQUAL_FATAL(sl_options_resolve(&s.comps[1], &p, &o, &e), 0);
+    const sl_opt_value *v = sl_options_find(&o, "paths");
+    CU_ASSERT_FALSE(v->set);
+    CU_ASSERT_EQUAL_FATAL(sl_node_kind_of(v->node), SL_NODE_SEQ);
+    CU_ASSERT_EQUAL(sl_node_len(v->node), 2);
+    CU_ASSERT_STRING_EQUAL(sl_node_str(sl_node_at(v->node, 1)), "/var/log/b.log");
+    sl_options_free(&o);
+    sl_config_free(&s);
+}
 
 static void test_parse_size(void)
 {
@@ -382,6 +461,8 @@ static const sl_test_case cases[] = {
     {"duration parser", test_parse_duration},
     {"int, bool, double parsers", test_parse_int_bool_double},
     {"edit distance", test_edit_distance},
+    {"min, max, non-empty", test_ranges},
+    {"list default", test_list_default},
     {0},
 };
 
