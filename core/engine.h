@@ -1,7 +1,7 @@
 /*
- * The running pipeline: plugins loaded and checked, one thread per source and
- * per sink, bounded queues in front of sinks, enrichers run on the source
- * thread that routes a batch, acknowledgements flowing back to sources.
+ * The running pipeline: plugins loaded and checked, one thread per source,
+ * per enricher and per sink, a bounded queue in front of every enricher and
+ * sink, acknowledgements flowing back to sources.
  */
 #ifndef SL_ENGINE_H
 #define SL_ENGINE_H
