@@ -11,16 +11,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "seqring.h"
+
 typedef void (*sl_acked_fn)(void *state, uint64_t seq);
 
 typedef struct sl_acks {
     pthread_mutex_t mu;
     pthread_mutex_t report_mu; /* serialises callbacks, in seq order */
     pthread_cond_t idle;  /* signalled when nothing is in flight */
-    uint64_t next;        /* sequence number the next batch gets */
-    uint64_t base;        /* lowest sequence number not yet reported */
-    uint8_t *done;        /* ring: done[(seq - base + head) % cap] */
-    size_t head, cap;
+    sl_seqring ring;      /* a slot per batch; non-NULL once complete */
+    int ready;            /* initialised */
     sl_acked_fn fn;       /* may be NULL */
     void *fn_state;
 } sl_acks;

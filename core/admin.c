@@ -88,12 +88,12 @@ static void engine_rows(sl_engine *e, rows *rs)
             add_row(rs, "queue_bytes", 1, (int64_t)sl_queue_bytes(&c->q));
             add_row(rs, "queue_max_bytes", 1, (int64_t)c->q.max_bytes);
         }
-        if (c->spec->kind == SL_KIND_SINK && c->tickets.slot) {
+        if (c->spec->kind == SL_KIND_SINK && c->tickets.ring.slot) {
             pthread_mutex_lock(&c->tickets.mu);
             add_row(rs, "inflight_batches", 1, (int64_t)c->tickets.live);
             pthread_mutex_unlock(&c->tickets.mu);
         }
-        if (c->spec->kind == SL_KIND_SOURCE && c->acks.done)
+        if (c->spec->kind == SL_KIND_SOURCE && c->acks.ready)
             add_row(rs, "unacked_batches", 1, (int64_t)sl_acks_in_flight(&c->acks));
         add_row(rs, "component_failed", 1, atomic_load(&c->failed));
         add_row(rs, "tap_readers", 1, atomic_load(&c->taps.n));

@@ -88,8 +88,8 @@ void sl_comp_error(sl_comp *c, const char *metric, const char *fmt, ...)
 
 static int tickets_init(sl_ticket_ring *t)
 {
-    *t = (sl_ticket_ring){.base = 1, .next = 1, .cap = 64};
-    if (!(t->slot = calloc(t->cap, sizeof *t->slot)))
+    *t = (sl_ticket_ring){0};
+    if (sl_seqring_init(&t->ring, 64) != 0)
         return -1;
     pthread_mutex_init(&t->mu, NULL);
     sl_cond_init_monotonic(&t->empty);
@@ -98,10 +98,9 @@ static int tickets_init(sl_ticket_ring *t)
 
 static void tickets_destroy(sl_ticket_ring *t)
 {
-    if (!t->slot)
+    if (!t->ring.slot)
         return;
-    free(t->slot);
-    t->slot = NULL;
+    sl_seqring_free(&t->ring);
     pthread_mutex_destroy(&t->mu);
     pthread_cond_destroy(&t->empty);
 }
@@ -109,23 +108,9 @@ static void tickets_destroy(sl_ticket_ring *t)
 static uint64_t tickets_add(sl_ticket_ring *t, sl_msg *m)
 {
     pthread_mutex_lock(&t->mu);
-    if (t->next - t->base == t->cap) {
-        size_t ncap = t->cap * 2;
-        sl_msg **ns = calloc(ncap, sizeof *ns);
-        if (!ns) {
-            pthread_mutex_unlock(&t->mu);
-            return 0;
-        }
-        for (size_t i = 0; i < t->cap; i++)
-            ns[i] = t->slot[(t->head + i) % t->cap];
-        free(t->slot);
-        t->slot = ns;
-        t->head = 0;
-        t->cap = ncap;
-    }
-    uint64_t ticket = t->next++;
-    t->slot[(t->head + (ticket - t->base)) % t->cap] = m;
-    t->live++;
+    uint64_t ticket = sl_seqring_push(&t->ring, m);
+    if (ticket)
+        t->live++;
     pthread_mutex_unlock(&t->mu);
     return ticket;
 }
@@ -134,15 +119,11 @@ static uint64_t tickets_add(sl_ticket_ring *t, sl_msg *m)
 static sl_msg *tickets_take(sl_ticket_ring *t, uint64_t ticket)
 {
     pthread_mutex_lock(&t->mu);
-    sl_msg *m = NULL;
-    if (ticket >= t->base && ticket < t->next) {
-        sl_msg **s = &t->slot[(t->head + (ticket - t->base)) % t->cap];
-        m = *s;
-        *s = NULL;
-    }
-    while (m && t->base < t->next && !t->slot[t->head]) {
-        t->head = (t->head + 1) % t->cap;
-        t->base++;
+    void **slot = sl_seqring_at(&t->ring, ticket);
+    sl_msg *m = slot ? *slot : NULL;
+    if (m) {
+        *slot = NULL;
+        sl_seqring_drop_front(&t->ring, 0);
     }
     pthread_mutex_unlock(&t->mu);
     return m;
@@ -712,7 +693,7 @@ uint64_t sl_engine_undelivered(sl_engine *e)
 {
     uint64_t n = 0;
     for (size_t i = 0; i < e->n; i++)
-        if (e->comps[i].spec->kind == SL_KIND_SOURCE && e->comps[i].acks.done)
+        if (e->comps[i].spec->kind == SL_KIND_SOURCE && e->comps[i].acks.ready)
             n += sl_acks_in_flight(&e->comps[i].acks);
     return n;
 }
@@ -785,7 +766,7 @@ static void discard(sl_comp *c)
         origin_release(m->origin, 0);
         msg_unref(m);
     }
-    for (uint64_t t = c->tickets.base; c->tickets.slot && t < c->tickets.next; t++)
+    for (uint64_t t = c->tickets.ring.base; c->tickets.ring.slot && t < c->tickets.ring.next; t++)
         ticket_finish(c, t, 0);
 }
 

@@ -43,10 +43,8 @@ typedef struct sl_msg {
 typedef struct sl_ticket_ring {
     pthread_mutex_t mu;
     pthread_cond_t empty;
-    sl_msg **slot; /* slot[(ticket - base + head) % cap], NULL when acked */
-    size_t head, cap;
-    uint64_t base, next;
-    size_t live;
+    sl_seqring ring; /* a slot per ticket: its sl_msg, NULL once acked */
+    size_t live;     /* tickets not yet settled */
 } sl_ticket_ring;
 
 struct sl_comp {
