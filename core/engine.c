@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "sl_clock.h"
+#include "throttle.h"
 #include "graph.h"
 #include "log.h"
 
@@ -62,19 +63,14 @@ static void origin_release(sl_origin *o, int ok)
 void sl_comp_error(sl_comp *c, const char *metric, const char *fmt, ...)
 {
     sl_metrics_add(&c->metrics, metric, 1);
-    int64_t now = sl_mono_ms();
-    long long last = atomic_load(&c->last_error_log_ms);
-    if ((last && now - last < 1000) ||
-        !atomic_compare_exchange_strong(&c->last_error_log_ms, &last, now ? now : 1)) {
-        atomic_fetch_add(&c->suppressed_errors, 1);
+    unsigned long long quiet = 0;
+    if (!sl_throttle_pass(&c->error_log, 1000, &quiet))
         return;
-    }
     char msg[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    unsigned long long quiet = atomic_exchange(&c->suppressed_errors, 0);
     if (quiet)
         sl_log(SL_LOG_ERROR, c->spec->name, "%s (%llu more errors since the last one logged)",
                msg, quiet);

@@ -12,6 +12,7 @@
 #include "options.h"
 #include "queue.h"
 #include "services.h"
+#include "throttle.h"
 #include "tap.h"
 #include "sluice/host.h"
 #include "sluice_priv.h"
@@ -78,8 +79,7 @@ struct sl_comp {
     sl_metrics metrics;
     sl_counter *m_in, *m_out;       /* events_in, events_out: once per batch */
     sl_deadletter dl;               /* host->dead_letter */
-    atomic_llong last_error_log_ms; /* rate limit of repeated error lines */
-    atomic_ullong suppressed_errors; /* error lines not logged since the last one */
+    sl_throttle error_log;          /* rate limit of repeated error lines */
     atomic_llong last_progress_ms;  /* sink: last acknowledgement (or start) */
     sl_taps taps;                   /* live /tap/<name> readers */
 };
