@@ -5,7 +5,7 @@
 set -eu
 
 PKGS="${*:-build-essential cmake pkg-config libyaml-dev libmsgpack-dev libcurl4-openssl-dev
-libpcre2-dev libmicrohttpd-dev libcunit1-dev python3 curl valgrind openssl strace
+libpcre2-dev libmicrohttpd-dev libcunit1-dev zlib1g-dev python3 curl valgrind openssl strace
 nghttp2-proxy stress-ng}"
 
 missing=""

@@ -3,9 +3,10 @@
  * the delivery worker (oe_worker.c).
  *
  * write() (sink thread) validates and builds one job per event and hands
- * them to the worker; the worker thread runs the curl multi loop and
+ * them to the worker; the worker thread drives the HTTP transport
+ * (lib/oe_http.c: libcurl's multi socket interface on epoll) and
  * acknowledges a batch when its last event is delivered, spooled or
- * dead-lettered.
+ * dead-lettered. What OneEntry expects is in docs/oneentry-contract.md.
  */
 #ifndef OE_SINK_H
 #define OE_SINK_H
@@ -15,7 +16,6 @@
 #include <stdint.h>
 
 #include "oe_body.h"
-#include "oe_deadletter.h"
 #include "oe_http.h"
 #include "oe_pace.h"
 #include "oe_retry.h"
@@ -66,16 +66,25 @@ typedef struct oe_cfg {
     int ordered;             /* order: per_visitor */
 } oe_cfg;
 
+/* The sink's metrics, registered at init (names as on /metrics). */
+typedef struct oe_metrics {
+    /* counters */
+    sl_metric *delivered, *spooled, *rejected, *dead_lettered, *given_up, *retries, *outages,
+        *auth_failures, *spool_dropped, *spool_corrupt;
+    /* gauges, set once a second by the worker */
+    sl_metric *in_flight, *concurrency, *retries_waiting, *waiting_for_visitor,
+        *spool_pending, *paused;
+} oe_metrics;
+
 typedef struct oe_sink {
     sl_ctx *ctx;
     const sl_host *host;
     oe_cfg cfg;
+    oe_metrics m;
     char *url;
     oe_http *http;
     oe_spool *spool;
     char *spool_dir;         /* for the line saying what it still holds */
-    oe_deadletter dl;
-    pthread_mutex_t dl_mu;   /* dead letters come from both threads */
     oe_request req;          /* scratch for write() */
 
     /* hand-over from write() to the worker */
@@ -92,9 +101,9 @@ typedef struct oe_sink {
     uint64_t rng;
 } oe_sink;
 
-/* Record a rejected event in the dead-letter file (thread-safe). */
-void oe_sink_dead_letter(oe_sink *s, const uint8_t *raw, size_t raw_len, const char *reason,
-                         long status, const char *msg, size_t msglen);
+/* Set an event that can never be delivered aside, with the reason, through
+ * host->dead_letter (thread-safe; counted as events_dead_lettered). */
+void oe_sink_dead_letter(oe_sink *s, const uint8_t *raw, size_t raw_len, const char *reason);
 
 /* Worker thread body. */
 void *oe_worker_main(void *arg);

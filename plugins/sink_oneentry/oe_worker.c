@@ -1,5 +1,7 @@
 /*
- * The delivery worker: one thread driving the HTTP transport (oe_http.c).
+ * The delivery worker: one thread driving the HTTP transport (lib/oe_http.c,
+ * libcurl's multi socket interface on epoll). How each answer is treated
+ * follows docs/oneentry-contract.md.
  *
  * Jobs come from four places, in this order of preference: retries that
  * are due (a min-heap by time), jobs whose visitor's earlier event just
@@ -29,8 +31,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "oe_answer.h"
 #include "oe_order.h"
 #include "oe_sink.h"
+#include "sl_clock.h"
 
 #define COMMIT_EVERY_NS (200 * 1000000LL)
 /* Spooled events are acknowledged after an fdatasync: at most this late,
@@ -72,13 +76,6 @@ typedef struct worker {
     oe_request scratch;
     sl_buf rec;
 } worker;
-
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 /* ---------------------------------------------------------------- */
 /* Retry heap                                                         */
@@ -227,7 +224,7 @@ static void retry_at(worker *w, oe_job *j, int64_t due)
 
 static void spool_error(worker *w, const char *err)
 {
-    int64_t now = mono_ns();
+    int64_t now = sl_mono_ns();
     if (now - w->last_spool_err_ns < 10000000000LL)
         return;
     w->last_spool_err_ns = now;
@@ -247,7 +244,7 @@ static int to_spool(worker *w, oe_job *j)
         uint64_t n = oe_spool_drop_oldest(s->spool);
         oe_spool_commit(s->spool, err, sizeof err);
         if (n) {
-            s->host->count(s->ctx, "spool_dropped", n);
+            s->host->metric_add(s->m.spool_dropped, n);
             s->host->log(s->ctx, SL_LOG_WARN, "spool full: dropped the %" PRIu64
                          " oldest spooled events (on_full: drop_oldest)", n);
         }
@@ -257,7 +254,7 @@ static int to_spool(worker *w, oe_job *j)
         spool_error(w, err);
     if (r != 0)
         return 1;
-    s->host->count(s->ctx, "events_spooled", 1);
+    s->host->metric_add(s->m.spooled, 1);
     if (!s->cfg.spool_fsync) {
         finish(w, j);
         return 0;
@@ -265,7 +262,7 @@ static int to_spool(worker *w, oe_job *j)
     /* In the spool, so in its visitor's order; acknowledged once on disk. */
     unhold(w, j);
     if (!w->unsynced)
-        w->unsynced_ns = mono_ns();
+        w->unsynced_ns = sl_mono_ns();
     j->next = w->unsynced;
     w->unsynced = j;
     w->unsynced_n++;
@@ -408,8 +405,8 @@ static oe_job *from_spool(worker *w)
             spool_error(w, err);
             return NULL;
         }
-        s->host->count(s->ctx, "events_rejected", 1);
-        oe_sink_dead_letter(s, (const uint8_t *)w->rec.data, w->rec.len, err, 0, NULL, 0);
+        s->host->metric_add(s->m.rejected, 1);
+        oe_sink_dead_letter(s, (const uint8_t *)w->rec.data, w->rec.len, err);
         oe_spool_done(s->spool, id);
     }
 }
@@ -490,7 +487,7 @@ static void start_requests(worker *w, int64_t now)
         }
         if (s->cfg.dry_run) {
             print_request(w, j);
-            s->host->count(s->ctx, "events_delivered", 1);
+            s->host->metric_add(s->m.delivered, 1);
             finish(w, j);
             continue;
         }
@@ -513,7 +510,7 @@ static void enter_degraded(worker *w, const char *why)
     w->degraded = 1;
     w->spool_heap = 1;
     w->probe_attempt = 0;
-    w->s->host->count(w->s->ctx, "outages", 1);
+    w->s->host->metric_add(w->s->m.outages, 1);
     w->s->host->log(w->s->ctx, SL_LOG_WARN, "OneEntry is failing (%s, %d times in a row): "
                     "events go to the spool until it answers again", why,
                     w->consecutive_fail);
@@ -530,7 +527,7 @@ static void on_success(worker *w, oe_job *j, const oe_http_done *d)
     w->degraded = w->auth_paused = 0;
     w->probe_attempt = 0;
     w->successes++;
-    w->s->host->count(w->s->ctx, "events_delivered", 1);
+    w->s->host->metric_add(w->s->m.delivered, 1);
     finish(w, j);
 }
 
@@ -538,7 +535,7 @@ static void on_auth_failure(worker *w, oe_job *j, const oe_http_done *d, int64_t
 {
     oe_sink *s = w->s;
     w->auth_failures++;
-    s->host->count(s->ctx, "auth_failures", 1);
+    s->host->metric_add(s->m.auth_failures, 1);
     if (!w->auth_paused || now - w->last_auth_log_ns >= s->cfg.auth_probe_ms * 1000000LL) {
         s->host->log(s->ctx, SL_LOG_ERROR, "OneEntry rejected the app token (HTTP %ld): "
                      "delivery paused, events are spooled; retrying every %" PRId64
@@ -570,11 +567,12 @@ static int give_up_poison(worker *w, oe_job *j, const oe_http_done *d)
         return 0;
     if (++j->strikes < s->cfg.max_retries || !s->cfg.max_retries)
         return 0;
-    char why[128];
-    snprintf(why, sizeof why, "gave up after %d failed attempts while OneEntry accepted other "
-             "events (last: HTTP %ld)", j->strikes, d->status);
-    s->host->count(s->ctx, "events_given_up", 1);
-    oe_sink_dead_letter(s, j->raw, j->raw_len, why, d->status, d->body, d->body_len);
+    char what[128], why[128 + OE_ANSWER_MESSAGE_MAX + 32];
+    snprintf(what, sizeof what, "gave up after %d failed attempts while OneEntry accepted "
+             "other events; the last one", j->strikes);
+    oe_answer_reason(why, sizeof why, what, d->status, d->body, d->body_len);
+    s->host->metric_add(s->m.given_up, 1);
+    oe_sink_dead_letter(s, j->raw, j->raw_len, why);
     finish(w, j);
     return 1;
 }
@@ -598,7 +596,7 @@ static void on_retryable(worker *w, oe_job *j, const oe_http_done *d, int64_t no
     oe_health_record(&w->health, 1);
     if (give_up_poison(w, j, d))
         return;
-    s->host->count(s->ctx, "retries", 1);
+    s->host->metric_add(s->m.retries, 1);
     j->attempts++;
     w->consecutive_fail++;
     if (d->error)
@@ -634,12 +632,13 @@ static void on_retryable(worker *w, oe_job *j, const oe_http_done *d, int64_t no
 
 static void on_rejected(worker *w, oe_job *j, const oe_http_done *d)
 {
-    char why[64];
+    char why[64 + OE_ANSWER_MESSAGE_MAX];
     oe_aimd_record(&w->aimd, d->latency_ms, OE_OUT_OK);
     w->consecutive_fail = 0;
     oe_health_record(&w->health, 0);
-    snprintf(why, sizeof why, "rejected by OneEntry (HTTP %ld)", d->status);
-    oe_sink_dead_letter(w->s, j->raw, j->raw_len, why, d->status, d->body, d->body_len);
+    /* The status and the server's own words: what to fix is in them. */
+    oe_answer_reason(why, sizeof why, "rejected by OneEntry", d->status, d->body, d->body_len);
+    oe_sink_dead_letter(w->s, j->raw, j->raw_len, why);
     finish(w, j);
 }
 
@@ -718,12 +717,13 @@ static void report_state(worker *w)
 {
     oe_sink *s = w->s;
     uint64_t spooled = s->spool ? oe_spool_pending(s->spool) : 0;
-    s->host->gauge(s->ctx, "requests_in_flight", oe_http_inflight(s->http));
-    s->host->gauge(s->ctx, "concurrency_limit", oe_aimd_limit(&w->aimd));
-    s->host->gauge(s->ctx, "retries_waiting", (int64_t)w->retry.n);
-    s->host->gauge(s->ctx, "events_waiting_for_visitor", (int64_t)oe_order_waiting(&w->order));
-    s->host->gauge(s->ctx, "spool_pending_events", (int64_t)spooled);
-    s->host->gauge(s->ctx, "delivery_paused", holding(w));
+    const sl_host *h = s->host;
+    h->metric_set(s->m.in_flight, oe_http_inflight(s->http));
+    h->metric_set(s->m.concurrency, oe_aimd_limit(&w->aimd));
+    h->metric_set(s->m.retries_waiting, (int64_t)w->retry.n);
+    h->metric_set(s->m.waiting_for_visitor, (int64_t)oe_order_waiting(&w->order));
+    h->metric_set(s->m.spool_pending, (int64_t)spooled);
+    h->metric_set(s->m.paused, holding(w));
     s->host->log(s->ctx, SL_LOG_DEBUG, "concurrency limit %d, in flight %d, retries waiting %zu, "
                  "waiting for their visitor %zu, spool pending %" PRIu64 "%s%s",
                  oe_aimd_limit(&w->aimd), oe_http_inflight(s->http), w->retry.n,
@@ -818,7 +818,7 @@ static void run(worker *w)
             shutdown_work(w);
             return;
         }
-        int64_t now = mono_ns();
+        int64_t now = sl_mono_ns();
         housekeeping(w, now);
         if (s->spool && (holding(w) || oe_spool_pending(s->spool) > 0))
             spool_ready(w);
@@ -827,7 +827,7 @@ static void run(worker *w)
         update_busy(w, 0);
         oe_http_wait(s->http, wait_ms(w, now));
         oe_http_done d;
-        now = mono_ns();
+        now = sl_mono_ns();
         while (oe_http_next(s->http, &d))
             on_answer(w, &d, now);
     }
@@ -846,7 +846,7 @@ void *oe_worker_main(void *arg)
     sigaddset(&sigpipe, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &sigpipe, NULL);
     oe_aimd_init(&w.aimd, s->cfg.adaptive, s->cfg.concurrency, 1, s->cfg.max_concurrency);
-    oe_rate_init(&w.rate, s->cfg.rate_limit, mono_ns());
+    oe_rate_init(&w.rate, s->cfg.rate_limit, sl_mono_ns());
     oe_order_init(&w.order);
     run(&w);
     oe_order_free(&w.order);

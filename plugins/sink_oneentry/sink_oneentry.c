@@ -1,74 +1,95 @@
 /*
  * sink oneentry: every activity event becomes one POST to OneEntry's
- * UserActivity API (docs/plugins/sink_oneentry.md says what it expects).
+ * UserActivity API (docs/oneentry-contract.md says what the API expects and
+ * how each answer is handled).
  *
- * This file is the plugin glue: options, init/destroy, and write(), which
- * validates each event on the sink thread (rejections go to the dead-letter
- * file at once), builds its request, and hands the jobs to the worker
- * (oe_worker.c). write() returns SL_PENDING; the worker acknowledges the
- * batch when every event of it is delivered, spooled or dead-lettered.
- * Held batches count against the engine's queue bound, so memory stays
- * bounded without a limit of our own.
+ * This file is the plugin glue: options, metrics, init/destroy, the spool's
+ * file services, dead letters, and write(), which validates each event on
+ * the sink thread (rejections are dead-lettered at once), builds its
+ * request, and hands the jobs to the worker (oe_worker.c). write() returns
+ * SL_PENDING; the worker acknowledges the batch when every event of it is
+ * delivered, spooled or dead-lettered. Held batches count against the
+ * engine's queue bound, and write() waits while the worker holds more than
+ * OE_MAX_MEM_JOBS unfinished events, so memory stays bounded.
  */
 #include <curl/curl.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "oe_sink.h"
+#include "sl_clock.h"
 #include "sluice/plugin.h"
 
+/* Numeric ranges are checked by the core (validate, plugins check, run)
+ * before init. token may be empty: a project without an app token (the
+ * shipped pipeline says `token: ${ONEENTRY_TOKEN:-}`). */
 static const sl_option options[] = {
     {"url", SL_OPT_STRING, NULL, 1,
      "project URL, e.g. https://myproject.oneentry.cloud (reached through https_proxy, "
-     "http_proxy or ALL_PROXY unless NO_PROXY says otherwise)", NULL},
-    {"path", SL_OPT_STRING, "/api/content/user-activity", 0, "UserActivity path", NULL},
-    {"token", SL_OPT_SECRET, NULL, 0, "app token sent as x-app-token (never printed or logged)", NULL},
+     "http_proxy or ALL_PROXY unless NO_PROXY says otherwise)", NULL, NULL, NULL,
+     SL_OPT_F_NONEMPTY},
+    {"path", SL_OPT_STRING, "/api/content/user-activity", 0, "UserActivity path", NULL, NULL,
+     NULL, 0},
+    {"token", SL_OPT_SECRET, NULL, 0, "app token sent as x-app-token (never printed or logged)",
+     NULL, NULL, NULL, 0},
     {"concurrency", SL_OPT_STRING, "adaptive", 0,
-     "requests in flight: a number, or adaptive (AIMD on latency, 429 and 503)", NULL},
+     "requests in flight: a number 1..4096, or adaptive (AIMD on latency, 429 and 503)", NULL,
+     NULL, NULL, SL_OPT_F_NONEMPTY},
     {"max_concurrency", SL_OPT_INT, "256", 0,
-     "upper bound of adaptive concurrency (over HTTP/2: 100 streams per connection)", NULL},
-    {"connect_timeout", SL_OPT_DURATION, "5s", 0, "TCP/TLS connect timeout", NULL},
-    {"timeout", SL_OPT_DURATION, "10s", 0, "whole-request timeout", NULL},
-    {"tls_verify", SL_OPT_BOOL, "true", 0, "verify the server certificate", NULL},
-    {"ca_file", SL_OPT_STRING, NULL, 0, "CA bundle to verify the server with", NULL},
-    {"guest_id_field", SL_OPT_STRING, "guest_id", 0, "body key holding the guest id", NULL},
-    {"user_token_field", SL_OPT_STRING, "user_token", 0, "body key holding the user token", NULL},
+     "upper bound of adaptive concurrency (over HTTP/2: 100 streams per connection)", NULL,
+     "1", "4096", 0},
+    {"connect_timeout", SL_OPT_DURATION, "5s", 0, "TCP/TLS connect timeout", NULL, "1ms", NULL,
+     0},
+    {"timeout", SL_OPT_DURATION, "10s", 0, "whole-request timeout", NULL, "1ms", NULL, 0},
+    {"tls_verify", SL_OPT_BOOL, "true", 0, "verify the server certificate", NULL, NULL, NULL, 0},
+    {"ca_file", SL_OPT_STRING, NULL, 0, "CA bundle to verify the server with", NULL, NULL, NULL,
+     0},
+    {"guest_id_field", SL_OPT_STRING, "guest_id", 0, "body key holding the guest id", NULL,
+     NULL, NULL, SL_OPT_F_NONEMPTY},
+    {"user_token_field", SL_OPT_STRING, "user_token", 0, "body key holding the user token",
+     NULL, NULL, NULL, SL_OPT_F_NONEMPTY},
     {"retryable_status", SL_OPT_STRING, "408,429,500-599", 0,
-     "HTTP statuses retried (others 4xx are dead-lettered)", NULL},
-    {"retry_base", SL_OPT_DURATION, "100ms", 0, "first retry backoff (doubles, full jitter)", NULL},
-    {"retry_max", SL_OPT_DURATION, "30s", 0, "backoff cap", NULL},
+     "HTTP statuses retried (others 4xx are dead-lettered)", NULL, NULL, NULL, 0},
+    {"retry_base", SL_OPT_DURATION, "100ms", 0, "first retry backoff (doubles, full jitter)",
+     NULL, "1ms", NULL, 0},
+    {"retry_max", SL_OPT_DURATION, "30s", 0, "backoff cap, and the longest Retry-After obeyed",
+     NULL, "1ms", NULL, 0},
     {"order", SL_OPT_STRING, "per_visitor", 0,
      "per_visitor: one request at a time per guest id or user token, so each visitor's "
      "events arrive in input order, also across retries; none: no such wait",
-     "per_visitor|none"},
+     "per_visitor|none", NULL, NULL, 0},
     {"max_retries", SL_OPT_INT, "10", 0,
      "dead-letter an event after this many failed attempts made while OneEntry accepted "
      "other events (a poison event); connection errors, 429, 503 and outages never count; "
      "0 = retry forever",
-     NULL},
-    {"spool", SL_OPT_BOOL, "true", 0, "spool to disk while OneEntry is down", NULL},
+     NULL, "0", "1000000", 0},
+    {"spool", SL_OPT_BOOL, "true", 0, "spool to disk while OneEntry is down", NULL, NULL, NULL,
+     0},
     {"spool_fsync", SL_OPT_BOOL, "true", 0,
      "fdatasync spooled events before acknowledging them upstream (at most 20 ms later), so "
-     "they survive a power loss, not only a crash", NULL},
+     "they survive a power loss, not only a crash", NULL, NULL, NULL, 0},
     {"spool_after_failures", SL_OPT_INT, "5", 0,
-     "consecutive failed requests after which events go to the spool", NULL},
-    {"spool_max_bytes", SL_OPT_SIZE, "1GiB", 0, "bound of the spool on disk", NULL},
+     "consecutive failed requests after which events go to the spool", NULL, "1", "1000000",
+     0},
+    {"spool_max_bytes", SL_OPT_SIZE, "1GiB", 0,
+     "bound of the spool on disk (a spooled event may take up to 1 MiB)", NULL, "1MiB", NULL,
+     0},
     {"on_full", SL_OPT_STRING, "block", 0, "spool full: block (backpressure) or drop_oldest",
-     "block|drop_oldest"},
-    {"dead_letter_path", SL_OPT_STRING, NULL, 0,
-     "dead-letter JSON lines file (default <state_dir>/dead_letter.jsonl)", NULL},
+     "block|drop_oldest", NULL, NULL, 0},
     {"auth_probe_interval", SL_OPT_DURATION, "10s", 0,
-     "while the app token is rejected: probe (and log) this often", NULL},
+     "while the app token is rejected: probe (and log) this often", NULL, "10ms", NULL, 0},
     {"stop_drain_timeout", SL_OPT_DURATION, "30s", 0,
      "at stop, how long to keep delivering what the spool holds while OneEntry answers; "
      "what is left stays spooled for the next start (logged with its count), and "
-     "run --once then exits 4", NULL},
-    {"rate_limit", SL_OPT_DOUBLE, "0", 0, "most requests started per second (0 = no limit)", NULL},
-    {"dry_run", SL_OPT_BOOL, "false", 0, "print each request (token masked), send nothing", NULL},
-    {NULL, 0, NULL, 0, NULL, NULL},
+     "run --once then exits 4", NULL, "0s", NULL, 0},
+    {"rate_limit", SL_OPT_DOUBLE, "0", 0, "most requests started per second (0 = no limit)",
+     NULL, "0", NULL, 0},
+    {"dry_run", SL_OPT_BOOL, "false", 0, "print each request (token masked), send nothing",
+     NULL, NULL, NULL, 0},
+    {0},
 };
 
 /* ---------------------------------------------------------------- */
@@ -109,21 +130,67 @@ int oe_job_make(const oe_keys *keys, oe_request *req, const uint8_t *raw, size_t
     return 0;
 }
 
-void oe_sink_dead_letter(oe_sink *s, const uint8_t *raw, size_t raw_len, const char *reason,
-                         long status, const char *msg, size_t msglen)
+/* An event whose bytes do not parse (a spool record of another format) is
+ * recorded as an empty event at the current time, its size in the reason. */
+static void stand_in_event(sl_event *ev, size_t raw_len, const char *reason, char *why,
+                           size_t whylen)
+{
+    static const uint8_t empty_map[1] = {0x80};
+    const uint8_t *p = empty_map;
+    *ev = (sl_event){.time_ns = sl_now_ns()};
+    sl_read_value(&p, empty_map + 1, &ev->meta);
+    ev->body = ev->meta;
+    snprintf(why, whylen, "%s (an undecodable event of %zu bytes)", reason, raw_len);
+}
+
+void oe_sink_dead_letter(oe_sink *s, const uint8_t *raw, size_t raw_len, const char *reason)
 {
     const uint8_t *p = raw;
     sl_event ev;
-    sl_value nil = {.type = SL_NIL};
-    char err[256];
-    int bad = sl_event_parse(&p, raw + raw_len, &ev) != 0;
-    pthread_mutex_lock(&s->dl_mu);
-    int r = oe_deadletter_write(&s->dl, bad ? &nil : &ev.body, reason, status, msg, msglen, err,
-                                sizeof err);
-    pthread_mutex_unlock(&s->dl_mu);
-    s->host->count(s->ctx, "events_dead_lettered", 1);
-    if (r != 0)
-        s->host->log(s->ctx, SL_LOG_ERROR, "cannot record a rejected event (%s): %s", reason, err);
+    char why[1400];
+    if (sl_event_parse(&p, raw + raw_len, &ev) != 0) {
+        stand_in_event(&ev, raw_len, reason, why, sizeof why);
+        reason = why;
+    }
+    /* The host writes the line (its failures are logged and counted there). */
+    s->host->dead_letter(s->ctx, &ev, reason);
+    s->host->metric_add(s->m.dead_lettered, 1);
+}
+
+/* ---------------------------------------------------------------- */
+/* Metrics                                                            */
+/* ---------------------------------------------------------------- */
+
+static const struct {
+    const char *name;
+    sl_metric_kind kind;
+    size_t at; /* offset of the handle in oe_metrics */
+} metric_table[] = {
+    {"events_delivered", SL_METRIC_COUNTER, offsetof(oe_metrics, delivered)},
+    {"events_spooled", SL_METRIC_COUNTER, offsetof(oe_metrics, spooled)},
+    {"events_rejected", SL_METRIC_COUNTER, offsetof(oe_metrics, rejected)},
+    {"events_dead_lettered", SL_METRIC_COUNTER, offsetof(oe_metrics, dead_lettered)},
+    {"events_given_up", SL_METRIC_COUNTER, offsetof(oe_metrics, given_up)},
+    {"retries", SL_METRIC_COUNTER, offsetof(oe_metrics, retries)},
+    {"outages", SL_METRIC_COUNTER, offsetof(oe_metrics, outages)},
+    {"auth_failures", SL_METRIC_COUNTER, offsetof(oe_metrics, auth_failures)},
+    {"spool_dropped", SL_METRIC_COUNTER, offsetof(oe_metrics, spool_dropped)},
+    {"spool_corrupt_records", SL_METRIC_COUNTER, offsetof(oe_metrics, spool_corrupt)},
+    {"requests_in_flight", SL_METRIC_GAUGE, offsetof(oe_metrics, in_flight)},
+    {"concurrency_limit", SL_METRIC_GAUGE, offsetof(oe_metrics, concurrency)},
+    {"retries_waiting", SL_METRIC_GAUGE, offsetof(oe_metrics, retries_waiting)},
+    {"events_waiting_for_visitor", SL_METRIC_GAUGE, offsetof(oe_metrics, waiting_for_visitor)},
+    {"spool_pending_events", SL_METRIC_GAUGE, offsetof(oe_metrics, spool_pending)},
+    {"delivery_paused", SL_METRIC_GAUGE, offsetof(oe_metrics, paused)},
+};
+
+/* Registered once at init, so the hot paths add to a handle, lock-free. */
+static void register_metrics(oe_sink *s)
+{
+    for (size_t i = 0; i < sizeof metric_table / sizeof metric_table[0]; i++) {
+        sl_metric **h = (sl_metric **)((char *)&s->m + metric_table[i].at);
+        *h = s->host->metric(s->ctx, metric_table[i].name, metric_table[i].kind);
+    }
 }
 
 /* ---------------------------------------------------------------- */
@@ -134,10 +201,6 @@ static int parse_concurrency(oe_sink *s, char *err, size_t errlen)
 {
     const char *c = s->host->opt_str(s->ctx, "concurrency");
     int64_t max = s->host->opt_int(s->ctx, "max_concurrency");
-    if (max < 1 || max > 4096) {
-        snprintf(err, errlen, "max_concurrency must be 1..4096, got %" PRId64, max);
-        return -1;
-    }
     s->cfg.max_concurrency = (int)max;
     if (!c || strcmp(c, "adaptive") == 0) {
         s->cfg.adaptive = 1;
@@ -154,6 +217,7 @@ static int parse_concurrency(oe_sink *s, char *err, size_t errlen)
     return 0;
 }
 
+/* Ranges and non-empty strings were checked by the core (option table). */
 static int read_options(oe_sink *s, char *err, size_t errlen)
 {
     const sl_host *h = s->host;
@@ -161,30 +225,16 @@ static int read_options(oe_sink *s, char *err, size_t errlen)
     oe_cfg *k = &s->cfg;
     k->keys.guest_id = h->opt_str(c, "guest_id_field");
     k->keys.user_token = h->opt_str(c, "user_token_field");
-    if (!k->keys.guest_id || !*k->keys.guest_id || !k->keys.user_token || !*k->keys.user_token) {
-        snprintf(err, errlen, "guest_id_field and user_token_field must not be empty");
-        return -1;
-    }
     if (oe_status_set_parse(h->opt_str(c, "retryable_status"), &k->retryable, err, errlen) < 0 ||
         parse_concurrency(s, err, errlen) < 0)
         return -1;
     k->rate_limit = h->opt_double(c, "rate_limit");
-    if (!(k->rate_limit >= 0)) {
-        snprintf(err, errlen, "rate_limit must be >= 0");
-        return -1;
-    }
     k->retry_base_ms = h->opt_int(c, "retry_base");
     k->retry_max_ms = h->opt_int(c, "retry_max");
     k->auth_probe_ms = h->opt_int(c, "auth_probe_interval");
     k->drain_ms = h->opt_int(c, "stop_drain_timeout");
-    int64_t after = h->opt_int(c, "spool_after_failures");
-    k->spool_after = after < 1 ? 1 : after > 1000000 ? 1000000 : (int)after;
-    int64_t mr = h->opt_int(c, "max_retries");
-    if (mr < 0 || mr > 1000000) {
-        snprintf(err, errlen, "max_retries must be 0..1000000, got %" PRId64, mr);
-        return -1;
-    }
-    k->max_retries = (int)mr;
+    k->spool_after = (int)h->opt_int(c, "spool_after_failures");
+    k->max_retries = (int)h->opt_int(c, "max_retries");
     const char *order = h->opt_str(c, "order");
     k->ordered = !order || strcmp(order, "none") != 0;
     k->use_spool = h->opt_bool(c, "spool");
@@ -207,10 +257,8 @@ static int make_url(oe_sink *s, char *err, size_t errlen)
 {
     const char *base = s->host->opt_str(s->ctx, "url");
     const char *path = s->host->opt_str(s->ctx, "path");
-    if (!base || !*base) {
-        snprintf(err, errlen, "url: required, the project URL");
-        return -1;
-    }
+    if (!base)
+        base = ""; /* required and non-empty: the core said so already */
     if (strncmp(base, "http://", 7) != 0 && strncmp(base, "https://", 8) != 0) {
         snprintf(err, errlen, "url: expected http:// or https://, got '%s'", base);
         return -1;
@@ -232,30 +280,32 @@ static int make_url(oe_sink *s, char *err, size_t errlen)
 /* Lifecycle                                                          */
 /* ---------------------------------------------------------------- */
 
-static int open_files(oe_sink *s, char *err, size_t errlen)
+/* ---------------------------------------------------------------- */
+/* The spool's file services: the host's                              */
+/* ---------------------------------------------------------------- */
+
+static int io_open_append(void *c, const char *path, char *err, size_t errlen)
 {
-    const char *dir = s->host->state_dir(s->ctx);
-    const char *dl = s->host->opt_str(s->ctx, "dead_letter_path");
-    char path[4096];
-    if (!dir) {
-        snprintf(err, errlen, "no state directory (service.state_dir) for the spool and "
-                 "dead letters");
-        return -1;
-    }
-    snprintf(path, sizeof path, "%s/dead_letter.jsonl", dir);
-    if (oe_deadletter_open(&s->dl, dl && *dl ? dl : path, err, errlen) < 0)
-        return -1;
-    if (!s->cfg.use_spool)
-        return 0;
-    snprintf(path, sizeof path, "%s/spool", dir);
-    if (!(s->spool_dir = strdup(path))) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    uint64_t max = (uint64_t)s->host->opt_int(s->ctx, "spool_max_bytes");
-    uint64_t seg = max / 8 < (8u << 20) ? max / 8 : (8u << 20);
-    if (oe_spool_open(&s->spool, path, max, seg < 4096 ? 4096 : seg, err, errlen) < 0)
-        return -1;
+    oe_sink *s = c;
+    return s->host->file_open(s->ctx, path, SL_FILE_APPEND | SL_FILE_MKDIRS, 0600, err, errlen);
+}
+
+static int io_write(void *c, int fd, const void *data, size_t len, char *err, size_t errlen)
+{
+    oe_sink *s = c;
+    return s->host->file_write(s->ctx, fd, data, len, 0, err, errlen) == SL_OK ? 0 : -1;
+}
+
+static int io_replace(void *c, const char *path, const void *data, size_t len, char *err,
+                      size_t errlen)
+{
+    oe_sink *s = c;
+    return s->host->file_replace(s->ctx, path, data, len, err, errlen) == SL_OK ? 0 : -1;
+}
+
+/* Say what opening the spool found: damage, or events of a previous run. */
+static void report_spool(oe_sink *s)
+{
     const oe_spool_stats *st = oe_spool_get_stats(s->spool);
     if (st->torn_bytes)
         s->host->log(s->ctx, SL_LOG_WARN, "spool: cut %" PRIu64 " bytes of an incomplete record "
@@ -264,7 +314,7 @@ static int open_files(oe_sink *s, char *err, size_t errlen)
         s->host->log(s->ctx, SL_LOG_ERROR, "spool: %" PRIu64 " damaged region(s), %" PRIu64
                      " bytes, failed their CRC and will be skipped", st->corrupt_records,
                      st->corrupt_bytes);
-        s->host->count(s->ctx, "spool_corrupt_records", st->corrupt_records);
+        s->host->metric_add(s->m.spool_corrupt, st->corrupt_records);
     }
     if (st->stale_pos)
         s->host->log(s->ctx, SL_LOG_WARN, "spool: the position file was ahead of the spooled "
@@ -273,6 +323,30 @@ static int open_files(oe_sink *s, char *err, size_t errlen)
     if (oe_spool_unread(s->spool))
         s->host->log(s->ctx, SL_LOG_INFO, "spool: %" PRIu64 " events from a previous run to "
                      "deliver", oe_spool_unread(s->spool));
+}
+
+/* The spool lives in <state_dir>/spool; dead letters are the host's. */
+static int open_spool(oe_sink *s, char *err, size_t errlen)
+{
+    if (!s->cfg.use_spool)
+        return 0;
+    const char *dir = s->host->state_dir(s->ctx);
+    char path[4096];
+    if (!dir) {
+        snprintf(err, errlen, "no state directory (service.state_dir) for the spool");
+        return -1;
+    }
+    snprintf(path, sizeof path, "%s/spool", dir);
+    if (!(s->spool_dir = strdup(path))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    uint64_t max = (uint64_t)s->host->opt_int(s->ctx, "spool_max_bytes");
+    uint64_t seg = max / 8 < (8u << 20) ? max / 8 : (8u << 20);
+    oe_spool_io io = {s, io_open_append, io_write, io_replace};
+    if (oe_spool_open(&s->spool, path, max, seg < 4096 ? 4096 : seg, &io, err, errlen) < 0)
+        return -1;
+    report_spool(s);
     return 0;
 }
 
@@ -282,10 +356,8 @@ static void sink_free(oe_sink *s)
         return;
     oe_http_free(s->http);
     oe_spool_close(s->spool);
-    oe_deadletter_close(&s->dl);
     oe_request_free(&s->req);
     pthread_mutex_destroy(&s->mu);
-    pthread_mutex_destroy(&s->dl_mu);
     pthread_cond_destroy(&s->idle);
     pthread_cond_destroy(&s->room);
     free(s->url);
@@ -324,19 +396,19 @@ static int oe_init(sl_ctx *ctx, const sl_host *host, void **state, char *err, si
     }
     s->ctx = ctx;
     s->host = host;
-    s->dl.fd = -1;
     s->rng = (uint64_t)sl_now_ns() ^ (uint64_t)(uintptr_t)s;
     pthread_mutex_init(&s->mu, NULL);
-    pthread_mutex_init(&s->dl_mu, NULL);
-    pthread_cond_init(&s->idle, NULL);
-    pthread_cond_init(&s->room, NULL);
+    /* Timed waits on the monotonic clock: a clock jump cannot stretch them. */
+    sl_cond_init_monotonic(&s->idle);
+    sl_cond_init_monotonic(&s->room);
     atomic_init(&s->mem_jobs, 0);
+    register_metrics(s);
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         snprintf(err, errlen, "libcurl initialisation failed");
         goto fail;
     }
     if (read_options(s, err, errlen) < 0 || make_url(s, err, errlen) < 0 ||
-        open_files(s, err, errlen) < 0 || start_http(s, err, errlen) < 0)
+        open_spool(s, err, errlen) < 0 || start_http(s, err, errlen) < 0)
         goto fail;
     /* Until the worker has looked, assume work (a spool from a previous
      * run), so a flush at once does not end the drain before it began. */
@@ -355,17 +427,11 @@ fail:
 
 static void hand_over(oe_sink *s, oe_job *head, oe_job *tail, uint32_t n)
 {
-    struct timespec t;
     pthread_mutex_lock(&s->mu);
     /* Backpressure: hold the sink thread (and so, through the engine's
      * bounded queue, the sources) while the worker has enough to do. */
     while (atomic_load(&s->mem_jobs) > OE_MAX_MEM_JOBS && !s->stop) {
-        clock_gettime(CLOCK_REALTIME, &t);
-        t.tv_nsec += 100000000L;
-        if (t.tv_nsec >= 1000000000L) {
-            t.tv_sec++;
-            t.tv_nsec -= 1000000000L;
-        }
+        struct timespec t = sl_deadline_in(100);
         pthread_cond_timedwait(&s->room, &s->mu, &t);
     }
     atomic_fetch_add(&s->mem_jobs, (long)n);
@@ -398,8 +464,8 @@ static int oe_write(void *state, const sl_batch *batch, uint64_t ticket, char *e
         if (r < 0)
             goto oom;
         if (r > 0) {
-            s->host->count(s->ctx, "events_rejected", 1);
-            oe_sink_dead_letter(s, ev.raw, ev.raw_len, why, 0, NULL, 0);
+            s->host->metric_add(s->m.rejected, 1);
+            oe_sink_dead_letter(s, ev.raw, ev.raw_len, why);
             continue;
         }
         j->batch = b;
@@ -452,19 +518,6 @@ static uint64_t stop_worker(oe_sink *s)
     return left;
 }
 
-static struct timespec deadline_in_ms(int64_t ms)
-{
-    struct timespec dl;
-    clock_gettime(CLOCK_REALTIME, &dl);
-    dl.tv_sec += ms / 1000;
-    dl.tv_nsec += (ms % 1000) * 1000000L;
-    if (dl.tv_nsec >= 1000000000L) {
-        dl.tv_sec++;
-        dl.tv_nsec -= 1000000000L;
-    }
-    return dl;
-}
-
 /* At stop the engine has no more batches for us: keep delivering what the
  * spool holds while OneEntry answers, for at most stop_drain_timeout, then
  * end the worker here, so the answer is final: SL_PENDING when events stay
@@ -474,7 +527,7 @@ static int oe_flush(void *state)
     oe_sink *s = state;
     if (!s->host->stopping(s->ctx))
         return SL_OK;
-    struct timespec dl = deadline_in_ms(s->spool ? s->cfg.drain_ms : 0);
+    struct timespec dl = sl_deadline_in(s->spool ? s->cfg.drain_ms : 0);
     pthread_mutex_lock(&s->mu);
     while (s->busy && pthread_cond_timedwait(&s->idle, &s->mu, &dl) == 0)
         ;
@@ -492,11 +545,12 @@ static void oe_destroy(void *state)
 }
 
 SL_EXPORT const sl_plugin sluice_plugin = {
-    SL_PLUGIN_HEADER(SL_KIND_SINK, "oneentry", "1.0.0"),
+    SL_PLUGIN_HEADER(SL_KIND_SINK, "oneentry", "2.0.0"),
     .description = "Delivers activity events to OneEntry's UserActivity API, one POST per "
                    "event, many in flight over kept-alive connections; validates before "
-                   "sending (rejections to a dead-letter file), retries with backoff and "
-                   "Retry-After, spools to disk through outages.",
+                   "sending, retries with backoff and Retry-After, spools to disk through "
+                   "outages; what can never be delivered (invalid, or refused with a 4xx) "
+                   "goes to the component's dead letters with the reason.",
     .options = options,
     .init = oe_init,
     .write = oe_write,

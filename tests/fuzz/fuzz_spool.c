@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../unit/sink_oneentry/spool_io.h"
 #include "fuzz.h"
 #include "oe_spool.h"
 
@@ -85,12 +86,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     oe_spool *s;
     char err[256];
     sl_buf rec = {0};
-    if (oe_spool_open(&s, dir, 0, 1u << 16, err, sizeof err) == 0) {
+    if (oe_spool_open(&s, dir, 0, 1u << 16, &spool_io, err, sizeof err) == 0) {
         drain(s, &rec);
         if (oe_spool_append(s, SENTINEL, sizeof SENTINEL, err, sizeof err) != 0)
             abort();
         oe_spool_close(s);
-        if (oe_spool_open(&s, dir, 0, 1u << 16, err, sizeof err) != 0)
+        if (oe_spool_open(&s, dir, 0, 1u << 16, &spool_io, err, sizeof err) != 0)
             abort(); /* it opened a moment ago */
         size_t n = drain(s, &rec);
         if (n < 1 || rec.len != sizeof SENTINEL || memcmp(rec.data, SENTINEL, rec.len) != 0)

@@ -9,10 +9,11 @@
 #include <strings.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
+
+#include "sl_clock.h"
 
 #define RESP_MAX 4096
 #define EVENTS_MAX 256
@@ -32,7 +33,7 @@ typedef struct slot {
     size_t resp_len;
     char retry_after[80];
     char error[CURL_ERROR_SIZE];
-    struct timespec start;
+    int64_t start_ns; /* monotonic */
     int active;
     int unconnected; /* added, no connection yet (see oe_http_can_start) */
     int connecting;  /* and it opened a socket of its own for that */
@@ -306,7 +307,7 @@ int oe_http_start(oe_http *h, const char *ident, const char *body, size_t len, v
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers(h, s, ident));
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
-    clock_gettime(CLOCK_MONOTONIC, &s->start);
+    s->start_ns = sl_mono_ns();
     if (curl_multi_add_handle(h->multi, e) != CURLM_OK) {
         slot_put(h, s);
         return -1;
@@ -333,13 +334,6 @@ int oe_http_can_start(const oe_http *h)
 #endif
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int on_socket(CURL *e, curl_socket_t fd, int what, void *userp, void *socketp)
 {
     oe_http *h = userp;
@@ -363,14 +357,14 @@ static int on_timer(CURLM *m, long timeout_ms, void *userp)
 {
     oe_http *h = userp;
     (void)m;
-    h->timer_at = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+    h->timer_at = timeout_ms < 0 ? -1 : sl_mono_ms() + timeout_ms;
     return 0;
 }
 
 /* Run curl's timeouts that are due (a new transfer asks for one at once). */
 static void run_timers(oe_http *h)
 {
-    for (int i = 0; i < 4 && h->timer_at >= 0 && h->timer_at <= now_ms(); i++) {
+    for (int i = 0; i < 4 && h->timer_at >= 0 && h->timer_at <= sl_mono_ms(); i++) {
         h->timer_at = -1;
         curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &h->running);
     }
@@ -385,7 +379,7 @@ void oe_http_wait(oe_http *h, int timeout_ms)
     if (h->running < h->inflight)
         return;
     if (h->timer_at >= 0) {
-        int64_t left = h->timer_at - now_ms();
+        int64_t left = h->timer_at - sl_mono_ms();
         if (left < timeout_ms)
             timeout_ms = left < 0 ? 0 : (int)left;
     }
@@ -421,13 +415,6 @@ static void learn_protocol(oe_http *h, CURL *e)
     curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS, host_conns(h));
 }
 
-static double since_ms(const struct timespec *t)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)(now.tv_sec - t->tv_sec) * 1e3 + (double)(now.tv_nsec - t->tv_nsec) / 1e6;
-}
-
 int oe_http_next(oe_http *h, oe_http_done *d)
 {
     if (h->last_done) {
@@ -447,7 +434,7 @@ int oe_http_next(oe_http *h, oe_http_done *d)
         slot_connected(s);
         s->resp[s->resp_len] = 0;
         *d = (oe_http_done){.user = s->user, .body = s->resp, .body_len = s->resp_len,
-                            .latency_ms = since_ms(&s->start)};
+                            .latency_ms = (double)(sl_mono_ns() - s->start_ns) / 1e6};
         if (code == CURLE_OK) {
             learn_protocol(h, s->easy);
             curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &d->status);

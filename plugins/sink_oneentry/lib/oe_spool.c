@@ -4,13 +4,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #define HDR 12
 #define MAGIC "OES1"
@@ -36,6 +35,8 @@ typedef struct rbuf {
 
 struct oe_spool {
     char *dir;
+    oe_spool_io io;
+    sl_buf rec;          /* the record being appended: header and payload */
     uint64_t max_bytes, seg_bytes, total;
     seg *segs;
     size_t nsegs, capsegs;
@@ -58,28 +59,14 @@ struct oe_spool {
 };
 
 /* ---------------------------------------------------------------- */
-/* CRC-32 (IEEE), table built once                                    */
+/* Framing                                                            */
 /* ---------------------------------------------------------------- */
 
-static uint32_t crc_table[256];
-static pthread_once_t crc_once = PTHREAD_ONCE_INIT; /* sinks open spools concurrently */
-
-static void crc_init(void)
+/* CRC-32 (IEEE 802.3, zlib's) of the length field and the payload. */
+static uint32_t record_crc(const uint8_t len_le[4], const void *p, size_t n)
 {
-    for (uint32_t i = 0; i < 256; i++) {
-        uint32_t c = i;
-        for (int k = 0; k < 8; k++)
-            c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-        crc_table[i] = c;
-    }
-}
-
-static uint32_t crc_update(uint32_t crc, const uint8_t *p, size_t n)
-{
-    crc = ~crc;
-    while (n--)
-        crc = crc_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
-    return ~crc;
+    uLong c = crc32(0L, len_le, 4);
+    return (uint32_t)crc32(c, p, (uInt)n);
 }
 
 static void put_u32(uint8_t *p, uint32_t v)
@@ -124,6 +111,8 @@ static int seg_cmp(const void *a, const void *b)
 static int list_segments(oe_spool *s, char *err, size_t errlen)
 {
     DIR *d = opendir(s->dir);
+    if (!d && errno == ENOENT)
+        return 0; /* a new spool: the first segment file creates the directory */
     if (!d) {
         snprintf(err, errlen, "spool %s: %s", s->dir, strerror(errno));
         return -1;
@@ -281,8 +270,7 @@ static int record_at(rbuf *r, uint64_t off, uint64_t limit, uint32_t *plen)
     g = rb_get(r, off, HDR + (size_t)len, &body);
     if (g != 0)
         return g < 0 ? -1 : 0;
-    uint32_t c = crc_update(0, body + 4, 4);
-    if (crc_update(c, body + HDR, len) != crc)
+    if (record_crc(body + 4, body + HDR, len) != crc)
         return 0;
     *plen = len;
     return 1;
@@ -331,22 +319,15 @@ static int read_pos(oe_spool *s)
     return used;
 }
 
-/* Write pos (temp file, rename); `durable`: synced before this returns. */
-static int write_pos(oe_spool *s, int durable, char *err, size_t errlen)
+/* Replace pos atomically and durably (io.replace: the host's file_replace). */
+static int write_pos(oe_spool *s, char *err, size_t errlen)
 {
-    char tmp[4096], path[4096];
+    char path[4096], text[64], why[512];
     snprintf(path, sizeof path, "%s/pos", s->dir);
-    snprintf(tmp, sizeof tmp, "%s/pos.tmp", s->dir);
-    FILE *f = fopen(tmp, "we");
-    int ok = f && fprintf(f, "OESPOS1 %" PRIu64 " %" PRIu64 "\n", s->cseg, s->coff) >= 0 &&
-             fflush(f) == 0 && (!durable || sync_fd(s, fileno(f)) == 0);
-    int e = errno;
-    if (f && fclose(f) != 0 && ok) {
-        ok = 0;
-        e = errno;
-    }
-    if (!ok || rename(tmp, path) != 0 || (durable && sync_dir(s) != 0)) {
-        snprintf(err, errlen, "spool position %s: %s", path, strerror(ok ? errno : e));
+    int n = snprintf(text, sizeof text, "OESPOS1 %" PRIu64 " %" PRIu64 "\n", s->cseg, s->coff);
+    s->st.pos_writes++;
+    if (s->io.replace(s->io.ctx, path, text, (size_t)n, why, sizeof why) != 0) {
+        snprintf(err, errlen, "spool position: %s", why);
         return -1;
     }
     return 0;
@@ -388,14 +369,14 @@ static int scan_segment(oe_spool *s, size_t i, uint64_t off)
 
 static int open_writer(oe_spool *s, uint64_t id, char *err, size_t errlen)
 {
-    char path[4096];
+    char path[4096], why[512];
     if (seg_path(s, id, path, sizeof path) < 0) {
         snprintf(err, errlen, "spool path too long");
         return -1;
     }
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    int fd = s->io.open_append(s->io.ctx, path, why, sizeof why);
     if (fd < 0) {
-        snprintf(err, errlen, "spool %s: %s", path, strerror(errno));
+        snprintf(err, errlen, "spool: %s", why);
         return -1;
     }
     if (s->wfd >= 0)
@@ -481,7 +462,7 @@ static int load(oe_spool *s, char *err, size_t errlen)
      * sync, and if the reset were lost to a second one, reading would start
      * inside the records appended (and synced) after it, skipping them. */
     if (had_pos >= 0 && (had_pos == 0 || s->cseg != pos_seg || s->coff != pos_off) &&
-        write_pos(s, 1, err, errlen) < 0)
+        write_pos(s, err, errlen) < 0)
         return -1;
     if (s->nsegs)
         return open_writer(s, s->segs[s->nsegs - 1].id, err, errlen);
@@ -489,14 +470,9 @@ static int load(oe_spool *s, char *err, size_t errlen)
 }
 
 int oe_spool_open(oe_spool **out, const char *dir, uint64_t max_bytes, uint64_t seg_bytes,
-                  char *err, size_t errlen)
+                  const oe_spool_io *io, char *err, size_t errlen)
 {
-    pthread_once(&crc_once, crc_init);
     *out = NULL;
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-        snprintf(err, errlen, "spool %s: %s", dir, strerror(errno));
-        return -1;
-    }
     oe_spool *s = calloc(1, sizeof *s);
     if (!s || !(s->dir = strdup(dir)) || !(s->ring = calloc(RING, sizeof *s->ring))) {
         if (s)
@@ -505,6 +481,7 @@ int oe_spool_open(oe_spool **out, const char *dir, uint64_t max_bytes, uint64_t 
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    s->io = *io;
     s->wfd = -1;
     s->rb.fd = -1;
     s->max_bytes = max_bytes;
@@ -538,31 +515,15 @@ static int roll_over(oe_spool *s, char *err, size_t errlen)
     return new_segment(s, err, errlen);
 }
 
-/* Write all of iov[0..1]. A short write (disk full, file size limit) is
- * continued, so that the error which stopped it is the one reported. */
-static int write_record(int fd, struct iovec *iov, size_t *put)
+/* The framed record for payload p in s->rec: header, then payload. */
+static int frame(oe_spool *s, const void *p, size_t len)
 {
-    int i = 0;
-    *put = 0;
-    while (i < 2) {
-        ssize_t n = writev(fd, iov + i, 2 - i);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            if (n == 0)
-                errno = ENOSPC;
-            return -1;
-        }
-        size_t k = (size_t)n;
-        *put += k;
-        for (; i < 2 && k >= iov[i].iov_len; i++)
-            k -= iov[i].iov_len;
-        if (i < 2) {
-            iov[i].iov_base = (uint8_t *)iov[i].iov_base + k;
-            iov[i].iov_len -= k;
-        }
-    }
-    return 0;
+    uint8_t h[HDR];
+    memcpy(h, MAGIC, 4);
+    put_u32(h + 4, (uint32_t)len);
+    put_u32(h + 8, record_crc(h + 4, p, len));
+    s->rec.len = 0;
+    return sl_buf_append(&s->rec, h, HDR) || sl_buf_append(&s->rec, p, len) ? -1 : 0;
 }
 
 int oe_spool_append(oe_spool *s, const void *p, size_t len, char *err, size_t errlen)
@@ -579,20 +540,20 @@ int oe_spool_append(oe_spool *s, const void *p, size_t len, char *err, size_t er
             return -1;
         w = &s->segs[s->nsegs - 1];
     }
-    uint8_t h[HDR];
-    memcpy(h, MAGIC, 4);
-    put_u32(h + 4, (uint32_t)len);
-    put_u32(h + 8, crc_update(crc_update(0, h + 4, 4), p, len));
-    struct iovec iov[2] = {{h, HDR}, {(void *)p, len}};
-    size_t put;
-    if (write_record(s->wfd, iov, &put) != 0) {
-        int e = errno;
+    char why[512];
+    if (frame(s, p, len) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    /* One write of the whole record (io.write: the host's file_write goes
+     * on after a short write, so the error that stopped it is reported). */
+    if (s->io.write(s->io.ctx, s->wfd, s->rec.data, s->rec.len, why, sizeof why) != 0) {
         /* Never leave a torn record behind a good one. Should the cut fail,
          * the next record starts a new segment: reading stops at the known
          * size here, and the next open cuts the torn tail. */
-        if (put > 0 && ftruncate(s->wfd, (off_t)w->size) != 0)
+        if (ftruncate(s->wfd, (off_t)w->size) != 0)
             s->wbroken = 1;
-        snprintf(err, errlen, "spool write: %s", strerror(e));
+        snprintf(err, errlen, "spool write: %s", why);
         return -1;
     }
     w->size += HDR + len;
@@ -722,7 +683,7 @@ int oe_spool_commit(oe_spool *s, char *err, size_t errlen)
     }
     if (!s->dirty)
         return 0;
-    if (write_pos(s, 0, err, errlen) < 0)
+    if (write_pos(s, err, errlen) < 0)
         return -1; /* still dirty: the next commit tries again */
     s->dirty = 0;
     return 0;
@@ -745,6 +706,7 @@ void oe_spool_close(oe_spool *s)
     if (s->rb.fd >= 0)
         close(s->rb.fd);
     free(s->rb.data);
+    sl_buf_free(&s->rec);
     free(s->segs);
     free(s->ring);
     free(s->dir);

@@ -2,21 +2,23 @@
  * Disk spool: a FIFO of opaque records in segment files under one
  * directory, surviving crashes. Each record is framed as
  *   magic "OES1" | u32 length | u32 CRC-32 of (length, payload) | payload
- * so a torn tail (kill -9 or power loss mid-write) is detected and cut at
+ * (little-endian; the CRC is zlib's crc32, CRC-32/IEEE), so a torn tail (kill -9 or power loss mid-write) is detected and cut at
  * open, and a damaged record in the middle is skipped (resynchronising on the
  * next magic + valid CRC) and counted, never misread as data.
  *
  * Records are read in order but may be finished (oe_spool_done) in any
  * order; the committed position, persisted by oe_spool_commit in a small
- * file (write temp, rename), only moves over a finished prefix. After a
+ * file (replaced atomically and durably), only moves over a finished prefix. After a
  * crash, records read but not committed are read again: duplicates, never
  * loss. Segments wholly behind the committed position are deleted.
  *
  * Durability: records reach the page cache at once and the disk only at
  * oe_spool_sync, so a power loss may take records appended since the last
  * sync. Whoever acknowledges spooled events upstream syncs first. The
- * position file is not synced: one that lags behind the data only costs
- * duplicates.
+ * position file is synced by every replace (at most one per commit).
+ *
+ * Files are written through oe_spool_io, the host's file services, so the
+ * spool has no file writer of its own; it only reads, syncs and truncates.
  *
  * Not thread-safe: one owner thread.
  */
@@ -32,6 +34,20 @@
 
 typedef struct oe_spool oe_spool;
 
+/* The file services the spool writes through (the plugin passes the host's
+ * file_open, file_write and file_replace; tests the core's functions). */
+typedef struct oe_spool_io {
+    void *ctx;
+    /* Open path to append (0600), creating it and missing directories: the
+     * fd, or -1 with err. */
+    int (*open_append)(void *ctx, const char *path, char *err, size_t errlen);
+    /* Write all len bytes to fd, no sync: 0, or -1 with err. */
+    int (*write)(void *ctx, int fd, const void *data, size_t len, char *err, size_t errlen);
+    /* Replace path with the bytes, atomically and durably: 0, or -1 with err. */
+    int (*replace)(void *ctx, const char *path, const void *data, size_t len, char *err,
+                   size_t errlen);
+} oe_spool_io;
+
 /* Counters since open (torn/corrupt include what open found). */
 typedef struct oe_spool_stats {
     uint64_t torn_bytes;      /* bytes of incomplete tail records cut */
@@ -41,16 +57,17 @@ typedef struct oe_spool_stats {
     uint64_t stale_pos;       /* 1: the position file was ahead of the data
                                * (segment files removed or lost) and was reset:
                                * records may be read again, none is skipped */
-    uint64_t syncs;           /* fdatasync/fsync calls made */
+    uint64_t syncs;           /* fdatasync/fsync calls made (io.replace's not counted) */
+    uint64_t pos_writes;      /* position file replaced */
 } oe_spool_stats;
 
 /*
  * Open (creating) the spool in `dir`. `max_bytes` bounds the segment files'
  * total size (0 = unbounded); `seg_bytes` is the size at which the writer
- * starts a new segment. Returns 0 or -1 with err.
+ * starts a new segment; `io` is copied. Returns 0 or -1 with err.
  */
 int oe_spool_open(oe_spool **out, const char *dir, uint64_t max_bytes, uint64_t seg_bytes,
-                  char *err, size_t errlen);
+                  const oe_spool_io *io, char *err, size_t errlen);
 
 /* Append one record. 0 done, 1 the spool is full (nothing written), -1 error
  * (err; nothing of the record is left in the spool). */

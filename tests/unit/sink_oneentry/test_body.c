@@ -4,7 +4,7 @@
 #include "oe_body.h"
 #include "sl_test.h"
 
-static sl_batch_builder bb;
+static sl_builder *bb;
 static oe_request req;
 static char why[256];
 static const oe_keys keys = {"guest_id", "user_token"};
@@ -14,19 +14,19 @@ static const oe_keys keys = {"guest_id", "user_token"};
 static sl_value body_of(int n, const char *const *k, const char *types, const char *const *sv,
                         const int64_t *iv)
 {
-    sl_bb_reset(&bb);
-    sl_bb_begin(&bb, 1);
-    msgpack_pack_map(&bb.pk, 0);
-    msgpack_pack_map(&bb.pk, (size_t)n);
+    sl_bb_reset(bb);
+    sl_bb_begin(bb, 1);
+    sl_bb_map(bb, 0);
+    sl_bb_map(bb, (uint32_t)n);
     for (int i = 0; i < n; i++) {
-        sl_pack_cstr(&bb.pk, k[i]);
+        sl_bb_cstr(bb, k[i]);
         if (types[i] == 's')
-            sl_pack_cstr(&bb.pk, sv[i]);
+            sl_bb_cstr(bb, sv[i]);
         else
-            msgpack_pack_int64(&bb.pk, iv[i]);
+            sl_bb_int(bb, iv[i]);
     }
-    sl_bb_end(&bb);
-    sl_batch b = sl_bb_batch(&bb);
+    CU_ASSERT_FATAL(sl_bb_end(bb) == 0);
+    sl_batch b = sl_bb_batch(bb);
     const uint8_t *p = b.data;
     sl_event ev;
     CU_ASSERT_FATAL(sl_event_parse(&p, b.data + b.len, &ev) == 0);
@@ -120,24 +120,24 @@ static void test_rejections(void)
 
 static void test_meta_nested_and_renamed_keys(void)
 {
-    sl_bb_reset(&bb);
-    sl_bb_begin(&bb, 1);
-    msgpack_pack_map(&bb.pk, 0);
-    msgpack_pack_map(&bb.pk, 4);
-    sl_pack_cstr(&bb.pk, "type");
-    sl_pack_cstr(&bb.pk, "page_view");
-    sl_pack_cstr(&bb.pk, "pageId");
-    msgpack_pack_uint64(&bb.pk, 7);
-    sl_pack_cstr(&bb.pk, "meta");
-    msgpack_pack_map(&bb.pk, 1);
-    sl_pack_cstr(&bb.pk, "ab");
-    msgpack_pack_array(&bb.pk, 2);
-    msgpack_pack_true(&bb.pk);
-    msgpack_pack_double(&bb.pk, 1.5);
-    sl_pack_cstr(&bb.pk, "visitor");
-    sl_pack_cstr(&bb.pk, "v9");
-    sl_bb_end(&bb);
-    sl_batch b = sl_bb_batch(&bb);
+    sl_bb_reset(bb);
+    sl_bb_begin(bb, 1);
+    sl_bb_map(bb, 0);
+    sl_bb_map(bb, 4);
+    sl_bb_cstr(bb, "type");
+    sl_bb_cstr(bb, "page_view");
+    sl_bb_cstr(bb, "pageId");
+    sl_bb_uint(bb, 7);
+    sl_bb_cstr(bb, "meta");
+    sl_bb_map(bb, 1);
+    sl_bb_cstr(bb, "ab");
+    sl_bb_array(bb, 2);
+    sl_bb_bool(bb, 1);
+    sl_bb_double(bb, 1.5);
+    sl_bb_cstr(bb, "visitor");
+    sl_bb_cstr(bb, "v9");
+    CU_ASSERT_FATAL(sl_bb_end(bb) == 0);
+    sl_batch b = sl_bb_batch(bb);
     const uint8_t *p = b.data;
     sl_event ev;
     CU_ASSERT_FATAL(sl_event_parse(&p, b.data + b.len, &ev) == 0);
@@ -159,7 +159,9 @@ static void test_types(void)
 
 int main(void)
 {
-    sl_bb_init(&bb);
+    bb = sl_bb_new();
+    if (!bb)
+        return 1;
     static const sl_test_case cases[] = {
         {"product view with guest id", test_product_view_guest},
         {"user token wins, never in body", test_user_token_wins_and_is_not_in_body},
@@ -172,6 +174,6 @@ int main(void)
     };
     int rc = sl_test_run("oneentry_body", cases);
     oe_request_free(&req);
-    sl_bb_free(&bb);
+    sl_bb_free(bb);
     return rc;
 }

@@ -14,6 +14,7 @@
 
 #include "oe_spool.h"
 #include "sl_test.h"
+#include "spool_io.h"
 
 static char dir[256];
 static char err[256];
@@ -51,7 +52,7 @@ static void test_fifo_and_reopen(void)
     sl_buf b = {0};
     fresh_dir();
     /* Small segments so several files are used and deleted. */
-    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 200, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 200, &spool_io, err, sizeof err), 0);
     for (int i = 0; i < 50; i++)
         put(s, i);
     CU_ASSERT_EQUAL(oe_spool_unread(s), 50);
@@ -65,7 +66,7 @@ static void test_fifo_and_reopen(void)
     CU_ASSERT_EQUAL(oe_spool_commit(s, err, sizeof err), 0);
     CU_ASSERT_EQUAL(oe_spool_pending(s), 40);
     oe_spool_close(s); /* like a crash after the commit */
-    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 200, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 200, &spool_io, err, sizeof err), 0);
     CU_ASSERT_EQUAL(oe_spool_unread(s), 40);
     CU_ASSERT_EQUAL(oe_spool_get_stats(s)->stale_pos, 0); /* an ordinary reopen */
     for (int i = 10; i < 50; i++)
@@ -76,7 +77,7 @@ static void test_fifo_and_reopen(void)
     CU_ASSERT_EQUAL(oe_spool_pending(s), 0);
     CU_ASSERT_EQUAL(oe_spool_bytes(s), 0); /* every finished segment deleted */
     oe_spool_close(s);
-    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 200, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 200, &spool_io, err, sizeof err), 0);
     CU_ASSERT_EQUAL(oe_spool_unread(s), 0);
     put(s, 99);
     oe_spool_done(s, get(s, &b, 99));
@@ -103,14 +104,14 @@ static void test_torn_tail_cut(void)
     sl_buf b = {0};
     struct stat st;
     fresh_dir();
-    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, &spool_io, err, sizeof err), 0);
     for (int i = 0; i < 5; i++)
         put(s, i);
     oe_spool_close(s);
     char *seg = only_segment();
     CU_ASSERT_EQUAL(stat(seg, &st), 0);
     CU_ASSERT_EQUAL(truncate(seg, st.st_size - 3), 0); /* last record torn */
-    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, &spool_io, err, sizeof err), 0);
     CU_ASSERT_EQUAL(oe_spool_get_stats(s)->torn_bytes, (uint64_t)(12 + 13 - 3));
     CU_ASSERT_EQUAL(oe_spool_unread(s), 4);
     put(s, 5); /* appended after the last good record, readable */
@@ -127,7 +128,7 @@ static void test_bit_flip_skipped(void)
     oe_spool *s;
     sl_buf b = {0};
     fresh_dir();
-    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, &spool_io, err, sizeof err), 0);
     for (int i = 0; i < 5; i++)
         put(s, i);
     oe_spool_close(s);
@@ -141,7 +142,7 @@ static void test_bit_flip_skipped(void)
     /* And damage the length of record 3: resynchronisation must not trust it. */
     CU_ASSERT_EQUAL(pwrite(fd, "\xff", 1, 3 * 25 + 7), 1);
     close(fd);
-    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, &spool_io, err, sizeof err), 0);
     CU_ASSERT_EQUAL(oe_spool_get_stats(s)->corrupt_records, 1); /* one damaged region */
     CU_ASSERT_EQUAL(oe_spool_get_stats(s)->corrupt_bytes, 50);
     CU_ASSERT_EQUAL(oe_spool_unread(s), 3);
@@ -170,7 +171,7 @@ static void check_drained(oe_spool *s, sl_buf *b)
     uint64_t id;
     CU_ASSERT_EQUAL(oe_spool_read(s, b, &id, err, sizeof err), 0);
     oe_spool_close(s);
-    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, &spool_io, err, sizeof err), 0);
     CU_ASSERT_EQUAL(oe_spool_unread(s), 0);
     oe_spool_close(s);
 }
@@ -181,19 +182,19 @@ static void test_pos_past_last_segment(void)
     oe_spool *s;
     sl_buf b = {0};
     fresh_dir();
-    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, &spool_io, err, sizeof err), 0);
     for (int i = 0; i < 3; i++)
         put(s, i);
     oe_spool_close(s);
     put_pos("OESPOS1 49 1\n");
-    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, &spool_io, err, sizeof err), 0);
     CU_ASSERT_EQUAL(oe_spool_get_stats(s)->stale_pos, 1);
     CU_ASSERT_EQUAL(oe_spool_unread(s), 3); /* not deleted as finished */
     for (int i = 0; i < 3; i++)
         oe_spool_done(s, get(s, &b, i));
     put(s, 3);
     oe_spool_close(s);
-    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, &spool_io, err, sizeof err), 0);
     CU_ASSERT_EQUAL(oe_spool_get_stats(s)->stale_pos, 0);
     CU_ASSERT_EQUAL(oe_spool_unread(s), 1);
     oe_spool_done(s, get(s, &b, 3));
@@ -204,11 +205,11 @@ static void test_pos_past_last_segment(void)
     snprintf(cmd, sizeof cmd, "rm -f %s/seg-*.oes", dir);
     CU_ASSERT_EQUAL(system(cmd), 0);
     put_pos("OESPOS1 49 1\n");
-    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, &spool_io, err, sizeof err), 0);
     CU_ASSERT_EQUAL(oe_spool_get_stats(s)->stale_pos, 1);
     put(s, 4);
     oe_spool_close(s);
-    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, &spool_io, err, sizeof err), 0);
     CU_ASSERT_EQUAL(oe_spool_unread(s), 1);
     oe_spool_done(s, get(s, &b, 4));
     check_drained(s, &b);
@@ -222,16 +223,19 @@ static void test_pos_past_segment_end(void)
     oe_spool *s;
     sl_buf b = {0};
     fresh_dir();
-    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, &spool_io, err, sizeof err), 0);
     oe_spool_close(s);
     put_pos("OESPOS1 1 4\n");
-    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, err, sizeof err), 0);
+    unsigned replaces = spool_io_replaces;
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, &spool_io, err, sizeof err), 0);
     CU_ASSERT_EQUAL(oe_spool_get_stats(s)->stale_pos, 1);
-    CU_ASSERT_EQUAL(oe_spool_get_stats(s)->syncs, 2); /* the reset pos and its directory */
+    /* The reset pos is replaced (durably: file_replace) before any append. */
+    CU_ASSERT_EQUAL(oe_spool_get_stats(s)->pos_writes, 1);
+    CU_ASSERT_EQUAL(spool_io_replaces, replaces + 1);
     CU_ASSERT_EQUAL(oe_spool_unread(s), 0);
     put(s, 0);
     oe_spool_close(s);
-    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, &spool_io, err, sizeof err), 0);
     CU_ASSERT_EQUAL(oe_spool_get_stats(s)->torn_bytes, 0); /* the record is not cut */
     CU_ASSERT_EQUAL(oe_spool_unread(s), 1);
     oe_spool_done(s, get(s, &b, 0));
@@ -245,7 +249,7 @@ static void test_full_and_drop_oldest(void)
     sl_buf b = {0};
     fresh_dir();
     /* 25 bytes a record; 100 bytes hold 4; segments of 50 bytes = 2 each. */
-    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 100, 50, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 100, 50, &spool_io, err, sizeof err), 0);
     for (int i = 0; i < 4; i++)
         put(s, i);
     CU_ASSERT_EQUAL(oe_spool_append(s, "record-000004", 13, err, sizeof err), 1);
@@ -271,7 +275,7 @@ static void test_sync_noop_and_idempotent(void)
     oe_spool *s;
     sl_buf b = {0};
     fresh_dir();
-    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, &spool_io, err, sizeof err), 0);
     CU_ASSERT_EQUAL(syncs(s), 0);
     CU_ASSERT_EQUAL(oe_spool_sync(s, err, sizeof err), 0);
     CU_ASSERT_EQUAL(syncs(s), 0);
@@ -285,7 +289,7 @@ static void test_sync_noop_and_idempotent(void)
     CU_ASSERT_EQUAL(oe_spool_sync(s, err, sizeof err), 0);
     CU_ASSERT_EQUAL(syncs(s), 3); /* no new file: the data only */
     oe_spool_close(s);
-    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, &spool_io, err, sizeof err), 0);
     CU_ASSERT_EQUAL(syncs(s), 0); /* an ordinary open syncs nothing */
     for (int i = 0; i < 4; i++)
         oe_spool_done(s, get(s, &b, i));
@@ -301,7 +305,7 @@ static void test_sync_rollover(void)
     oe_spool *s;
     sl_buf b = {0};
     fresh_dir();
-    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 50, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 50, &spool_io, err, sizeof err), 0);
     put(s, 0);
     put(s, 1);
     CU_ASSERT_EQUAL(syncs(s), 0);
@@ -323,13 +327,13 @@ static void test_sync_rollover(void)
     CU_ASSERT_EQUAL(oe_spool_commit(s, err, sizeof err), 0); /* all done: a fresh segment */
     CU_ASSERT_EQUAL(syncs(s), 6);
     oe_spool_close(s);
-    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 50, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 50, &spool_io, err, sizeof err), 0);
     CU_ASSERT_EQUAL(oe_spool_unread(s), 0);
     for (int i = 6; i < 11; i++) /* across rollovers, nothing lost or reordered */
         put(s, i);
     CU_ASSERT_EQUAL(oe_spool_sync(s, err, sizeof err), 0);
     oe_spool_close(s);
-    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 50, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 50, &spool_io, err, sizeof err), 0);
     for (int i = 6; i < 11; i++)
         oe_spool_done(s, get(s, &b, i));
     check_drained(s, &b);
@@ -346,7 +350,7 @@ static void test_sync_error(void)
     char gone[300], cmd[700];
     fresh_dir();
     snprintf(gone, sizeof gone, "%s.gone", dir);
-    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, &spool_io, err, sizeof err), 0);
     put(s, 0);
     CU_ASSERT_EQUAL_FATAL(rename(dir, gone), 0);
     err[0] = 0;
@@ -378,7 +382,7 @@ static void test_short_write_leaves_no_torn_record(void)
     struct rlimit old, lim;
     struct stat st;
     fresh_dir();
-    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, &spool_io, err, sizeof err), 0);
     CU_ASSERT_EQUAL_FATAL(getrlimit(RLIMIT_FSIZE, &old), 0);
     signal(SIGXFSZ, SIG_IGN);
     lim = old;
@@ -396,7 +400,7 @@ static void test_short_write_leaves_no_torn_record(void)
     CU_ASSERT_EQUAL(oe_spool_unread(s), 4);
     put(s, 4);
     oe_spool_close(s);
-    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, &spool_io, err, sizeof err), 0);
     CU_ASSERT_EQUAL(oe_spool_get_stats(s)->torn_bytes, 0);
     CU_ASSERT_EQUAL(oe_spool_get_stats(s)->corrupt_records, 0);
     for (int i = 0; i < 5; i++)
@@ -412,7 +416,7 @@ static void test_commit_retried_after_failure(void)
     sl_buf b = {0};
     char path[300], text[64] = "";
     fresh_dir();
-    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(oe_spool_open(&s, dir, 0, 1 << 20, &spool_io, err, sizeof err), 0);
     for (int i = 0; i < 3; i++)
         put(s, i);
     oe_spool_done(s, get(s, &b, 0));
