@@ -3,6 +3,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include "cli.h"
 #include "sl_clock.h"
 #include "log.h"
+#include "services.h"
 
 static const char usage_run[] =
     "Usage: sluice run FILE [--once] [--plugin-path DIRS] [--log-level LEVEL]\n"
@@ -98,12 +100,40 @@ static void release_spec(running *r)
     r->spec = NULL;
 }
 
+/* The state directory this process holds (see sl_state_lock). */
+static int g_lock_fd = -1;
+static char *g_lock_dir;
+
+/* Hold the lock of the spec's state_dir; a reload to another directory
+ * moves it. Returns 0 or -1 with err. */
+static int hold_state_dir(const char *dir, char *err, size_t errlen)
+{
+    if (g_lock_dir && strcmp(g_lock_dir, dir) == 0)
+        return 0;
+    int fd = sl_state_lock(dir, err, errlen);
+    char *copy = fd >= 0 ? strdup(dir) : NULL;
+    if (!copy) {
+        if (fd >= 0) {
+            close(fd);
+            snprintf(err, errlen, "out of memory");
+        }
+        return -1;
+    }
+    if (g_lock_fd >= 0)
+        close(g_lock_fd);
+    free(g_lock_dir);
+    g_lock_fd = fd;
+    g_lock_dir = copy;
+    return 0;
+}
+
 static int start(running *r, const cli *c, sl_log_level lvl)
 {
     char err[1024];
     sl_log_set_level(c->log_level ? lvl : r->spec->service.log_level);
     sl_log_set_json(r->spec->service.log_json);
-    if (sl_admin_start(r->eng, request_reload, NULL, &r->admin, err, sizeof err) < 0 ||
+    if (hold_state_dir(r->spec->service.state_dir, err, sizeof err) < 0 ||
+        sl_admin_start(r->eng, request_reload, NULL, &r->admin, err, sizeof err) < 0 ||
         sl_engine_start(r->eng, err, sizeof err) < 0) {
         sl_admin_stop(r->admin);
         sl_log(SL_LOG_ERROR, NULL, "%s", err);

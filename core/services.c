@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -228,4 +229,65 @@ int sl_deadletter_write(sl_deadletter *d, const char *component, const sl_event 
     pthread_mutex_unlock(&d->mu);
     sl_buf_free(&b);
     return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* The state directory                                                 */
+/* ------------------------------------------------------------------ */
+
+/* Refuse a state directory another user could write into: its files decide
+ * what is read again and what is sent (checkpoints, spools). */
+static int dir_trusted(int dfd, const char *dir, char *err, size_t errlen)
+{
+    struct stat st;
+    if (fstat(dfd, &st) != 0)
+        return fail(err, errlen, "cannot stat", dir);
+    if (st.st_uid != geteuid()) {
+        snprintf(err, errlen, "state_dir %s belongs to uid %u, not to this process (uid %u): "
+                 "refusing to trust files another user controls", dir, (unsigned)st.st_uid,
+                 (unsigned)geteuid());
+        return -1;
+    }
+    if (st.st_mode & S_IWOTH) {
+        snprintf(err, errlen, "state_dir %s is writable by every user (mode %03o): chmod o-w it",
+                 dir, (unsigned)(st.st_mode & 0777));
+        return -1;
+    }
+    return 0;
+}
+
+int sl_state_lock(const char *dir, char *err, size_t errlen)
+{
+    if (sl_mkdirs(dir, 0700) != 0)
+        return fail(err, errlen, "cannot create state_dir", dir);
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return fail(err, errlen, "cannot open state_dir", dir);
+    if (dir_trusted(dfd, dir, err, errlen) != 0) {
+        close(dfd);
+        return -1;
+    }
+    int fd = openat(dfd, "sluice.lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    close(dfd);
+    if (fd < 0)
+        return fail(err, errlen, "cannot open the lock file in", dir);
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        char pid[32] = "";
+        ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
+        pid[n > 0 ? n : 0] = '\0';
+        pid[strcspn(pid, "\n")] = '\0';
+        snprintf(err, errlen, "state_dir %s is in use by another sluice (pid %s): one process "
+                 "per state directory, or two would read and send the same data",
+                 dir, *pid ? pid : "unknown");
+        close(fd);
+        return -1;
+    }
+    char line[32];
+    int len = snprintf(line, sizeof line, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, line, (size_t)len, 0) != len) {
+        fail(err, errlen, "cannot write the lock file in", dir);
+        close(fd);
+        return -1;
+    }
+    return fd;
 }

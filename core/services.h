@@ -18,6 +18,14 @@ int sl_file_open(const char *path, unsigned flags, unsigned mode, char *err, siz
 int sl_file_write(int fd, const void *data, size_t len, int sync, char *err, size_t errlen);
 int sl_file_replace(const char *path, const void *data, size_t len, char *err, size_t errlen);
 
+/*
+ * Lock a state directory for this process (made 0700 when missing): it must
+ * belong to this user and not be writable by others, and no other process
+ * may hold it. Returns the lock's fd (keep it open for the run; closing it
+ * releases), or -1 with the reason, naming the holder's pid, in err.
+ */
+int sl_state_lock(const char *dir, char *err, size_t errlen);
+
 /* One component's dead-letter file, opened on the first letter. */
 typedef struct sl_deadletter {
     pthread_mutex_t mu;
