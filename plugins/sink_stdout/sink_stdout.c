@@ -13,18 +13,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonl_out.h"
+#include "jsonl.h"
 #include "sluice/plugin.h"
 
 typedef struct stdout_sink {
     sl_ctx *ctx;
     const sl_host *host;
-    jsonl_out out;
+    sl_jsonl out;
 } stdout_sink;
 
 static const sl_option options[] = {
-    JSONL_OUT_OPTIONS,
-    {NULL, 0, NULL, 0, NULL, NULL},
+    SL_JSONL_OPTIONS,
+    {0},
 };
 
 static int stdout_init(sl_ctx *ctx, const sl_host *host, void **state, char *err,
@@ -35,7 +35,7 @@ static int stdout_init(sl_ctx *ctx, const sl_host *host, void **state, char *err
         snprintf(err, errlen, "out of memory");
         return SL_ERR;
     }
-    if (jsonl_out_init(&s->out, ctx, host, err, errlen) != 0) {
+    if (sl_jsonl_init(&s->out, ctx, host, err, errlen) != 0) {
         free(s);
         return SL_ERR;
     }
@@ -50,7 +50,7 @@ static int stdout_write(void *state, const sl_batch *batch, uint64_t ticket, cha
 {
     stdout_sink *s = state;
     const sl_buf *b = &s->out.buf;
-    jsonl_out_encode(&s->out, batch);
+    sl_jsonl_encode(&s->out, batch);
     if (b->len == 0)
         return SL_OK;
     clearerr(stdout);
@@ -80,7 +80,7 @@ static void stdout_destroy(void *state)
     if (!s)
         return;
     fflush(stdout);
-    jsonl_out_free(&s->out);
+    sl_jsonl_free(&s->out);
     free(s);
 }
 

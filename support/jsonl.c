@@ -1,4 +1,4 @@
-#include "jsonl_out.h"
+#include "jsonl.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -7,7 +7,7 @@
 
 #define INVALID_LOG_EVERY 1000
 
-int jsonl_out_init(jsonl_out *o, sl_ctx *ctx, const sl_host *host, char *err, size_t errlen)
+int sl_jsonl_init(sl_jsonl *o, sl_ctx *ctx, const sl_host *host, char *err, size_t errlen)
 {
     const char *key = host->opt_str(ctx, "time_key");
     const char *fmt = host->opt_str(ctx, "time_format");
@@ -23,23 +23,24 @@ int jsonl_out_init(jsonl_out *o, sl_ctx *ctx, const sl_host *host, char *err, si
     }
     o->ctx = ctx;
     o->host = host;
+    o->invalid_metric = host->metric(ctx, "events_invalid", SL_METRIC_COUNTER);
     return 0;
 }
 
 /* Logged on the first and then every INVALID_LOG_EVERY-th: a stream of bad
  * events must not flood the log. */
-static void note_invalid(jsonl_out *o, uint64_t n)
+static void note_invalid(sl_jsonl *o, uint64_t n)
 {
     uint64_t before = o->invalid;
     o->invalid += n;
-    o->host->count(o->ctx, "events_invalid", n);
+    o->host->metric_add(o->invalid_metric, n);
     if (before / INVALID_LOG_EVERY != o->invalid / INVALID_LOG_EVERY || before == 0)
         o->host->log(o->ctx, SL_LOG_WARN,
                      "%" PRIu64 " events of a batch cannot be written as JSON, skipped "
                      "(%" PRIu64 " so far)", n, o->invalid);
 }
 
-void jsonl_out_encode(jsonl_out *o, const sl_batch *batch)
+void sl_jsonl_encode(sl_jsonl *o, const sl_batch *batch)
 {
     uint32_t skipped;
     o->buf.len = 0;
@@ -48,7 +49,7 @@ void jsonl_out_encode(jsonl_out *o, const sl_batch *batch)
         note_invalid(o, skipped);
 }
 
-void jsonl_out_free(jsonl_out *o)
+void sl_jsonl_free(sl_jsonl *o)
 {
     sl_buf_free(&o->buf);
     free(o->time_key);
