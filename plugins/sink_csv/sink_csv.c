@@ -10,22 +10,20 @@
  *
  * One row per event in `fields` order (RFC 4180 quoting; "@time" is the
  * event time); a header row when the file is new. write() runs on this sink's
- * thread: it formats the whole batch into one buffer and writes it with
- * write(2). If that fails part-way, the core retries the same batch (same
- * ticket); we continue from the byte where we stopped, so a retry never
- * leaves a torn row followed by a duplicate. With fsync: true, write()
- * returns SL_OK only after fdatasync, so an acknowledged batch is on disk.
+ * thread: it formats the whole batch into one buffer and appends it through
+ * the host's file services (support/append.h). If that fails part-way, the
+ * core retries the same batch (same ticket) and the append continues from
+ * the byte where it stopped, so a retry never leaves a torn row followed by
+ * a duplicate. With fsync: true, write() returns SL_OK only after
+ * fdatasync, so an acknowledged batch is on disk.
  *
  * This plugin is the sink example of docs/plugin-guide.md.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "append.h"
 #include "csvrow.h"
 #include "sluice/event.h"
 #include "sluice/host.h"
@@ -34,42 +32,39 @@
 typedef struct csv_sink {
     sl_ctx *ctx;
     const sl_host *host;
-    char *path;
-    int fd;
+    sl_append file;
     int fsync_batch;
     int header_pending; /* a new file: the header goes out with the next batch */
     char delim;
     char **cols; /* copies of the `fields` items */
     size_t n_cols;
     sl_buf buf, scratch;
-    /* a batch that failed part-way: its ticket and the bytes already written */
-    int resume;
-    uint64_t resume_ticket;
-    size_t resume_len, resume_off;
+    sl_metric *m_malformed;
 } csv_sink;
 
 static const sl_option options[] = {
-    {"path", SL_OPT_STRING, NULL, 1, "CSV file to append rows to (created 0644)", NULL},
+    {"path", SL_OPT_STRING, NULL, 1, "CSV file to append rows to (created 0644; a symlink is "
+     "refused)", NULL, NULL, NULL, SL_OPT_F_NONEMPTY},
     {"fields", SL_OPT_LIST, NULL, 1, "body fields, one column each, in order; \"@time\" = event time",
-     NULL},
+     NULL, NULL, NULL, SL_OPT_F_NONEMPTY},
     {"header", SL_OPT_BOOL, "true", 0, "write the field names as the first row of a new file",
-     NULL},
-    {"delimiter", SL_OPT_STRING, ",", 0, "column separator, one character", NULL},
+     NULL, NULL, NULL, 0},
+    {"delimiter", SL_OPT_STRING, ",", 0, "column separator, one character", NULL, NULL, NULL, 0},
+    {"mkdir", SL_OPT_BOOL, "true", 0, "create missing parent directories of path (0700)", NULL,
+     NULL, NULL, 0},
     {"fsync", SL_OPT_BOOL, "false", 0, "fdatasync after every batch before acknowledging it",
-     NULL},
-    {NULL, 0, NULL, 0, NULL, NULL},
+     NULL, NULL, NULL, 0},
+    {0},
 };
 
 static void csv_free(csv_sink *s)
 {
     if (!s)
         return;
-    if (s->fd >= 0)
-        close(s->fd);
+    sl_append_close(&s->file);
     for (size_t i = 0; i < s->n_cols; i++)
         free(s->cols[i]);
     free(s->cols);
-    free(s->path);
     sl_buf_free(&s->buf);
     sl_buf_free(&s->scratch);
     free(s);
@@ -105,16 +100,14 @@ static int read_fields(csv_sink *s, const sl_host *host, const sl_node *list, ch
     return 0;
 }
 
-static int open_file(csv_sink *s, int header, char *err, size_t errlen)
+static int open_file(csv_sink *s, const sl_host *host, sl_ctx *ctx, char *err, size_t errlen)
 {
-    s->fd = open(s->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    struct stat st;
-    if (s->fd < 0 || fstat(s->fd, &st) != 0) {
-        snprintf(err, errlen, "cannot open %s: %s", s->path, strerror(errno));
+    unsigned flags = host->opt_bool(ctx, "mkdir") ? SL_FILE_MKDIRS : 0;
+    if (sl_append_open(&s->file, ctx, host, host->opt_str(ctx, "path"), flags, 0644, err,
+                       errlen) != 0)
         return -1;
-    }
     /* Written with the first batch, so a failed write retries both. */
-    s->header_pending = header && st.st_size == 0;
+    s->header_pending = host->opt_bool(ctx, "header") && sl_append_size_at_open(&s->file) == 0;
     return 0;
 }
 
@@ -127,16 +120,16 @@ static int csv_init(sl_ctx *ctx, const sl_host *host, void **state, char *err, s
         return SL_ERR;
     }
     csv_sink *s = calloc(1, sizeof *s);
-    if (!s || !(s->path = strdup(host->opt_str(ctx, "path")))) {
-        free(s);
+    if (!s) {
         snprintf(err, errlen, "out of memory");
         return SL_ERR;
     }
-    s->fd = -1;
+    s->file.fd = -1;
     s->delim = *delim;
     s->fsync_batch = host->opt_bool(ctx, "fsync");
+    s->m_malformed = host->metric(ctx, "batches_malformed", SL_METRIC_COUNTER);
     if (read_fields(s, host, host->opt_node(ctx, "fields"), err, errlen) < 0 ||
-        open_file(s, host->opt_bool(ctx, "header"), err, errlen) < 0) {
+        open_file(s, host, ctx, err, errlen) < 0) {
         csv_free(s);
         return SL_ERR;
     }
@@ -144,23 +137,6 @@ static int csv_init(sl_ctx *ctx, const sl_host *host, void **state, char *err, s
     s->host = host;
     *state = s;
     return SL_OK;
-}
-
-/* Write buf[*off..len); *off tracks progress. Returns 0 or -1 (errno set). */
-static int write_all(int fd, const char *buf, size_t len, size_t *off)
-{
-    while (*off < len) {
-        ssize_t n = write(fd, buf + *off, len - *off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            if (n == 0)
-                errno = EIO;
-            return -1;
-        }
-        *off += (size_t)n;
-    }
-    return 0;
 }
 
 /* The bytes for one batch: the header while pending, then one row per
@@ -180,7 +156,7 @@ static int format_batch(csv_sink *s, const sl_batch *batch)
                     &s->scratch) < 0)
             return -1;
     if (r < 0) /* the core validated the batch; count rather than trust */
-        s->host->count(s->ctx, "batches_malformed", 1);
+        s->host->metric_add(s->m_malformed, 1);
     return 0;
 }
 
@@ -192,26 +168,11 @@ static int csv_write(void *state, const sl_batch *batch, uint64_t ticket, char *
         snprintf(err, errlen, "out of memory formatting rows");
         return SL_ERR;
     }
-    size_t off = 0;
-    if (s->resume && s->resume_ticket == ticket && s->resume_len == s->buf.len)
-        off = s->resume_off;
-    s->resume = 0;
-    if (write_all(s->fd, s->buf.data, s->buf.len, &off) != 0) {
-        snprintf(err, errlen, "write %s: %s", s->path, strerror(errno));
-        goto retry_later;
-    }
-    if (s->fsync_batch && fdatasync(s->fd) != 0) {
-        snprintf(err, errlen, "fdatasync %s: %s", s->path, strerror(errno));
-        goto retry_later; /* every byte is written: the retry only syncs */
-    }
+    if (sl_append_write(&s->file, ticket, s->buf.data, s->buf.len, s->fsync_batch, err,
+                        errlen) != 0)
+        return SL_ERR; /* the core retries the same batch, header included */
     s->header_pending = 0;
     return SL_OK;
-retry_later:
-    s->resume = 1;
-    s->resume_ticket = ticket;
-    s->resume_len = s->buf.len;
-    s->resume_off = off;
-    return SL_ERR;
 }
 
 static void csv_destroy(void *state)
