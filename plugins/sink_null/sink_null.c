@@ -13,6 +13,7 @@
 typedef struct null_sink {
     sl_ctx *ctx;
     const sl_host *host;
+    sl_metric *m_events, *m_bytes;
     uint64_t events, bytes, batches; /* written on the sink thread only */
 } null_sink;
 
@@ -26,6 +27,8 @@ static int null_init(sl_ctx *ctx, const sl_host *host, void **state, char *err,
     }
     s->ctx = ctx;
     s->host = host;
+    s->m_events = host->metric(ctx, "events", SL_METRIC_COUNTER);
+    s->m_bytes = host->metric(ctx, "bytes", SL_METRIC_COUNTER);
     *state = s;
     return SL_OK;
 }
@@ -37,8 +40,8 @@ static int null_write(void *state, const sl_batch *batch, uint64_t ticket, char 
     s->events += batch->count;
     s->bytes += batch->len;
     s->batches++;
-    s->host->count(s->ctx, "events", batch->count);
-    s->host->count(s->ctx, "bytes", batch->len);
+    s->host->metric_add(s->m_events, batch->count);
+    s->host->metric_add(s->m_bytes, batch->len);
     return SL_OK;
 }
 
