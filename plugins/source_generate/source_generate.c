@@ -33,58 +33,49 @@ typedef struct gen_src {
     uint32_t batch_max;
     uint64_t keys;  /* 0 = no key field */
     uint64_t seq;   /* events generated so far */
-    sl_batch_builder bb;
+    sl_builder *bb;
 } gen_src;
 
 static const sl_option options[] = {
-    {"count", SL_OPT_INT, "0", 0, "events to generate, then stop (0 = unlimited)", NULL},
-    {"rate", SL_OPT_DOUBLE, "0", 0, "events per second (0 = as fast as possible)", NULL},
-    {"message", SL_OPT_STRING, "hello from sluice", 0, "the body's message field", NULL},
-    {"batch_max_events", SL_OPT_INT, "1024", 0, "most events per emitted batch", NULL},
+    {"count", SL_OPT_INT, "0", 0, "events to generate, then stop (0 = unlimited)", NULL,
+     "0", NULL, 0},
+    {"rate", SL_OPT_DOUBLE, "0", 0, "events per second (0 = as fast as possible)", NULL,
+     "0", NULL, 0},
+    {"message", SL_OPT_STRING, "hello from sluice", 0, "the body's message field", NULL,
+     NULL, NULL, 0},
+    {"batch_max_events", SL_OPT_INT, "1024", 0, "most events per emitted batch", NULL,
+     "1", "1048576", 0},
     {"keys", SL_OPT_INT, "0", 0,
-     "when > 0, add key: \"key-N\" with N = seq mod keys (say, N visitors' guest ids)", NULL},
-    {NULL, 0, NULL, 0, NULL, NULL},
+     "when > 0, add key: \"key-N\" with N = seq mod keys (say, N visitors' guest ids)", NULL,
+     "0", NULL, 0},
+    {0},
 };
 
+static void gen_destroy(void *state);
+
+/* The option ranges are the table's: the core checked them before init. */
 static int gen_init(sl_ctx *ctx, const sl_host *host, void **state, char *err,
                     size_t errlen)
 {
-    int64_t count = host->opt_int(ctx, "count");
     double rate = host->opt_double(ctx, "rate");
-    int64_t bmax = host->opt_int(ctx, "batch_max_events");
     const char *msg = host->opt_str(ctx, "message");
-    int64_t keys = host->opt_int(ctx, "keys");
-    if (count < 0 || keys < 0) {
-        snprintf(err, errlen, "%s must be >= 0, got %" PRId64, count < 0 ? "count" : "keys",
-                 count < 0 ? count : keys);
-        return SL_ERR;
-    }
-    if (!(rate >= 0) || isinf(rate)) {
+    if (!(rate >= 0) || isinf(rate)) { /* min 0 lets NaN and infinity through */
         snprintf(err, errlen, "rate must be a finite number >= 0, got %g", rate);
         return SL_ERR;
     }
-    if (bmax < 1 || bmax > UINT32_MAX) {
-        snprintf(err, errlen, "batch_max_events must be between 1 and %" PRIu32
-                 ", got %" PRId64, UINT32_MAX, bmax);
-        return SL_ERR;
-    }
     gen_src *g = calloc(1, sizeof *g);
-    char *m = strdup(msg ? msg : "hello from sluice");
-    if (!g || !m) {
-        free(g);
-        free(m);
+    if (!g || !(g->message = strdup(msg ? msg : "hello from sluice")) || !(g->bb = sl_bb_new())) {
+        gen_destroy(g);
         snprintf(err, errlen, "out of memory");
         return SL_ERR;
     }
     g->ctx = ctx;
     g->host = host;
     g->name = host->name(ctx);
-    g->message = m;
-    g->count = (uint64_t)count;
+    g->count = (uint64_t)host->opt_int(ctx, "count");
     g->rate = rate;
-    g->batch_max = (uint32_t)bmax;
-    g->keys = (uint64_t)keys;
-    sl_bb_init(&g->bb);
+    g->batch_max = (uint32_t)host->opt_int(ctx, "batch_max_events");
+    g->keys = (uint64_t)host->opt_int(ctx, "keys");
     *state = g;
     return SL_OK;
 }
@@ -107,26 +98,29 @@ static void sleep_until(int64_t at)
         ;
 }
 
-static void add_event(gen_src *g)
+/* 0, or -1 when out of memory (the event is not in the batch). */
+static int add_event(gen_src *g)
 {
-    msgpack_packer *pk = &g->bb.pk;
-    g->seq++;
-    sl_bb_begin(&g->bb, sl_now_ns());
-    msgpack_pack_map(pk, 1);
-    sl_pack_cstr(pk, "source");
-    sl_pack_cstr(pk, g->name);
-    msgpack_pack_map(pk, g->keys ? 3 : 2);
-    sl_pack_cstr(pk, "message");
-    sl_pack_cstr(pk, g->message);
-    sl_pack_cstr(pk, "seq");
-    msgpack_pack_uint64(pk, g->seq);
+    sl_builder *bb = g->bb;
+    sl_bb_begin(bb, sl_now_ns());
+    sl_bb_map(bb, 1);
+    sl_bb_cstr(bb, "source");
+    sl_bb_cstr(bb, g->name);
+    sl_bb_map(bb, g->keys ? 3 : 2);
+    sl_bb_cstr(bb, "message");
+    sl_bb_cstr(bb, g->message);
+    sl_bb_cstr(bb, "seq");
+    sl_bb_uint(bb, g->seq + 1);
     if (g->keys) {
         char key[32];
-        snprintf(key, sizeof key, "key-%" PRIu64, g->seq % g->keys);
-        sl_pack_cstr(pk, "key");
-        sl_pack_cstr(pk, key);
+        snprintf(key, sizeof key, "key-%" PRIu64, (g->seq + 1) % g->keys);
+        sl_bb_cstr(bb, "key");
+        sl_bb_cstr(bb, key);
     }
-    sl_bb_end(&g->bb);
+    if (sl_bb_end(bb) != 0)
+        return -1;
+    g->seq++;
+    return 0;
 }
 
 /* Events allowed by now under the rate limit (and the count). */
@@ -159,16 +153,19 @@ static int gen_run(void *state)
         uint64_t n = want - g->seq;
         if (n > g->batch_max)
             n = g->batch_max;
-        for (uint64_t i = 0; i < n; i++)
-            add_event(g);
-        int r = g->host->emit(g->ctx, &g->bb, NULL);
+        for (uint64_t i = 0; i < n; i++) {
+            if (add_event(g) != 0) {
+                g->host->log(g->ctx, SL_LOG_ERROR, "out of memory packing an event");
+                return SL_ERR;
+            }
+        }
+        int r = g->host->emit(g->ctx, g->bb, NULL);
         if (r == SL_STOPPED)
             return SL_OK;
         if (r != SL_OK) {
             g->host->log(g->ctx, SL_LOG_ERROR, "emit failed (%d)", r);
             return SL_ERR;
         }
-        sl_bb_reset(&g->bb);
     }
     return SL_OK;
 }
@@ -178,7 +175,7 @@ static void gen_destroy(void *state)
     gen_src *g = state;
     if (!g)
         return;
-    sl_bb_free(&g->bb);
+    sl_bb_free(g->bb);
     free(g->message);
     free(g);
 }

@@ -22,7 +22,6 @@
 #define READ_CHUNK (64 * 1024)
 #define POLL_MS 100
 #define TRUNC_LOG_EVERY 1000 /* log the 1st, 1001st, ... truncated line */
-#define MAX_LINE_LIMIT ((int64_t)1 << 30)
 
 typedef struct stdin_src {
     sl_ctx *ctx;
@@ -36,36 +35,28 @@ typedef struct stdin_src {
     size_t line_len, line_cap;
     int line_overflow;    /* bytes of the current line were skipped */
     uint64_t truncated;
-    sl_batch_builder bb;
+    sl_metric *m_truncated; /* lines_truncated */
+    sl_builder *bb;
 } stdin_src;
 
 static const sl_option options[] = {
     {"batch_max_events", SL_OPT_INT, "1024", 0,
-     "most events per emitted batch (a batch is also emitted after every read)", NULL},
+     "most events per emitted batch (a batch is also emitted after every read)", NULL,
+     "1", "1048576", 0},
     {"max_line_bytes", SL_OPT_SIZE, "1MiB", 0,
-     "longer lines are truncated to this many bytes", NULL},
-    {NULL, 0, NULL, 0, NULL, NULL},
+     "longer lines are truncated to this many bytes", NULL, "1", "1GiB", 0},
+    {0},
 };
 
+static void stdin_destroy(void *state);
+
+/* The option ranges are the table's: the core checked them before init. */
 static int stdin_init(sl_ctx *ctx, const sl_host *host, void **state, char *err,
                       size_t errlen)
 {
-    int64_t bmax = host->opt_int(ctx, "batch_max_events");
-    int64_t lmax = host->opt_int(ctx, "max_line_bytes");
-    if (bmax < 1 || bmax > UINT32_MAX) {
-        snprintf(err, errlen, "batch_max_events must be between 1 and %" PRIu32
-                 ", got %" PRId64, UINT32_MAX, bmax);
-        return SL_ERR;
-    }
-    if (lmax < 1 || lmax > MAX_LINE_LIMIT) {
-        snprintf(err, errlen, "max_line_bytes must be between 1 and 1GiB, got %" PRId64, lmax);
-        return SL_ERR;
-    }
     stdin_src *s = calloc(1, sizeof *s);
-    char *rbuf = malloc(READ_CHUNK);
-    if (!s || !rbuf) {
-        free(s);
-        free(rbuf);
+    if (!s || !(s->rbuf = malloc(READ_CHUNK)) || !(s->bb = sl_bb_new())) {
+        stdin_destroy(s);
         snprintf(err, errlen, "out of memory");
         return SL_ERR;
     }
@@ -73,10 +64,9 @@ static int stdin_init(sl_ctx *ctx, const sl_host *host, void **state, char *err,
     s->host = host;
     s->name = host->name(ctx);
     s->fd = STDIN_FILENO;
-    s->batch_max = (uint32_t)bmax;
-    s->max_line = (size_t)lmax;
-    s->rbuf = rbuf;
-    sl_bb_init(&s->bb);
+    s->batch_max = (uint32_t)host->opt_int(ctx, "batch_max_events");
+    s->max_line = (size_t)host->opt_int(ctx, "max_line_bytes");
+    s->m_truncated = host->metric(ctx, "lines_truncated", SL_METRIC_COUNTER);
     *state = s;
     return SL_OK;
 }
@@ -84,13 +74,11 @@ static int stdin_init(sl_ctx *ctx, const sl_host *host, void **state, char *err,
 /* Hand the batch to the pipeline. 1 sent (or empty), 0 stopping, -1 error. */
 static int flush_batch(stdin_src *s)
 {
-    if (s->bb.count == 0)
+    if (sl_bb_count(s->bb) == 0)
         return 1;
-    int r = s->host->emit(s->ctx, &s->bb, NULL);
-    if (r == SL_OK) {
-        sl_bb_reset(&s->bb); /* the core empties it; be sure */
+    int r = s->host->emit(s->ctx, s->bb, NULL);
+    if (r == SL_OK)
         return 1;
-    }
     if (r == SL_STOPPED)
         return 0;
     s->host->log(s->ctx, SL_LOG_ERROR, "emit failed (%d)", r);
@@ -100,7 +88,7 @@ static int flush_batch(stdin_src *s)
 static void note_truncated(stdin_src *s)
 {
     s->truncated++;
-    s->host->count(s->ctx, "lines_truncated", 1);
+    s->host->metric_add(s->m_truncated, 1);
     if (s->truncated % TRUNC_LOG_EVERY == 1)
         s->host->log(s->ctx, SL_LOG_WARN,
                      "line longer than %zu bytes truncated (%" PRIu64 " so far)",
@@ -118,16 +106,19 @@ static int add_line(stdin_src *s, const char *p, size_t len, int overflow)
     }
     if (overflow)
         note_truncated(s);
-    msgpack_packer *pk = &s->bb.pk;
-    sl_bb_begin(&s->bb, sl_now_ns());
-    msgpack_pack_map(pk, 1);
-    sl_pack_cstr(pk, "source");
-    sl_pack_cstr(pk, s->name);
-    msgpack_pack_map(pk, 1);
-    sl_pack_cstr(pk, "message");
-    sl_pack_str(pk, p, len);
-    sl_bb_end(&s->bb);
-    if (s->bb.count >= s->batch_max)
+    sl_builder *bb = s->bb;
+    sl_bb_begin(bb, sl_now_ns());
+    sl_bb_map(bb, 1);
+    sl_bb_cstr(bb, "source");
+    sl_bb_cstr(bb, s->name);
+    sl_bb_map(bb, 1);
+    sl_bb_cstr(bb, "message");
+    sl_bb_str(bb, p, len);
+    if (sl_bb_end(bb) != 0) {
+        s->host->log(s->ctx, SL_LOG_ERROR, "out of memory packing a line");
+        return -1;
+    }
+    if (sl_bb_count(bb) >= s->batch_max)
         return flush_batch(s);
     return 1;
 }
@@ -242,7 +233,7 @@ static void stdin_destroy(void *state)
     stdin_src *s = state;
     if (!s)
         return;
-    sl_bb_free(&s->bb);
+    sl_bb_free(s->bb);
     free(s->rbuf);
     free(s->line);
     free(s);
