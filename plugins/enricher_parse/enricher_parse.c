@@ -5,34 +5,27 @@
  * The output body is the input body (the raw line included unless
  * keep_raw: false) followed by the parsed fields; a parsed field replaces an
  * input field of the same name. Lines that do not parse are counted and then
- * kept with `_parse_error` (default), dropped, or written to a dead-letter
- * file. The line parsers live in lib/ (see lib/pline.h).
+ * kept with `_parse_error` (default), dropped, or set aside with the host's
+ * dead letters. The line parsers live in lib/ (see lib/pline.h).
  *
- * process() keeps all its scratch (parsed fields, the input pair list, regex
- * match data, the dead-letter buffer) in the instance and there are no
- * mutable globals, so separate instances may run at the same time; one
- * instance is not re-entrant (the core serialises it).
+ * process() keeps all its scratch (parsed fields, body edits, regex match
+ * data) in the instance and there are no mutable globals, so separate
+ * instances may run at the same time; one instance is not re-entrant (the
+ * core serialises it).
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "dlfile.h"
 #include "pline.h"
 #include "sluice/event.h"
 #include "sluice/host.h"
-#include "sluice/json.h"
 #include "sluice/plugin.h"
 
 #define ERROR_LOG_EVERY 10000 /* log the 1st, 10001st, ... bad line */
 
 typedef enum on_error { ON_ERROR_KEEP, ON_ERROR_DROP, ON_ERROR_DEAD_LETTER } on_error;
-
-/* One pair of the input body, as encoded. */
-typedef struct in_pair {
-    sl_value k, v;
-} in_pair;
 
 typedef struct parse {
     sl_ctx *ctx;
@@ -44,36 +37,38 @@ typedef struct parse {
     int keep_raw;
     on_error on_err;
     int dedupe;            /* formats whose fields may repeat a name */
-    dlfile dl;             /* on_error dead_letter */
-    sl_batch_builder tmp;  /* one rejected event, to render it as JSON */
-    in_pair *in;           /* the current event's body pairs, read once */
-    uint32_t nin, capin;
+    sl_edit *edits;        /* input body fields a parsed line replaces */
+    size_t edits_cap;
+    sl_metric *m_errors, *m_dropped, *m_dead;
     uint64_t errors;
 } parse;
 
 static const sl_option options[] = {
     {"format", SL_OPT_STRING, "nginx_combined", 0, "how lines are written",
-     "nginx_combined|apache_combined|common|json|regex|logfmt"},
+     "nginx_combined|apache_combined|common|json|regex|logfmt", NULL, NULL, 0},
     {"pattern", SL_OPT_STRING, NULL, 0,
-     "format regex: PCRE2 pattern whose named groups (?<name>...) become fields", NULL},
-    {"field", SL_OPT_STRING, "message", 0, "body field holding the line", NULL},
-    {"keep_raw", SL_OPT_BOOL, "true", 0, "keep the line's field in the output body", NULL},
+     "format regex: PCRE2 pattern whose named groups (?<name>...) become fields", NULL, NULL,
+     NULL, SL_OPT_F_NONEMPTY},
+    {"field", SL_OPT_STRING, "message", 0, "body field holding the line", NULL, NULL, NULL,
+     SL_OPT_F_NONEMPTY},
+    {"keep_raw", SL_OPT_BOOL, "true", 0, "keep the line's field in the output body", NULL,
+     NULL, NULL, 0},
     {"types", SL_OPT_MAP, NULL, 0,
-     "field: int|float|bool|string, casts applied after parsing", NULL},
+     "field: int|float|bool|string, casts applied after parsing", NULL, NULL, NULL, 0},
     {"time_key", SL_OPT_STRING, "time", 0,
-     "json/regex/logfmt: field whose value becomes the event time (empty = none)", NULL},
+     "json/regex/logfmt: field whose value becomes the event time (empty = none)", NULL,
+     NULL, NULL, 0},
     {"time_format", SL_OPT_STRING, "auto", 0,
      "auto, clf, iso8601, epoch, epoch_ms, or a strptime format (%d/%b/%Y:%H:%M:%S %z)",
-     NULL},
+     NULL, NULL, NULL, SL_OPT_F_NONEMPTY},
     {"request_key", SL_OPT_STRING, "request", 0,
      "json/regex/logfmt: field split into method, path, query, protocol (empty = none)",
-     NULL},
+     NULL, NULL, NULL, 0},
     {"on_error", SL_OPT_STRING, "keep", 0,
-     "lines that do not parse: keep (with _parse_error), drop, or dead_letter",
-     "keep|drop|dead_letter"},
-    {"dead_letter_path", SL_OPT_STRING, NULL, 0,
-     "on_error dead_letter: JSON lines file (default <state_dir>/dead_letter.jsonl)", NULL},
-    {NULL, 0, NULL, 0, NULL, NULL},
+     "lines that do not parse: keep (with _parse_error), drop, or dead_letter (the "
+     "component's dead letters, see dead_letter_path)",
+     "keep|drop|dead_letter", NULL, NULL, 0},
+    {NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, 0},
 };
 
 static void parse_free(parse *p)
@@ -82,9 +77,7 @@ static void parse_free(parse *p)
         return;
     pline_free(&p->pl);
     pf_free(&p->o);
-    dlfile_close(&p->dl);
-    sl_bb_free(&p->tmp);
-    free(p->in);
+    free(p->edits);
     free(p->field);
     free(p);
 }
@@ -134,9 +127,9 @@ static int configure(parse *p, char *err, size_t errlen)
     p->dedupe = f >= PL_JSON;
     p->on_err = !strcmp(on_err, "drop") ? ON_ERROR_DROP
               : !strcmp(on_err, "dead_letter") ? ON_ERROR_DEAD_LETTER : ON_ERROR_KEEP;
-    if (p->on_err == ON_ERROR_DEAD_LETTER)
-        return dlfile_open(&p->dl, h->opt_str(p->ctx, "dead_letter_path"),
-                           h->state_dir(p->ctx), err, errlen);
+    p->m_errors = h->metric(p->ctx, "parse_errors", SL_METRIC_COUNTER);
+    p->m_dropped = h->metric(p->ctx, "dropped", SL_METRIC_COUNTER);
+    p->m_dead = h->metric(p->ctx, "dead_lettered", SL_METRIC_COUNTER);
     return 0;
 }
 
@@ -144,15 +137,13 @@ static int parse_init(sl_ctx *ctx, const sl_host *host, void **state, char *err,
                       size_t errlen)
 {
     parse *p = calloc(1, sizeof *p);
-    if (!p) {
+    if (!p || pf_init(&p->o) != 0) {
+        parse_free(p);
         snprintf(err, errlen, "out of memory");
         return SL_ERR;
     }
     p->ctx = ctx;
     p->host = host;
-    dlfile_init(&p->dl);
-    pf_init(&p->o);
-    sl_bb_init(&p->tmp);
     if (configure(p, err, errlen) != 0) {
         parse_free(p);
         return SL_ERR;
@@ -165,48 +156,6 @@ static int parse_init(sl_ctx *ctx, const sl_host *host, void **state, char *err,
 /* Writing events                                                      */
 /* ------------------------------------------------------------------ */
 
-static int is_key(const sl_value *k, const char *s, size_t n)
-{
-    return k->type == SL_STR && k->v.s.len == n && memcmp(k->v.s.ptr, s, n) == 0;
-}
-
-/* Read the input body's pairs once into p->in; every later step (finding
- * the line, counting and copying the kept fields) works from that list. */
-static int read_input(parse *p, const sl_value *body)
-{
-    sl_iter it;
-    int r;
-    p->nin = 0;
-    if (sl_iter_init(&it, body) != 0)
-        return -1;
-    for (;;) {
-        if (p->nin == p->capin) {
-            uint32_t cap = p->capin ? p->capin * 2 : 16;
-            in_pair *n = cap > p->capin ? realloc(p->in, cap * sizeof *n) : NULL;
-            if (!n)
-                return -1;
-            p->in = n;
-            p->capin = cap;
-        }
-        in_pair *e = &p->in[p->nin];
-        if ((r = sl_iter_next(&it, &e->k, &e->v)) != 1)
-            return r;
-        p->nin++;
-    }
-}
-
-/* Keep this input body field in the output? */
-static int keep_input(const parse *p, const sl_value *k, const char *extra, int keep_raw)
-{
-    if (k->type != SL_STR)
-        return 1;
-    if (!keep_raw && is_key(k, p->field, p->field_len))
-        return 0;
-    if (extra)
-        return !is_key(k, extra, strlen(extra));
-    return pf_find(&p->o, k->v.s.ptr, k->v.s.len) < 0;
-}
-
 /* Parsed field i is written unless a later one has its name (json, logfmt). */
 static int keep_parsed(const parse *p, uint32_t i)
 {
@@ -217,113 +166,68 @@ static int keep_parsed(const parse *p, uint32_t i)
     return pf_find(&p->o, k, n) == (int)i;
 }
 
-/* Which input pairs are kept: bit i of keep (at most 64 pairs tracked this
- * way; a wider body is checked again while copying). */
-static uint32_t mark_input(const parse *p, const char *extra, int keep_raw, uint64_t *keep)
+/* The edits that drop the input fields the output must not repeat: every
+ * parsed field's name, and the line's field without keep_raw. Returns how
+ * many, or -1 (out of memory); *nparsed gets the parsed fields written. */
+static int64_t make_edits(parse *p, uint32_t *nparsed)
 {
-    uint32_t n = 0;
-    *keep = 0;
-    for (uint32_t i = 0; i < p->nin; i++)
-        if (keep_input(p, &p->in[i].k, extra, keep_raw)) {
-            n++;
-            if (i < 64)
-                *keep |= (uint64_t)1 << i;
-        }
-    return n;
-}
-
-static int copy_input(const parse *p, const char *extra, int keep_raw, uint64_t keep,
-                      msgpack_packer *pk)
-{
-    int rc = 0;
-    for (uint32_t i = 0; i < p->nin; i++) {
-        if (i < 64 ? !(keep >> i & 1) : !keep_input(p, &p->in[i].k, extra, keep_raw))
-            continue;
-        const in_pair *e = &p->in[i];
-        /* key and value are adjacent in the input: one copy for both */
-        if (e->k.raw + e->k.raw_len == e->v.raw)
-            rc |= pk->callback(pk->data, (const char *)e->k.raw, e->k.raw_len + e->v.raw_len);
-        else
-            rc |= sl_pack_value(pk, &e->k) | sl_pack_value(pk, &e->v);
+    size_t need = (size_t)p->o.n + 1;
+    if (need > p->edits_cap) {
+        sl_edit *e = realloc(p->edits, need * sizeof *e);
+        if (!e)
+            return -1;
+        p->edits = e;
+        p->edits_cap = need;
     }
-    return rc;
-}
-
-/* The parsed fields; when no field was replaced or left out they lie back
- * to back in the scratch buffer and go out in one copy. */
-static int copy_parsed(const parse *p, msgpack_packer *pk)
-{
-    const pf_out *o = &p->o;
-    int contiguous = !p->dedupe;
-    for (uint32_t i = 0; contiguous && i + 1 < o->n; i++)
-        contiguous = o->f[i].koff + o->f[i].klen == o->f[i].voff &&
-                     o->f[i].voff + o->f[i].vlen == o->f[i + 1].koff;
-    if (contiguous && o->n) {
-        const pf_field *a = &o->f[0], *z = &o->f[o->n - 1];
-        if (z->koff + z->klen == z->voff)
-            return pk->callback(pk->data, o->sb.data + a->koff, z->voff + z->vlen - a->koff);
-    }
-    int rc = 0;
-    for (uint32_t i = 0; i < o->n; i++) {
+    size_t n = 0;
+    *nparsed = 0;
+    if (!p->keep_raw)
+        p->edits[n++] = (sl_edit){p->field, p->field_len, SL_EDIT_REMOVE, NULL, 0};
+    for (uint32_t i = 0; i < p->o.n; i++) {
         if (!keep_parsed(p, i))
             continue;
-        const pf_field *f = &o->f[i];
-        rc |= pk->callback(pk->data, o->sb.data + f->koff, f->klen);
-        rc |= pk->callback(pk->data, o->sb.data + f->voff, f->vlen);
+        sl_edit *e = &p->edits[n++];
+        e->key = pf_key(&p->o, i, &e->key_len);
+        e->op = SL_EDIT_REMOVE;
+        e->to = NULL;
+        e->to_len = 0;
+        (*nparsed)++;
     }
-    return rc;
+    return (int64_t)n;
 }
 
-static int write_parsed(parse *p, const sl_event *ev, int64_t time_ns, sl_batch_builder *out)
+/* The input event at the line's time, the input fields the parsed ones
+ * replace left out, then the parsed fields, each packed from where the
+ * parser found it. */
+static int write_parsed(parse *p, const sl_event *ev, int64_t time_ns, sl_builder *out)
 {
-    msgpack_packer *pk = &out->pk;
-    uint32_t nparsed = 0;
-    uint64_t keep;
-    int rc = 0;
-    uint32_t n = mark_input(p, NULL, p->keep_raw, &keep);
-    for (uint32_t i = 0; i < p->o.n; i++)
-        nparsed += keep_parsed(p, i);
-    sl_bb_begin(out, time_ns);
-    rc |= sl_pack_value(pk, &ev->meta);
-    rc |= msgpack_pack_map(pk, n + nparsed);
-    rc |= copy_input(p, NULL, p->keep_raw, keep, pk);
-    rc |= copy_parsed(p, pk);
-    sl_bb_end(out);
-    return rc ? -1 : 0;
+    uint32_t nparsed;
+    int64_t nedits = make_edits(p, &nparsed);
+    sl_event at = *ev;
+    at.time_ns = time_ns; /* copy the event, re-timed */
+    if (nedits < 0 || sl_bb_copy_event(out, &at, p->edits, (size_t)nedits, nparsed) != 0)
+        return -1;
+    for (uint32_t i = 0; i < p->o.n; i++) {
+        if (!keep_parsed(p, i))
+            continue;
+        size_t kn;
+        const char *k = pf_key(&p->o, i, &kn);
+        sl_bb_str(out, k, kn);
+        pf_pack_value(&p->o, i, out);
+    }
+    return sl_bb_end(out); /* any failed pack fails here */
 }
 
 /* The input event with `_parse_error: why` (replacing an earlier one). The
  * line is all a failed event has, so it is kept whatever keep_raw says. */
-static int write_failed(parse *p, const sl_event *ev, const char *why, sl_batch_builder *out)
+static int write_failed(const sl_event *ev, const char *why, sl_builder *out)
 {
-    msgpack_packer *pk = &out->pk;
-    uint64_t keep;
-    int rc = 0;
-    pf_reset(&p->o);
-    uint32_t n = mark_input(p, "_parse_error", 1, &keep);
-    sl_bb_begin(out, ev->time_ns);
-    rc |= sl_pack_value(pk, &ev->meta);
-    rc |= msgpack_pack_map(pk, n + 1);
-    rc |= copy_input(p, "_parse_error", 1, keep, pk);
-    rc |= sl_pack_cstr(pk, "_parse_error");
-    rc |= sl_pack_cstr(pk, why);
-    sl_bb_end(out);
-    return rc ? -1 : 0;
-}
-
-/* Render the failed event as a JSON line for the dead-letter file. */
-static int dead_letter(parse *p, const sl_event *ev, const char *why)
-{
-    sl_bb_reset(&p->tmp);
-    if (write_failed(p, ev, why, &p->tmp) != 0 || p->tmp.count != 1)
+    static const sl_edit drop = {"_parse_error", 12, SL_EDIT_REMOVE, NULL, 0};
+    if (sl_bb_copy_event(out, ev, &drop, 1, 1) != 0)
         return -1;
-    sl_batch b = sl_bb_batch(&p->tmp);
-    sl_batch_iter it;
-    sl_event fe;
-    sl_batch_iter_init(&it, &b);
-    if (sl_batch_next(&it, &fe) != 1)
-        return -1;
-    return sl_json_event_line(&p->dl.buf, &fe, "time", SL_TIME_RFC3339);
+    sl_bb_cstr(out, "_parse_error");
+    sl_bb_cstr(out, why);
+    return sl_bb_end(out);
 }
 
 static void note_error(parse *p, const char *why)
@@ -341,32 +245,32 @@ typedef struct tally {
     uint64_t errors, dropped, dead;
 } tally;
 
-/* The line of an event: the `field` string (or binary) of its body. */
-static int find_line(const parse *p, const char **s, size_t *n)
+/* The line of an event: the `field` string (or binary) of its body.
+ * 0, 1 when there is none, -1 when the body is malformed. */
+static int find_line(const parse *p, const sl_event *ev, const char **s, size_t *n)
 {
-    for (uint32_t i = 0; i < p->nin; i++) {
-        const in_pair *e = &p->in[i];
-        if (!is_key(&e->k, p->field, p->field_len))
-            continue;
-        if (e->v.type != SL_STR && e->v.type != SL_BIN)
-            return -1;
-        *s = e->v.v.s.ptr;
-        *n = e->v.v.s.len;
-        return 0;
-    }
-    return -1;
+    sl_value v;
+    int r = sl_map_get(&ev->body, p->field, p->field_len, &v);
+    if (r != 1)
+        return r < 0 ? -1 : 1;
+    if (v.type != SL_STR && v.type != SL_BIN)
+        return 1;
+    *s = v.v.s.ptr;
+    *n = v.v.s.len;
+    return 0;
 }
 
-static int one_event(parse *p, const sl_event *ev, sl_batch_builder *out, tally *t)
+static int one_event(parse *p, const sl_event *ev, sl_builder *out, tally *t)
 {
     char why[256];
     const char *s;
     size_t n;
     int64_t ns = ev->time_ns;
     int has_time;
-    if (read_input(p, &ev->body) != 0)
+    int r = find_line(p, ev, &s, &n);
+    if (r < 0)
         return -1;
-    if (find_line(p, &s, &n) != 0)
+    if (r > 0)
         snprintf(why, sizeof why, "no text field '%s' in the event", p->field);
     else if (pline_parse(&p->pl, s, n, &p->o, &ns, &has_time, why, sizeof why) == 0)
         return write_parsed(p, ev, has_time ? ns : ev->time_ns, out);
@@ -377,15 +281,17 @@ static int one_event(parse *p, const sl_event *ev, sl_batch_builder *out, tally 
         t->dropped++;
         return 0;
     case ON_ERROR_DEAD_LETTER:
+        /* Written before the batch moves on, so a rejected line is never
+         * acknowledged without being set aside. */
         t->dead++;
-        return dead_letter(p, ev, why);
+        return p->host->dead_letter(p->ctx, ev, why) == SL_OK ? 0 : -1;
     case ON_ERROR_KEEP:
         break;
     }
-    return write_failed(p, ev, why, out);
+    return write_failed(ev, why, out);
 }
 
-static int parse_process(void *state, const sl_batch *in, sl_batch_builder *out, char *err,
+static int parse_process(void *state, const sl_batch *in, sl_builder *out, char *err,
                          size_t errlen)
 {
     parse *p = state;
@@ -394,13 +300,12 @@ static int parse_process(void *state, const sl_batch *in, sl_batch_builder *out,
     tally t = {0, 0, 0};
     uint32_t i = 0;
     int r;
-    size_t size0 = out->sbuf.size;
-    uint32_t count0 = out->count;
-    dlfile_discard(&p->dl);
+    sl_bb_mark mark = sl_bb_get_mark(out);
     sl_batch_iter_init(&it, in);
     while ((r = sl_batch_next(&it, &ev)) == 1) {
         if (one_event(p, &ev, out, &t) != 0) {
-            snprintf(err, errlen, "event %u: out of memory or malformed body", i);
+            snprintf(err, errlen, "event %u: out of memory, malformed body or dead letter "
+                     "not written", i);
             goto fail;
         }
         i++;
@@ -409,21 +314,13 @@ static int parse_process(void *state, const sl_batch *in, sl_batch_builder *out,
         snprintf(err, errlen, "event %u: malformed event", i);
         goto fail;
     }
-    /* Dead letters reach the file before the batch moves on, so a rejected
-     * line is never acknowledged without being written somewhere. */
-    if (p->dl.buf.len && dlfile_flush(&p->dl, err, errlen) != 0)
-        goto fail;
-    if (t.errors)
-        p->host->count(p->ctx, "parse_errors", t.errors);
-    if (t.dropped)
-        p->host->count(p->ctx, "dropped", t.dropped);
-    if (t.dead)
-        p->host->count(p->ctx, "dead_lettered", t.dead);
+    p->host->metric_add(p->m_errors, t.errors);
+    p->host->metric_add(p->m_dropped, t.dropped);
+    p->host->metric_add(p->m_dead, t.dead);
     return SL_OK;
 fail:
     /* Leave `out` as we found it: the core passes `in` on unchanged. */
-    out->sbuf.size = size0;
-    out->count = count0;
+    sl_bb_rollback(out, mark);
     return SL_ERR;
 }
 
@@ -465,7 +362,7 @@ static void parse_destroy(void *state)
     "| `_parse_error` | string | all | why the line did not parse (on_error: keep) |"
 
 SL_EXPORT const sl_plugin sluice_plugin = {
-    SL_PLUGIN_HEADER(SL_KIND_ENRICHER, "parse", "1.0.0"),
+    SL_PLUGIN_HEADER(SL_KIND_ENRICHER, "parse", "2.0.0"),
     .description = FIELDS_DOC,
     .options = options,
     .init = parse_init,

@@ -53,34 +53,41 @@ static int str_to_bool(const char *s, size_t n, int *out)
     return -1;
 }
 
-static int to_int(msgpack_packer *pk, const sl_value *v)
+static int to_int(pf_out *o, uint32_t i, const sl_value *v)
 {
-    int64_t i;
-    if (v->type == SL_UINT)
-        return msgpack_pack_uint64(pk, v->v.u);
-    if (v->type == SL_BOOL)
-        return msgpack_pack_int(pk, v->v.b);
-    if (sl_value_to_int(v, &i) != 0)
+    int64_t n;
+    if (v->type == SL_UINT) {
+        pf_set_uint(o, i, v->v.u);
+        return 0;
+    }
+    if (v->type == SL_BOOL) {
+        pf_set_int(o, i, v->v.b);
+        return 0;
+    }
+    if (sl_value_to_int(v, &n) != 0)
         return -1;
-    return msgpack_pack_int64(pk, i);
+    pf_set_int(o, i, n);
+    return 0;
 }
 
-static int to_float(msgpack_packer *pk, const sl_value *v)
+static int to_float(pf_out *o, uint32_t i, const sl_value *v)
 {
     double d;
     switch (v->type) {
-    case SL_UINT: return msgpack_pack_double(pk, (double)v->v.u);
-    case SL_INT: return msgpack_pack_double(pk, (double)v->v.i);
-    case SL_FLOAT: return msgpack_pack_double(pk, v->v.f);
+    case SL_UINT: d = (double)v->v.u; break;
+    case SL_INT: d = (double)v->v.i; break;
+    case SL_FLOAT: d = v->v.f; break;
     case SL_STR:
         if (str_to_double(v->v.s.ptr, v->v.s.len, &d) != 0)
             return -1;
-        return msgpack_pack_double(pk, d);
+        break;
     default: return -1;
     }
+    pf_set_double(o, i, d);
+    return 0;
 }
 
-static int to_bool(msgpack_packer *pk, const sl_value *v)
+static int to_bool(pf_out *o, uint32_t i, const sl_value *v)
 {
     int b;
     if (v->type == SL_BOOL)
@@ -89,51 +96,56 @@ static int to_bool(msgpack_packer *pk, const sl_value *v)
         b = (int)v->v.u;
     else if (v->type != SL_STR || str_to_bool(v->v.s.ptr, v->v.s.len, &b) != 0)
         return -1;
-    return b ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
+    pf_set_bool(o, i, b);
+    return 0;
 }
 
-static int to_string(msgpack_packer *pk, const sl_value *v)
+/* -1 not convertible, -2 out of memory. */
+static int to_string(pf_out *o, uint32_t i, const sl_value *v)
 {
     char tmp[64];
     int n;
+    const char *s;
     switch (v->type) {
-    case SL_STR: return sl_pack_str(pk, v->v.s.ptr, v->v.s.len);
+    case SL_STR:
+        if (o->f[i].kind == PF_STR)
+            return 0;
+        /* encoded text lives in the scratch builder, which may move */
+        if (!(s = pf_arena_copy(o, v->v.s.ptr, v->v.s.len)))
+            return -2;
+        pf_set_str(o, i, s, v->v.s.len);
+        return 0;
     case SL_UINT: n = snprintf(tmp, sizeof tmp, "%" PRIu64, v->v.u); break;
     case SL_INT: n = snprintf(tmp, sizeof tmp, "%" PRId64, v->v.i); break;
     case SL_FLOAT: n = snprintf(tmp, sizeof tmp, "%.17g", v->v.f); break;
     case SL_BOOL: n = snprintf(tmp, sizeof tmp, "%s", v->v.b ? "true" : "false"); break;
     default: return -1;
     }
-    return sl_pack_str(pk, tmp, (size_t)n);
+    /* The field points at its text: keep it in the arena for the line. */
+    s = pf_arena_copy(o, tmp, (size_t)n);
+    if (!s)
+        return -2;
+    pf_set_str(o, i, s, (size_t)n);
+    return 0;
 }
 
 int cast_field(pf_out *o, uint32_t i, cast_type t, char *err, size_t errlen)
 {
     static const char *names[] = {"", "an int", "a float", "a bool", "a string"};
-    size_t vlen, klen;
-    const uint8_t *src = pf_val(o, i, &vlen);
-    /* The new value is packed into the buffer the old one lives in, which
-     * may move: read the old one from a copy. */
-    uint8_t *vp = (uint8_t *)pf_arena_reserve(o, vlen);
+    size_t klen;
     sl_value v;
-    if (!vp) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    memcpy(vp, src, vlen);
-    const uint8_t *rp = vp;
-    if (sl_read_value(&rp, vp + vlen, &v) != 0) {
+    /* v points at the old value (text in the line or the arena, or the
+     * scratch builder), which setting the new one leaves in place. */
+    if (pf_get(o, i, &v) != 0) {
         snprintf(err, errlen, "types: unreadable value");
         return -1;
     }
-    uint32_t start = pf_replace_begin(o);
-    int rc = t == CAST_INT ? to_int(&o->pk, &v) : t == CAST_FLOAT ? to_float(&o->pk, &v)
-           : t == CAST_BOOL ? to_bool(&o->pk, &v) : to_string(&o->pk, &v);
-    if (rc == 0 && pf_replace_end(o, i, start) == 0)
+    int rc = t == CAST_INT ? to_int(o, i, &v) : t == CAST_FLOAT ? to_float(o, i, &v)
+           : t == CAST_BOOL ? to_bool(o, i, &v) : to_string(o, i, &v);
+    if (rc == 0)
         return 0;
-    o->sb.size = start; /* drop a partial encoding */
     const char *k = pf_key(o, i, &klen);
-    if (o->failed)
+    if (rc == -2)
         snprintf(err, errlen, "out of memory");
     else if (v.type == SL_STR)
         snprintf(err, errlen, "types: field '%.*s' is not %s: '%.*s'", (int)(klen > 64 ? 64 : klen),

@@ -111,7 +111,7 @@ static int quoted_field(pf_out *o, const char *key, const char *s, size_t n, int
     if (!buf)
         return -1;
     size_t len = clf_unescape(s, n, buf);
-    o->arena_len += len;
+    pf_arena_use(o, len);
     return pf_str(o, key, buf, len);
 }
 
@@ -191,13 +191,13 @@ static int middle(cursor *c, pf_out *o, char *err, size_t errlen)
     if (space(c) != 0 || quoted(c, &s, &n, &esc) != 0)
         FAIL("missing or unterminated \"request\"");
     if (esc) {
-        /* Room for the unescaped line and for the query decoded from it, so
-         * the arena does not move while urlq reads from it. */
-        char *buf = pf_arena_reserve(o, 2 * n);
+        /* The fields urlq makes point into this text: the arena keeps it
+         * in place until the next line. */
+        char *buf = pf_arena_reserve(o, n);
         if (!buf)
             OOM();
         n = clf_unescape(s, n, buf);
-        o->arena_len += n;
+        pf_arena_use(o, n);
         s = buf;
     }
     int r = urlq_request(o, s, n);

@@ -1,4 +1,4 @@
-/* JSON objects to msgpack fields; see jsonmp.h. */
+/* JSON objects to parsed fields; see jsonmp.h. */
 #include "jsonmp.h"
 
 #include <limits.h>
@@ -11,7 +11,7 @@ typedef struct jp {
     jsonmp *j;
     pf_out *o;
     size_t nc;     /* containers seen so far in this pass */
-    int pack;      /* second pass: write msgpack */
+    int pack;      /* second pass: make the fields */
     char *arena;   /* decoded strings (pack pass); never outgrows the input */
     const char *why;
 } jp;
@@ -137,7 +137,16 @@ static int string(jp *c, const char **out, size_t *len)
     return 0;
 }
 
-static int number(jp *c)
+/* A number as JSON wrote it: exact integers as long as they fit 64 bits. */
+typedef struct jnum {
+    pf_kind kind; /* PF_INT, PF_UINT or PF_DOUBLE */
+    int64_t i;
+    uint64_t u;
+    double d;
+} jnum;
+
+/* Scan a number; on the pack pass also convert it into *out. */
+static int number(jp *c, jnum *out)
 {
     const char *st = c->p;
     int is_int = 1;
@@ -180,15 +189,36 @@ static int number(jp *c)
         /* Integers stay exact as long as they fit 64 bits; beyond, a double. */
         if (tmp[0] == '-') {
             long long v = strtoll(tmp, &e, 10);
-            if (v != LLONG_MIN || strcmp(tmp, "-9223372036854775808") == 0)
-                return msgpack_pack_int64(&c->o->pk, v);
+            if (v != LLONG_MIN || strcmp(tmp, "-9223372036854775808") == 0) {
+                out->kind = PF_INT;
+                out->i = v;
+                return 0;
+            }
         } else {
             unsigned long long v = strtoull(tmp, &e, 10);
-            if (v != ULLONG_MAX || strcmp(tmp, "18446744073709551615") == 0)
-                return msgpack_pack_uint64(&c->o->pk, v);
+            if (v != ULLONG_MAX || strcmp(tmp, "18446744073709551615") == 0) {
+                out->kind = PF_UINT;
+                out->u = v;
+                return 0;
+            }
         }
     }
-    return msgpack_pack_double(&c->o->pk, strtod(tmp, &e));
+    out->kind = PF_DOUBLE;
+    out->d = strtod(tmp, &e);
+    return 0;
+}
+
+/* A number inside a container: packed into the scratch on the pack pass. */
+static int pack_number(jp *c)
+{
+    jnum v;
+    if (number(c, &v) != 0)
+        return -1;
+    if (!c->pack)
+        return 0;
+    sl_builder *sb = c->o->sb;
+    return pf_note(c->o, v.kind == PF_INT ? sl_bb_int(sb, v.i)
+                       : v.kind == PF_UINT ? sl_bb_uint(sb, v.u) : sl_bb_double(sb, v.d));
 }
 
 static int literal(jp *c, const char *word, size_t n)
@@ -234,7 +264,7 @@ static int items(jp *c, int depth, int is_obj, uint32_t *count)
             if (string(c, &k, &kn) != 0)
                 return -1;
             if (c->pack)
-                msgpack_pack_str_with_body(&c->o->pk, k, kn);
+                pf_note(c->o, sl_bb_str(c->o->sb, k, kn));
             ws(c);
             if (c->p >= c->end || *c->p != ':')
                 return fail(c, "expected ':'");
@@ -267,12 +297,9 @@ static int container(jp *c, int depth, int is_obj)
     if (container_slot(c, &slot) != 0)
         return -1;
     c->p++;
-    if (c->pack) {
-        if (is_obj)
-            msgpack_pack_map(&c->o->pk, c->j->counts[slot]);
-        else
-            msgpack_pack_array(&c->o->pk, c->j->counts[slot]);
-    }
+    if (c->pack)
+        pf_note(c->o, is_obj ? sl_bb_map(c->o->sb, c->j->counts[slot])
+                             : sl_bb_array(c->o->sb, c->j->counts[slot]));
     if (items(c, depth, is_obj, &n) != 0)
         return -1;
     if (!c->pack)
@@ -280,10 +307,12 @@ static int container(jp *c, int depth, int is_obj)
     return 0;
 }
 
+/* A value inside a container (or any value, on the count pass). */
 static int value(jp *c, int depth)
 {
     const char *s;
     size_t n;
+    sl_builder *sb = c->pack ? c->o->sb : NULL;
     ws(c);
     if (c->p >= c->end)
         return fail(c, "unexpected end");
@@ -293,22 +322,68 @@ static int value(jp *c, int depth)
     case '"':
         if (string(c, &s, &n) != 0)
             return -1;
-        return c->pack ? msgpack_pack_str_with_body(&c->o->pk, s, n) : 0;
+        return sb ? pf_note(c->o, sl_bb_str(sb, s, n)) : 0;
     case 't':
         if (literal(c, "true", 4) != 0)
             return -1;
-        return c->pack ? msgpack_pack_true(&c->o->pk) : 0;
+        return sb ? pf_note(c->o, sl_bb_bool(sb, 1)) : 0;
     case 'f':
         if (literal(c, "false", 5) != 0)
             return -1;
-        return c->pack ? msgpack_pack_false(&c->o->pk) : 0;
+        return sb ? pf_note(c->o, sl_bb_bool(sb, 0)) : 0;
     case 'n':
         if (literal(c, "null", 4) != 0)
             return -1;
-        return c->pack ? msgpack_pack_nil(&c->o->pk) : 0;
+        return sb ? pf_note(c->o, sl_bb_nil(sb)) : 0;
     default:
-        return number(c);
+        return pack_number(c);
     }
+}
+
+/* A top-level member's value on the pack pass: a field of its own kind;
+ * only objects and arrays are encoded (into the scratch builder). */
+static int member(jp *c, const char *k, size_t kn)
+{
+    const char *s;
+    size_t n;
+    jnum v;
+    int rc, t;
+    ws(c);
+    if (c->p >= c->end)
+        return fail(c, "unexpected end");
+    switch (*c->p) {
+    case '{':
+    case '[':
+        if (pf_begin(c->o, k, kn) != 0)
+            return fail(c, "out of memory");
+        if (value(c, 1) != 0)
+            return -1;
+        rc = pf_commit(c->o);
+        break;
+    case '"':
+        if (string(c, &s, &n) != 0)
+            return -1;
+        rc = pf_strn(c->o, k, kn, s, n);
+        break;
+    case 't':
+    case 'f':
+        t = *c->p == 't';
+        if (literal(c, t ? "true" : "false", t ? 4 : 5) != 0)
+            return -1;
+        rc = pf_booln(c->o, k, kn, t);
+        break;
+    case 'n':
+        if (literal(c, "null", 4) != 0)
+            return -1;
+        rc = pf_niln(c->o, k, kn);
+        break;
+    default:
+        if (number(c, &v) != 0)
+            return -1;
+        rc = v.kind == PF_INT ? pf_intn(c->o, k, kn, v.i)
+           : v.kind == PF_UINT ? pf_uintn(c->o, k, kn, v.u) : pf_doublen(c->o, k, kn, v.d);
+    }
+    return rc != 0 ? fail(c, "out of memory") : 0;
 }
 
 /* The top-level object: each member becomes a field. */
@@ -330,12 +405,8 @@ static int top_members(jp *c)
         if (c->p >= c->end || *c->p != ':')
             return fail(c, "expected ':'");
         c->p++;
-        if (c->pack && pf_begin(c->o, k, kn) != 0)
-            return fail(c, "out of memory");
-        if (value(c, 1) != 0)
+        if ((c->pack ? member(c, k, kn) : value(c, 1)) != 0)
             return -1;
-        if (c->pack && pf_commit(c->o) != 0)
-            return fail(c, "out of memory");
         ws(c);
         if (c->p < c->end && *c->p == ',') {
             c->p++;
@@ -368,16 +439,19 @@ int jsonmp_fields(jsonmp *j, const char *s, size_t n, pf_out *o, char *err, size
     jp c = {.s = s, .end = s + n, .j = j, .o = o};
     if (run_pass(&c, 0) != 0)
         goto bad;
-    /* Decoding never makes a string longer than its JSON text. */
-    if (!(c.arena = pf_arena_reserve(o, n))) {
+    /* Decoding never makes a string longer than its JSON text. Keys and
+     * text values point at the decoded strings: the arena keeps them. */
+    char *arena0 = pf_arena_reserve(o, n);
+    if (!(c.arena = arena0)) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
     if (run_pass(&c, 1) != 0 || o->failed)
         goto bad;
+    pf_arena_use(o, (size_t)(c.arena - arena0));
     return 0;
 bad:
-    snprintf(err, errlen, "json: %s at byte %zu", o->failed ? "out of memory" : c.why,
+    snprintf(err, errlen, "json: %s at byte %zu", o->failed || !c.why ? "out of memory" : c.why,
              (size_t)(c.p - s));
     return -1;
 }

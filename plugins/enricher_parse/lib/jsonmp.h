@@ -1,7 +1,8 @@
 /*
  * One JSON object (a line of a JSON log) into parsed fields: each top-level
- * member becomes a field, nested objects and arrays are kept as msgpack maps
- * and arrays. Strict RFC 8259: no comments, no trailing commas, no NaN.
+ * member becomes a field, nested objects and arrays are kept as maps and
+ * arrays (encoded into the fields' scratch builder). Strict RFC 8259: no
+ * comments, no trailing commas, no NaN.
  */
 #ifndef JSONMP_H
 #define JSONMP_H
@@ -15,7 +16,7 @@
 #define JSONMP_MAX_DEPTH 64
 
 /* Reusable scratch: the item counts of containers, found in a first pass
- * because msgpack writes a container's size before its items. */
+ * because an encoded container starts with its size. */
 typedef struct jsonmp {
     uint32_t *counts;
     size_t cap;

@@ -31,8 +31,9 @@ static long quoted_value(const char *s, size_t n, size_t *i, char *out)
 
 int logfmt_fields(const char *s, size_t n, pf_out *o, char *err, size_t errlen)
 {
-    /* Unescaped values are never longer than the line. */
-    char *arena = pf_arena_reserve(o, n);
+    /* Unescaped values are never longer than the line; the fields point at
+     * them, so the bytes are taken from the arena at the end. */
+    char *arena0 = pf_arena_reserve(o, n), *arena = arena0;
     size_t i = 0, pairs = 0;
     if (!arena) {
         snprintf(err, errlen, "out of memory");
@@ -50,32 +51,34 @@ int logfmt_fields(const char *s, size_t n, pf_out *o, char *err, size_t errlen)
             snprintf(err, errlen, "logfmt: expected a key at byte %zu", i);
             return -1;
         }
-        if (pf_begin(o, s + k0, i - k0) != 0)
-            goto oom;
+        const char *key = s + k0;
+        size_t klen = i - k0;
+        int rc;
         if (i == n || s[i] != '=') {
             if (i < n && s[i] == '"') {
                 snprintf(err, errlen, "logfmt: quote inside a key at byte %zu", i);
                 return -1;
             }
-            msgpack_pack_true(&o->pk);
+            rc = pf_booln(o, key, klen, 1);
         } else if (++i < n && s[i] == '"') {
             long len = quoted_value(s, n, &i, arena);
             if (len < 0) {
                 snprintf(err, errlen, "logfmt: unterminated quoted value");
                 return -1;
             }
-            msgpack_pack_str_with_body(&o->pk, arena, (size_t)len);
+            rc = pf_strn(o, key, klen, arena, (size_t)len);
             arena += len;
         } else {
             size_t v0 = i;
             while (i < n && !is_space(s[i]))
                 i++;
-            msgpack_pack_str_with_body(&o->pk, s + v0, i - v0);
+            rc = pf_strn(o, key, klen, s + v0, i - v0);
         }
-        if (pf_commit(o) != 0)
+        if (rc != 0)
             goto oom;
         pairs++;
     }
+    pf_arena_use(o, (size_t)(arena - arena0));
     if (pairs == 0) {
         snprintf(err, errlen, "logfmt: no key=value pair");
         return -1;

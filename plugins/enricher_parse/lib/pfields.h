@@ -1,11 +1,19 @@
 /*
- * Parsed fields of one line: a list of (key, value) pairs, both already
- * msgpack-encoded in one scratch buffer that is reused from line to line.
+ * Parsed fields of one line: a list of (key, value) pairs that is reused
+ * from line to line.
  *
  * Every format parser fills the same list, so casting, time extraction and
- * the final merge with the event body are written once. Encoding a value
- * once into scratch and copying it into the batch costs one memcpy of a few
- * hundred bytes per line, far less than any tree would.
+ * the final merge with the event body are written once. A value is kept in
+ * the form it was found in (a span of text, a number, a boolean) and packed
+ * once, straight into the output event, by pf_pack_value: no intermediate
+ * encoding and no checked copy of it. Only containers (a query map, a JSON
+ * object or array) are encoded ahead, into a scratch sl_builder of loose
+ * values, and copied from there.
+ *
+ * Keys and text values are pointers, not copies: into the line (which lives
+ * as long as the input batch), into string literals, or into the arena,
+ * whose memory never moves until pf_reset. So a field stays valid until the
+ * next line.
  */
 #ifndef PFIELDS_H
 #define PFIELDS_H
@@ -13,54 +21,112 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <msgpack.h>
+#include "sluice/event.h"
+
+typedef enum pf_kind {
+    PF_STR = 1,  /* text: v.s */
+    PF_INT,      /* v.i */
+    PF_UINT,     /* v.u, for integers above INT64_MAX */
+    PF_DOUBLE,   /* v.d */
+    PF_BOOL,     /* v.b */
+    PF_NIL,
+    PF_ENC,      /* one encoded value in the scratch builder: v.enc */
+} pf_kind;
 
 typedef struct pf_field {
-    uint32_t koff, klen;   /* encoded key in sb */
-    uint32_t kstr, kslen;  /* the key's bytes in sb (inside the encoding) */
-    uint32_t voff, vlen;   /* encoded value in sb */
+    const char *key;
+    uint32_t klen;
+    pf_kind kind;
+    union {
+        struct {
+            const char *p;
+            size_t n;
+        } s;
+        int64_t i;
+        uint64_t u;
+        double d;
+        int b;
+        struct {
+            size_t off, len;
+        } enc;
+    } v;
 } pf_field;
 
+/* A block of the arena; blocks are kept and reused from line to line. */
+typedef struct pf_chunk {
+    struct pf_chunk *next;
+    size_t cap, len;
+    char data[];
+} pf_chunk;
+
 typedef struct pf_out {
-    msgpack_sbuffer sb;
-    msgpack_packer pk;     /* packs into sb; stops after a write failed */
-    int failed;            /* a write into sb ran out of memory */
+    sl_builder *sb;        /* scratch: encoded containers, as loose values */
+    int failed;            /* a pack into sb failed since pf_reset (the
+                              builder does not remember it for loose values) */
     pf_field *f;
     uint32_t n, cap;
-    char *arena;           /* decoded strings; reserved up front per line */
-    size_t arena_len, arena_cap;
+    pf_chunk *arena;       /* decoded strings; the chunk in use */
+    pf_chunk *chunks;      /* every chunk, first to last */
 } pf_out;
 
-void pf_init(pf_out *o);
+/* 0, or -1 when out of memory (pf_free is still safe). */
+int pf_init(pf_out *o);
 void pf_free(pf_out *o);
 /* Forget the fields of the previous line, keep the memory. */
 void pf_reset(pf_out *o);
 
-/* Start a field: packs the key; the caller packs exactly one value with
- * o->pk, then calls pf_commit. Returns 0 or -1 (out of memory). */
+/* Fields of the simple kinds. key (klen bytes) and text must stay valid
+ * until pf_reset. Each returns 0 or -1 (out of memory). */
+int pf_strn(pf_out *o, const char *key, size_t klen, const char *v, size_t vlen);
+int pf_str(pf_out *o, const char *key, const char *v, size_t vlen);
+#define PF_STR(o, lit, v, vlen) pf_strn((o), lit, sizeof lit - 1, (v), (vlen))
+int pf_int(pf_out *o, const char *key, int64_t v);
+int pf_intn(pf_out *o, const char *key, size_t klen, int64_t v);
+int pf_uintn(pf_out *o, const char *key, size_t klen, uint64_t v);
+int pf_doublen(pf_out *o, const char *key, size_t klen, double v);
+int pf_booln(pf_out *o, const char *key, size_t klen, int v);
+int pf_niln(pf_out *o, const char *key, size_t klen);
+
+/* An encoded field: pf_begin, then exactly one value packed into o->sb
+ * (note each pack's result with pf_note), then pf_commit. 0 or -1. */
 int pf_begin(pf_out *o, const char *key, size_t klen);
 int pf_commit(pf_out *o);
 
-/* One-call helpers for the common value kinds. */
-int pf_str(pf_out *o, const char *key, const char *v, size_t vlen);
-int pf_int(pf_out *o, const char *key, int64_t v);
-/* pf_str with the key's length given (the parsers' keys are literals). */
-int pf_strn(pf_out *o, const char *key, size_t klen, const char *v, size_t vlen);
-#define PF_STR(o, lit, v, vlen) pf_strn((o), lit, sizeof lit - 1, (v), (vlen))
+/* Keep the result of a pack into o->sb: a failure fails the line. */
+static inline int pf_note(pf_out *o, int rc)
+{
+    if (rc != 0)
+        o->failed = 1;
+    return rc;
+}
 
 /* Index of the field named key (last one wins), or -1. */
 int pf_find(const pf_out *o, const char *key, size_t klen);
 
-/* Key bytes and encoded value of field i. */
+/* Key bytes of field i. */
 const char *pf_key(const pf_out *o, uint32_t i, size_t *len);
-const uint8_t *pf_val(const pf_out *o, uint32_t i, size_t *len);
 
-/* Replace field i's value: the caller packs one value, then pf_replace_end. */
-uint32_t pf_replace_begin(pf_out *o);
-int pf_replace_end(pf_out *o, uint32_t i, uint32_t start);
+/* Field i's value as read from a batch: text points at the field's text;
+ * raw/raw_len are set only for an encoded value. 0 or -1. */
+int pf_get(const pf_out *o, uint32_t i, sl_value *v);
 
-/* Make room for n more arena bytes; pointers into the arena stay valid
- * until the next reserve. Returns a pointer to the free space or NULL. */
+/* Pack field i's value into bb (an event's body, or any builder). 0 or -1. */
+int pf_pack_value(const pf_out *o, uint32_t i, sl_builder *bb);
+
+/* Replace field i's value (casts). Text must stay valid until pf_reset. */
+void pf_set_str(pf_out *o, uint32_t i, const char *s, size_t n);
+void pf_set_int(pf_out *o, uint32_t i, int64_t v);
+void pf_set_uint(pf_out *o, uint32_t i, uint64_t v);
+void pf_set_double(pf_out *o, uint32_t i, double v);
+void pf_set_bool(pf_out *o, uint32_t i, int v);
+
+/* Room for n arena bytes that never move until pf_reset: returns a pointer
+ * to them, or NULL. Bytes are used by pf_arena_use; a later reserve may hand
+ * out the unused rest again. */
 char *pf_arena_reserve(pf_out *o, size_t n);
+/* Mark the first n bytes of the last reservation as taken. */
+void pf_arena_use(pf_out *o, size_t n);
+/* A copy of s[0..n) in the arena, or NULL. */
+const char *pf_arena_copy(pf_out *o, const char *s, size_t n);
 
 #endif

@@ -110,13 +110,11 @@ static int field_time(pline *p, pf_out *o, int64_t *ns, int *has, char *err, siz
     int f = p->time_key ? pf_find(o, p->time_key, strlen(p->time_key)) : -1;
     if (f < 0)
         return 0;
-    size_t len;
-    const uint8_t *vp = pf_val(o, (uint32_t)f, &len);
     sl_value v;
     char num[32];
     const char *s;
     size_t n;
-    if (sl_read_value(&vp, vp + len, &v) != 0)
+    if (pf_get(o, (uint32_t)f, &v) != 0)
         goto bad;
     if (v.type == SL_STR) {
         s = v.v.s.ptr;
@@ -146,21 +144,15 @@ bad:
 static int split_request(pline *p, pf_out *o, char *err, size_t errlen)
 {
     int f = p->request_key ? pf_find(o, p->request_key, strlen(p->request_key)) : -1;
-    if (f < 0)
-        return 0;
-    size_t len;
-    const uint8_t *src = pf_val(o, (uint32_t)f, &len);
-    /* urlq packs into the buffer the text lives in: work on a copy. */
-    char *copy = pf_arena_reserve(o, 2 * len);
     sl_value v;
-    if (!copy)
+    if (f < 0 || pf_get(o, (uint32_t)f, &v) != 0 || v.type != SL_STR)
+        return 0; /* absent or not text: left as it is */
+    /* urlq's fields point into the text: keep a copy of text that lives in
+     * the scratch builder, which later fields may move. */
+    const char *s = v.v.s.ptr;
+    if (o->f[f].kind != PF_STR && !(s = pf_arena_copy(o, s, v.v.s.len)))
         goto oom;
-    memcpy(copy, src, len);
-    o->arena_len += len;
-    const uint8_t *rp = (const uint8_t *)copy;
-    if (sl_read_value(&rp, rp + len, &v) != 0 || v.type != SL_STR)
-        return 0; /* not text: left as it is */
-    if (urlq_request(o, v.v.s.ptr, v.v.s.len) < 0)
+    if (urlq_request(o, s, v.v.s.len) < 0)
         goto oom;
     return 0;
 oom:

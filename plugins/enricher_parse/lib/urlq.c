@@ -73,9 +73,11 @@ static int same_key(const param *a, const param *b)
     return a->k.n == b->k.n && memcmp(a->k.p, b->k.p, a->k.n) == 0;
 }
 
-/* Pack the params as a map, a repeated key's values as one array. */
-static void pack_params(msgpack_packer *pk, param *ps, size_t np)
+/* Pack the params into o's scratch as a map, a repeated key's values as
+ * one array. */
+static void pack_params(pf_out *o, param *ps, size_t np)
 {
+    sl_builder *sb = o->sb;
     uint32_t keys = 0;
     for (size_t i = 0; i < np; i++) {
         if (ps[i].done)
@@ -88,22 +90,22 @@ static void pack_params(msgpack_packer *pk, param *ps, size_t np)
     for (size_t i = 0; i < np; i++)
         if (ps[i].done == 2)
             ps[i].done = 0;
-    msgpack_pack_map(pk, keys);
+    pf_note(o, sl_bb_map(sb, keys));
     for (size_t i = 0; i < np; i++) {
         if (ps[i].done)
             continue;
         uint32_t same = 1;
         for (size_t j = i + 1; j < np; j++)
             same += same_key(&ps[i], &ps[j]);
-        msgpack_pack_str_with_body(pk, ps[i].k.p, ps[i].k.n);
+        pf_note(o, sl_bb_str(sb, ps[i].k.p, ps[i].k.n));
         if (same == 1) {
-            msgpack_pack_str_with_body(pk, ps[i].v.p, ps[i].v.n);
+            pf_note(o, sl_bb_str(sb, ps[i].v.p, ps[i].v.n));
             continue;
         }
-        msgpack_pack_array(pk, same);
+        pf_note(o, sl_bb_array(sb, same));
         for (size_t j = i; j < np; j++)
             if (j == i || same_key(&ps[i], &ps[j])) {
-                msgpack_pack_str_with_body(pk, ps[j].v.p, ps[j].v.n);
+                pf_note(o, sl_bb_str(sb, ps[j].v.p, ps[j].v.n));
                 ps[j].done = 1;
             }
     }
@@ -112,14 +114,15 @@ static void pack_params(msgpack_packer *pk, param *ps, size_t np)
 int urlq_query_field(pf_out *o, const char *key, const char *qs, size_t n)
 {
     param ps[URLQ_MAX_PARAMS];
-    /* Decoding never grows the text, so n bytes hold every decoded pair. */
+    /* Decoding never grows the text, so n bytes hold every decoded pair.
+     * They are packed at once, so the arena need not keep them. */
     char *arena = pf_arena_reserve(o, n);
     if (!arena)
         return -1;
     size_t np = split_params(qs, n, arena, ps);
     if (pf_begin(o, key, strlen(key)) != 0)
         return -1;
-    pack_params(&o->pk, ps, np);
+    pack_params(o, ps, np);
     return pf_commit(o);
 }
 

@@ -25,10 +25,12 @@ size_t urlq_decode(const char *s, size_t n, char *out, int plus_space);
  * target has a '?'; a repeated key becomes an array of its values in order),
  * protocol. Returns 0, 1 when the text is not a request line ("-", TLS
  * bytes sent to a plain port; nothing added), or -1 (out of memory).
+ * The fields point into s, which must stay valid until pf_reset.
  */
 int urlq_request(pf_out *o, const char *s, size_t n);
 
-/* Add the field `key` holding the query map of qs[0..n). 0 or -1. */
+/* Add the field `key` (a string that outlives the line) holding the query
+ * map of qs[0..n). 0 or -1. */
 int urlq_query_field(pf_out *o, const char *key, const char *qs, size_t n);
 
 #endif

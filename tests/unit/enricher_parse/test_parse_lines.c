@@ -105,7 +105,7 @@ static void run_case(const line_case *c)
     char err[256] = "";
     int64_t ns = 0;
     int has = 0;
-    pf_init(&o);
+    CU_ASSERT_EQUAL_FATAL(pf_init(&o), 0);
     CU_ASSERT_EQUAL_FATAL(pline_init(&p, c->fmt, NULL, NULL, c->fmt >= PL_JSON ? "time" : NULL,
                                      "request", err, sizeof err), 0);
     size_t len = c->len ? c->len : strlen(c->line);
@@ -148,7 +148,7 @@ static void test_regex(void)
     char err[256] = "";
     int64_t ns;
     int has;
-    pf_init(&o);
+    CU_ASSERT_EQUAL_FATAL(pf_init(&o), 0);
     CU_ASSERT_EQUAL_FATAL(pline_init(&p, PL_REGEX,
         "^(?<ip>\\S+) \\[(?<time>[^\\]]+)\\] \"(?<request>[^\"]*)\" (?<status>\\d+)(?: (?<opt>x))?$",
         "%d/%b/%Y:%H:%M:%S %z", "time", "request", err, sizeof err), 0);
@@ -186,7 +186,7 @@ static void test_casts(void)
     char err[256] = "";
     int64_t ns;
     int has;
-    pf_init(&o);
+    CU_ASSERT_EQUAL_FATAL(pf_init(&o), 0);
     CU_ASSERT_EQUAL_FATAL(pline_init(&p, PL_LOGFMT, NULL, NULL, NULL, NULL, err, sizeof err), 0);
     CU_ASSERT_EQUAL(pline_add_cast(&p, "n", "int", err, sizeof err), 0);
     CU_ASSERT_EQUAL(pline_add_cast(&p, "f", "float", err, sizeof err), 0);
@@ -237,29 +237,89 @@ static void test_huge_fields(void)
     memset(line + n, 'A', big);
     n += (int)big;
     n += sprintf(line + n, "\"");
-    pf_init(&o);
+    CU_ASSERT_EQUAL_FATAL(pf_init(&o), 0);
     CU_ASSERT_EQUAL_FATAL(pline_init(&p, PL_NGINX_COMBINED, NULL, NULL, NULL, NULL, err,
                                      sizeof err), 0);
     CU_ASSERT_EQUAL(pline_parse(&p, line, (size_t)n, &o, &ns, &has, err, sizeof err), 0);
     int q = pf_find(&o, "query", 5);
     CU_ASSERT_FATAL(q >= 0);
-    size_t vn;
-    const uint8_t *v = pf_val(&o, (uint32_t)q, &vn);
-    sl_value val, arr, k;
-    CU_ASSERT_EQUAL(sl_read_value(&v, v + vn, &val), 0);
+    sl_builder *bb = sl_bb_new();
+    sl_value val, arr;
+    CU_ASSERT_EQUAL_FATAL(field_value(&o, (uint32_t)q, bb, &val), 0);
     CU_ASSERT_EQUAL(val.type, SL_MAP);
     CU_ASSERT_EQUAL(val.v.n, 1);
     CU_ASSERT_EQUAL(sl_map_gets(&val, "k", &arr), 1);
     CU_ASSERT_EQUAL(arr.v.n, URLQ_MAX_PARAMS);
-    (void)k;
     int ua = pf_find(&o, "http_user_agent", 15);
     CU_ASSERT_FATAL(ua >= 0);
-    v = pf_val(&o, (uint32_t)ua, &vn);
-    CU_ASSERT_EQUAL(sl_read_value(&v, v + vn, &val), 0);
+    CU_ASSERT_EQUAL_FATAL(field_value(&o, (uint32_t)ua, bb, &val), 0);
     CU_ASSERT_EQUAL(val.v.s.len, big);
+    sl_bb_free(bb);
     pline_free(&p);
     pf_free(&o);
     free(line);
+}
+
+/* Fields point into the line and the arena: text unescaped early in a line
+ * stays in place while later fields need more arena than the first block,
+ * and the blocks serve the next lines again. */
+static void test_arena_growth(void)
+{
+    pline p;
+    pf_out o;
+    char err[256] = "";
+    int64_t ns;
+    int has;
+    size_t big = 5000;
+    char *line = malloc(big + 200), *want = malloc(big + 600), *ua = malloc(big + 1);
+    CU_ASSERT_FATAL(line && want && ua);
+    for (size_t i = 0; i < big; i++)
+        ua[i] = i % 100 == 0 ? '"' : 'a' + (char)(i % 26);
+    ua[big] = 0;
+    CU_ASSERT_EQUAL_FATAL(pf_init(&o), 0);
+    CU_ASSERT_EQUAL_FATAL(pline_init(&p, PL_APACHE_COMBINED, NULL, NULL, NULL, NULL, err,
+                                     sizeof err), 0);
+    for (int round = 0; round < 3; round++) {
+        int n = sprintf(line, "10.1.2.3 - frank [10/Oct/2000:13:55:36 -0700] "
+                              "\"GET /a?q=\\\"x\\\"&r=%d HTTP/1.0\" 200 1 \"http://r/\\\"q\\\"\" \"", round);
+        for (size_t i = 0; i < big; i++)
+            n += sprintf(line + n, ua[i] == '"' ? "\\\"" : "%c", ua[i]);
+        n += sprintf(line + n, "\"");
+        CU_ASSERT_EQUAL_FATAL(pline_parse(&p, line, (size_t)n, &o, &ns, &has, err, sizeof err), 0);
+        int w = sprintf(want, "{\"remote_addr\":\"10.1.2.3\",\"remote_user\":\"frank\","
+                        "\"time\":\"10/Oct/2000:13:55:36 -0700\",\"method\":\"GET\",\"path\":\"/a\","
+                        "\"query\":{\"q\":\"\\\"x\\\"\",\"r\":\"%d\"},\"protocol\":\"HTTP/1.0\","
+                        "\"status\":200,\"body_bytes_sent\":1,\"http_referer\":\"http://r/\\\"q\\\"\","
+                        "\"http_user_agent\":\"", round);
+        for (size_t i = 0; i < big; i++)
+            w += sprintf(want + w, ua[i] == '"' ? "\\\"" : "%c", ua[i]);
+        sprintf(want + w, "\"}");
+        char *got = fields_json(&o);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+        if (strcmp(got, want) != 0) {
+            fprintf(stderr, "\nround %d:\n got %.300s\nwant %.300s\n", round, got, want);
+            CU_FAIL("fields after arena growth");
+        }
+        free(got);
+        big = big / 2 + 1; /* later lines fit the blocks already there */
+    }
+    pline_free(&p);
+    /* json: decoded keys and text, then a cast to text and a request split,
+     * each taking arena after the decoded strings */
+    CU_ASSERT_EQUAL_FATAL(pline_init(&p, PL_JSON, NULL, NULL, NULL, "req", err, sizeof err), 0);
+    CU_ASSERT_EQUAL(pline_add_cast(&p, "n", "string", err, sizeof err), 0);
+    const char *js = "{\"k\\u00e9y\":\"v\\\"1\",\"n\":-42,\"req\":\"GET /p?a=%41 HTTP/1.1\",\"o\":{\"x\":[1,\"y\"]}}";
+    CU_ASSERT_EQUAL_FATAL(pline_parse(&p, js, strlen(js), &o, &ns, &has, err, sizeof err), 0);
+    char *got = fields_json(&o);
+    CU_ASSERT_STRING_EQUAL(got, "{\"k\xc3\xa9y\":\"v\\\"1\",\"n\":\"-42\",\"req\":\"GET /p?a=%41 HTTP/1.1\","
+                                "\"o\":{\"x\":[1,\"y\"]},\"method\":\"GET\",\"path\":\"/p\","
+                                "\"query\":{\"a\":\"A\"},\"protocol\":\"HTTP/1.1\"}");
+    free(got);
+    pline_free(&p);
+    pf_free(&o);
+    free(line);
+    free(want);
+    free(ua);
 }
 
 int main(void)
@@ -269,6 +329,7 @@ int main(void)
         {"regex format, casts and pattern errors", test_regex},
         {"type casting and its errors", test_casts},
         {"huge fields stay bounded", test_huge_fields},
+        {"fields stay in place while the arena grows", test_arena_growth},
         {NULL, NULL},
     };
     return sl_test_run("enricher_parse lines", tests);

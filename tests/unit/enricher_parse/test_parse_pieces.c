@@ -81,7 +81,7 @@ static void test_percent(void)
 static void expect_query(const char *qs, const char *want)
 {
     pf_out o;
-    pf_init(&o);
+    CU_ASSERT_EQUAL_FATAL(pf_init(&o), 0);
     CU_ASSERT_EQUAL_FATAL(urlq_query_field(&o, "query", qs, strlen(qs)), 0);
     char *got = fields_json(&o);
     if (!got || strcmp(got, want) != 0) {
@@ -106,7 +106,7 @@ static void test_query_map(void)
 static void expect_request(const char *line, const char *want)
 {
     pf_out o;
-    pf_init(&o);
+    CU_ASSERT_EQUAL_FATAL(pf_init(&o), 0);
     int r = urlq_request(&o, line, strlen(line));
     char *got = r == 0 ? fields_json(&o) : NULL;
     const char *g = r == 1 ? "not a request" : got ? got : "-";
@@ -159,7 +159,7 @@ static void test_json_limits(void)
     jsonmp j = {0};
     pf_out o;
     char err[200], deep[400];
-    pf_init(&o);
+    CU_ASSERT_EQUAL_FATAL(pf_init(&o), 0);
     /* depth 64 is accepted, 65 refused */
     for (int depth = 64; depth <= 65; depth++) {
         int n = sprintf(deep, "{\"a\":");
