@@ -9,11 +9,12 @@
  * dropped, not tried against later rules. Unmatched requests are dropped or
  * passed on unchanged; events that would be invalid (an id that is not a
  * number, a search without a query, no identity) are rejected with a
- * reason: counted, logged, written to the dead-letter file, never sent on.
+ * reason: counted, logged, set aside with the host's dead letters, never
+ * sent on.
  *
- * process() keeps all its scratch in the instance (match data, the
- * dead-letter buffer) and no mutable globals, so separate instances may run
- * at the same time; one instance is not re-entrant (the core serialises it).
+ * process() keeps all its scratch in the instance (match data) and no
+ * mutable globals, so separate instances may run at the same time; one
+ * instance is not re-entrant (the core serialises it).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -21,10 +22,8 @@
 #include <string.h>
 
 #include "act.h"
-#include "dlfile.h"
 #include "sluice/event.h"
 #include "sluice/host.h"
-#include "sluice/json.h"
 #include "sluice/plugin.h"
 
 #define REJECT_LOG_EVERY 10000 /* log the 1st, 10001st, ... rejection */
@@ -40,44 +39,49 @@ typedef struct activity {
     act_ident ident;
     act_fields fields;
     act_keys keys;         /* fields, ready for the per-event walk */
-    dlfile dl;             /* rejected events */
+    sl_metric *m_unmatched, *m_bots, *m_excluded, *m_rejected, *m_dead;
+    sl_metric *m_code[ACT_NREJECT]; /* rejected_<code> */
     uint64_t rejected;
 } activity;
 
+#define NONEMPTY NULL, NULL, SL_OPT_F_NONEMPTY
 static const sl_option options[] = {
     {"rules", SL_OPT_ANY, NULL, 1,
      "ordered rules {type, method, path, path_prefix, params, status, exclude: {user_agents, "
      "paths}, productId, pageId, categoryId, query, query_param, meta}; first match wins",
-     NULL},
-    {"unmatched", SL_OPT_STRING, "drop", 0, "requests no rule matches", "drop|pass"},
-    {"exclude_bots", SL_OPT_BOOL, "true", 0, "drop requests from bots and crawlers", NULL},
+     NULL, NULL, NULL, 0},
+    {"unmatched", SL_OPT_STRING, "drop", 0, "requests no rule matches", "drop|pass", NULL, NULL,
+     0},
+    {"exclude_bots", SL_OPT_BOOL, "true", 0, "drop requests from bots and crawlers", NULL,
+     NULL, NULL, 0},
     {"bot_user_agents", SL_OPT_LIST, NULL, 0,
      "case-insensitive user-agent substrings that mark a bot (replaces the built-in list)",
-     NULL},
+     NULL, NONEMPTY},
     {"guest_id_from", SL_OPT_STRING, NULL, 0,
-     "guest id source: a field (dotted path), cookie:NAME or param:NAME", NULL},
+     "guest id source: a field (dotted path), cookie:NAME or param:NAME", NULL, NONEMPTY},
     {"user_token_from", SL_OPT_STRING, NULL, 0,
-     "user token source: a field (dotted path), cookie:NAME or param:NAME", NULL},
+     "user token source: a field (dotted path), cookie:NAME or param:NAME", NULL, NONEMPTY},
     {"derive_guest_id", SL_OPT_BOOL, "false", 0,
      "without a guest id or token, derive a stable one from a keyed hash of IP + user agent",
-     NULL},
+     NULL, NULL, NULL, 0},
     {"guest_id_key", SL_OPT_SECRET, NULL, 0,
-     "secret (16+ characters) keying derived guest ids; never logged", NULL},
-    {"method_field", SL_OPT_STRING, "method", 0, "body field of the HTTP method", NULL},
-    {"path_field", SL_OPT_STRING, "path", 0, "body field of the URL path", NULL},
-    {"query_field", SL_OPT_STRING, "query", 0, "body field of the query parameter map", NULL},
-    {"status_field", SL_OPT_STRING, "status", 0, "body field of the response status", NULL},
+     "secret (16+ characters) keying derived guest ids; never logged", NULL, NONEMPTY},
+    {"method_field", SL_OPT_STRING, "method", 0, "body field of the HTTP method", NULL,
+     NONEMPTY},
+    {"path_field", SL_OPT_STRING, "path", 0, "body field of the URL path", NULL, NONEMPTY},
+    {"query_field", SL_OPT_STRING, "query", 0, "body field of the query parameter map", NULL,
+     NONEMPTY},
+    {"status_field", SL_OPT_STRING, "status", 0, "body field of the response status", NULL,
+     NONEMPTY},
     {"user_agent_field", SL_OPT_STRING, "http_user_agent", 0, "body field of the user agent",
-     NULL},
+     NULL, NONEMPTY},
     {"client_ip_field", SL_OPT_STRING, "remote_addr", 0, "body field of the client address",
-     NULL},
+     NULL, NONEMPTY},
     {"cookie_field", SL_OPT_STRING, "http_cookie", 0,
-     "body field of the Cookie header, for cookie:NAME sources", NULL},
-    {"dead_letter_path", SL_OPT_STRING, NULL, 0,
-     "JSON lines file of rejected events with the reason (default "
-     "<state_dir>/<name>/dead_letter.jsonl)", NULL},
-    {NULL, 0, NULL, 0, NULL, NULL},
+     "body field of the Cookie header, for cookie:NAME sources", NULL, NONEMPTY},
+    {NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, 0},
 };
+#undef NONEMPTY
 
 static void activity_free(activity *a)
 {
@@ -89,7 +93,6 @@ static void activity_free(activity *a)
     act_bots_free(&a->bots);
     vsrc_free(&a->ident.guest);
     vsrc_free(&a->ident.token);
-    dlfile_close(&a->dl);
     free(a);
 }
 
@@ -312,6 +315,21 @@ static unsigned wanted_fields(const activity *a)
            (cookie ? ACT_F_COOKIE : 0);
 }
 
+static void register_metrics(activity *a)
+{
+    const sl_host *h = a->host;
+    char name[64];
+    a->m_unmatched = h->metric(a->ctx, "unmatched", SL_METRIC_COUNTER);
+    a->m_bots = h->metric(a->ctx, "excluded_bots", SL_METRIC_COUNTER);
+    a->m_excluded = h->metric(a->ctx, "excluded", SL_METRIC_COUNTER);
+    a->m_rejected = h->metric(a->ctx, "rejected", SL_METRIC_COUNTER);
+    a->m_dead = h->metric(a->ctx, "dead_lettered", SL_METRIC_COUNTER);
+    for (int i = 0; i < ACT_NREJECT; i++) {
+        snprintf(name, sizeof name, "rejected_%s", act_reject_codes[i]);
+        a->m_code[i] = h->metric(a->ctx, name, SL_METRIC_COUNTER);
+    }
+}
+
 static int activity_init(sl_ctx *ctx, const sl_host *host, void **state, char *err,
                          size_t errlen)
 {
@@ -322,7 +340,6 @@ static int activity_init(sl_ctx *ctx, const sl_host *host, void **state, char *e
     }
     a->ctx = ctx;
     a->host = host;
-    dlfile_init(&a->dl);
     a->fields = (act_fields){
         .method = host->opt_str(ctx, "method_field"),
         .path = host->opt_str(ctx, "path_field"),
@@ -334,13 +351,12 @@ static int activity_init(sl_ctx *ctx, const sl_host *host, void **state, char *e
     };
     a->pass_unmatched = !strcmp(host->opt_str(ctx, "unmatched"), "pass");
     if (load_rules(a, err, errlen) != 0 || load_bots(a, err, errlen) != 0 ||
-        load_identity(a, err, errlen) != 0 ||
-        dlfile_open(&a->dl, host->opt_str(ctx, "dead_letter_path"), host->state_dir(ctx), err,
-                    errlen) != 0) {
+        load_identity(a, err, errlen) != 0) {
         activity_free(a);
         return SL_ERR;
     }
     act_keys_init(&a->keys, &a->fields, wanted_fields(a));
+    register_metrics(a);
     *state = a;
     return SL_OK;
 }
@@ -353,18 +369,23 @@ typedef struct tally {
     uint64_t unmatched, bots, excluded, rejected;
 } tally;
 
-static void note_reject(activity *a, const act_rule *r, const act_reject *rej)
+/* Count, log (throttled) and set aside a rejected event. SL_OK, or SL_ERR
+ * when the dead letter could not be written (the batch then fails). */
+static int reject(activity *a, const act_rule *r, const act_reject *rej, const sl_event *ev)
 {
-    char metric[64];
-    snprintf(metric, sizeof metric, "rejected_%s", rej->code);
-    a->host->count(a->ctx, metric, 1);
+    char reason[300];
+    for (int i = 0; i < ACT_NREJECT; i++)
+        if (!strcmp(rej->code, act_reject_codes[i]))
+            a->host->metric_add(a->m_code[i], 1);
     if (a->rejected++ % REJECT_LOG_EVERY == 0)
         a->host->log(a->ctx, SL_LOG_WARN, "%s: event rejected: %s (%" PRIu64 " so far)",
                      r->label, rej->why, a->rejected);
+    act_reject_reason(reason, sizeof reason, r, rej);
+    return a->host->dead_letter(a->ctx, ev, reason);
 }
 
 /* One event and its request fields q (read together by act_event_next). */
-static int one_event(activity *a, const sl_event *ev, const act_req *q, sl_batch_builder *out,
+static int one_event(activity *a, const sl_event *ev, const act_req *q, sl_builder *out,
                      tally *t)
 {
     act_rule *r = NULL;
@@ -373,9 +394,7 @@ static int one_event(activity *a, const sl_event *ev, const act_req *q, sl_batch
             r = &a->rules[i];
     if (!r) {
         t->unmatched++;
-        if (a->pass_unmatched)
-            sl_bb_append_event(out, ev);
-        return 0;
+        return a->pass_unmatched ? sl_bb_append_event(out, ev) : 0;
     }
     if (a->exclude_bots && act_is_bot(&a->bots, q->ua, q->ua_len)) {
         t->bots++;
@@ -388,34 +407,29 @@ static int one_event(activity *a, const sl_event *ev, const act_req *q, sl_batch
     act_reject rej;
     act_result res;
     if (act_resolve(r, q, &a->ident, &res, &rej) != 0) {
+        /* Written before the batch moves on, so no rejected event is
+         * acknowledged without being set aside. */
         t->rejected++;
-        note_reject(a, r, &rej);
-        return act_reject_line(&a->dl.buf, sl_now_ns(), r, &rej, ev->time_ns, &ev->body);
+        return reject(a, r, &rej, ev) == SL_OK ? 0 : -1;
     }
     /* Valid: packed straight into the output batch, no intermediate copy. */
-    msgpack_packer *pk = &out->pk;
     sl_bb_begin(out, ev->time_ns);
-    int rc = sl_pack_value(pk, &ev->meta);
-    rc |= act_pack_result(&res, pk);
-    sl_bb_end(out);
-    return rc ? -1 : 0;
+    sl_bb_value(out, &ev->meta);
+    act_pack_result(&res, out);
+    return sl_bb_end(out); /* any failed pack fails here */
 }
 
 static void count_tally(activity *a, const tally *t)
 {
-    if (t->unmatched)
-        a->host->count(a->ctx, "unmatched", t->unmatched);
-    if (t->bots)
-        a->host->count(a->ctx, "excluded_bots", t->bots);
-    if (t->excluded)
-        a->host->count(a->ctx, "excluded", t->excluded);
-    if (t->rejected) {
-        a->host->count(a->ctx, "rejected", t->rejected);
-        a->host->count(a->ctx, "dead_lettered", t->rejected);
-    }
+    const sl_host *h = a->host;
+    h->metric_add(a->m_unmatched, t->unmatched);
+    h->metric_add(a->m_bots, t->bots);
+    h->metric_add(a->m_excluded, t->excluded);
+    h->metric_add(a->m_rejected, t->rejected);
+    h->metric_add(a->m_dead, t->rejected);
 }
 
-static int activity_process(void *state, const sl_batch *in, sl_batch_builder *out, char *err,
+static int activity_process(void *state, const sl_batch *in, sl_builder *out, char *err,
                             size_t errlen)
 {
     activity *a = state;
@@ -425,13 +439,11 @@ static int activity_process(void *state, const sl_batch *in, sl_batch_builder *o
     tally t = {0, 0, 0, 0};
     uint32_t i = 0;
     int r;
-    size_t size0 = out->sbuf.size;
-    uint32_t count0 = out->count;
-    dlfile_discard(&a->dl);
+    sl_bb_mark mark = sl_bb_get_mark(out);
     sl_batch_iter_init(&it, in);
     while ((r = act_event_next(&it, &ev, &q, &a->keys)) == 1) {
         if (one_event(a, &ev, &q, out, &t) != 0) {
-            snprintf(err, errlen, "event %u: out of memory", i);
+            snprintf(err, errlen, "event %u: out of memory or dead letter not written", i);
             goto fail;
         }
         i++;
@@ -440,17 +452,11 @@ static int activity_process(void *state, const sl_batch *in, sl_batch_builder *o
         snprintf(err, errlen, "event %u: malformed event", i);
         goto fail;
     }
-    /* Rejected events reach the file before the batch moves on, so none is
-     * acknowledged without being written somewhere. */
-    if (a->dl.buf.len && dlfile_flush(&a->dl, err, errlen) != 0)
-        goto fail;
     count_tally(a, &t);
     return SL_OK;
 fail:
     /* The core passes `in` on unchanged; nothing of this attempt stays. */
-    dlfile_discard(&a->dl);
-    out->sbuf.size = size0;
-    out->count = count0;
+    sl_bb_rollback(out, mark);
     return SL_ERR;
 }
 
@@ -460,7 +466,7 @@ static void activity_destroy(void *state)
 }
 
 SL_EXPORT const sl_plugin sluice_plugin = {
-    SL_PLUGIN_HEADER(SL_KIND_ENRICHER, "activity", "1.0.0"),
+    SL_PLUGIN_HEADER(SL_KIND_ENRICHER, "activity", "2.0.0"),
     .description = "Turns parsed access-log requests into OneEntry UserActivity events "
                    "(type, productId/pageId/categoryId, query, meta, guest_id, user_token) "
                    "by ordered rules; excludes bots; rejects invalid events with a reason.",

@@ -173,9 +173,13 @@ int act_ident_key(act_ident *id, const char *secret, char *err, size_t errlen);
 
 /* Why an event was rejected: a counter suffix and a message. */
 typedef struct act_reject {
-    const char *code;    /* bad_id, missing_id, empty_query, no_identity */
+    const char *code;    /* one of act_reject_codes */
     char why[160];
 } act_reject;
+
+/* Every act_reject.code, each counted as rejected_<code>. */
+#define ACT_NREJECT 4
+extern const char *const act_reject_codes[ACT_NREJECT];
 
 #define ACT_MAX_META 16
 
@@ -193,24 +197,22 @@ typedef struct act_result {
 /* Resolve and validate: 0 ok, 1 rejected (*rej says why). */
 int act_resolve(const act_rule *r, const act_req *q, const act_ident *id, act_result *res,
                 act_reject *rej);
-/* Pack the body map of a resolved event. 0 or -1 (out of memory). */
-int act_pack_result(const act_result *res, msgpack_packer *pk);
+/* Pack the body map of a resolved event into bb. 0, or -1 when the
+ * builder failed (out of memory; sl_bb_end then fails too). */
+int act_pack_result(const act_result *res, sl_builder *bb);
 
 /*
  * act_resolve then act_pack_result. Returns 0 (packed), 1 (rejected,
  * nothing packed, *rej says why) or -1 (out of memory).
  */
 int act_pack_body(const act_rule *r, const act_req *q, const act_ident *id,
-                  msgpack_packer *pk, act_reject *rej);
+                  sl_builder *bb, act_reject *rej);
 
 /*
- * Append the dead-letter line of a rejected event:
- *   {"time":"<now>","reason":"...","code":"bad_id","rule":"rule 3 (...)",
- *    "event_time":"<the request's time>","event":{<the request's body>}}
- * 0 or -1 (out of memory; nothing appended).
+ * The reason a rejected event is dead-lettered with (host->dead_letter),
+ * code first so it can be told apart by a prefix:
+ *   "bad_id: productId: 'abc' is not a number (rule 3 (product_view))"
  */
-struct sl_buf;
-int act_reject_line(struct sl_buf *out, int64_t now_ns, const act_rule *r,
-                    const act_reject *rej, int64_t event_ns, const sl_value *body);
+void act_reject_reason(char *buf, size_t len, const act_rule *r, const act_reject *rej);
 
 #endif

@@ -6,6 +6,9 @@
 
 #include "siphash.h"
 
+const char *const act_reject_codes[ACT_NREJECT] = {"bad_id", "missing_id", "empty_query",
+                                                  "no_identity"};
+
 int act_ident_key(act_ident *id, const char *secret, char *err, size_t errlen)
 {
     static const uint8_t zero[16];
@@ -159,12 +162,12 @@ static int derive_guest(const act_ident *id, const act_req *q, char out[34])
     return 0;
 }
 
-static int pack_kv_str(msgpack_packer *pk, const char *k, size_t kn, const char *s, size_t n)
+static int pack_kv_str(sl_builder *bb, const char *k, size_t kn, const char *s, size_t n)
 {
-    return sl_pack_str(pk, k, kn) | sl_pack_str(pk, s, n);
+    return sl_bb_str(bb, k, kn) | sl_bb_str(bb, s, n);
 }
 
-#define KV(pk, lit, s, n) pack_kv_str(pk, lit, sizeof lit - 1, s, n)
+#define KV(bb, lit, s, n) pack_kv_str(bb, lit, sizeof lit - 1, s, n)
 
 int act_resolve(const act_rule *r, const act_req *q, const act_ident *id, act_result *res,
                 act_reject *rej)
@@ -194,21 +197,21 @@ int act_resolve(const act_rule *r, const act_req *q, const act_ident *id, act_re
     return 0;
 }
 
-static int pack_meta(const act_result *res, msgpack_packer *pk)
+static int pack_meta(const act_result *res, sl_builder *bb)
 {
     const act_rule *r = res->r;
-    int rc = sl_pack_str(pk, "meta", 4) | msgpack_pack_map(pk, res->nmeta);
+    int rc = sl_bb_str(bb, "meta", 4) | sl_bb_map(bb, res->nmeta);
     for (size_t i = 0; i < r->nmeta && i < ACT_MAX_META; i++) {
         const vval *v = &res->meta[i];
         if (!v->found)
             continue;
-        rc |= sl_pack_cstr(pk, r->meta[i].key);
-        rc |= v->is_int ? msgpack_pack_int64(pk, v->i) : sl_pack_str(pk, v->s, v->n);
+        rc |= sl_bb_cstr(bb, r->meta[i].key);
+        rc |= v->is_int ? sl_bb_int(bb, v->i) : sl_bb_str(bb, v->s, v->n);
     }
     return rc;
 }
 
-int act_pack_result(const act_result *res, msgpack_packer *pk)
+int act_pack_result(const act_result *res, sl_builder *bb)
 {
     static const char *id_names[3] = {"productId", "pageId", "categoryId"};
     static const size_t id_lens[3] = {9, 6, 10};
@@ -216,27 +219,27 @@ int act_pack_result(const act_result *res, msgpack_packer *pk)
     uint32_t n = 1 + (uint32_t)(res->has_id[0] + res->has_id[1] + res->has_id[2]) +
                  (uint32_t)res->query.found + (res->nmeta > 0) + (uint32_t)res->guest.found +
                  (uint32_t)res->token.found;
-    int rc = msgpack_pack_map(pk, n);
-    rc |= KV(pk, "type", type, strlen(type));
+    int rc = sl_bb_map(bb, n);
+    rc |= KV(bb, "type", type, strlen(type));
     for (int i = 0; i < 3; i++)
         if (res->has_id[i])
-            rc |= sl_pack_str(pk, id_names[i], id_lens[i]) | msgpack_pack_int64(pk, res->id[i]);
+            rc |= sl_bb_str(bb, id_names[i], id_lens[i]) | sl_bb_int(bb, res->id[i]);
     if (res->query.found)
-        rc |= KV(pk, "query", res->query.s, res->query.n);
+        rc |= KV(bb, "query", res->query.s, res->query.n);
     if (res->nmeta)
-        rc |= pack_meta(res, pk);
+        rc |= pack_meta(res, bb);
     if (res->guest.found)
-        rc |= KV(pk, "guest_id", res->guest.s, res->guest.n);
+        rc |= KV(bb, "guest_id", res->guest.s, res->guest.n);
     if (res->token.found)
-        rc |= KV(pk, "user_token", res->token.s, res->token.n);
+        rc |= KV(bb, "user_token", res->token.s, res->token.n);
     return rc ? -1 : 0;
 }
 
-int act_pack_body(const act_rule *r, const act_req *q, const act_ident *id,
-                  msgpack_packer *pk, act_reject *rej)
+int act_pack_body(const act_rule *r, const act_req *q, const act_ident *id, sl_builder *bb,
+                  act_reject *rej)
 {
     act_result res;
     if (act_resolve(r, q, id, &res, rej) != 0)
         return 1;
-    return act_pack_result(&res, pk);
+    return act_pack_result(&res, bb);
 }
