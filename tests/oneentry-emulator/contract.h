@@ -1,5 +1,5 @@
 /*
- * The OneEntry UserActivity request contract (as docs/plugins/sink_oneentry.md
+ * The OneEntry UserActivity request contract (as docs/oneentry-contract.md
  * and this folder's README.md describe it), as pure functions over headers
  * and body so it can be unit-tested without a server. Each check returns 0, or -1 with a message for the client.
  */
