@@ -12,11 +12,23 @@
 #include "engine_priv.h"
 #include "log.h"
 
+/* Tap streams at once: each holds a thread and has no idle timeout, so
+ * there are few, and the rest of the connection limit stays for /health. */
+#define ADMIN_MAX_TAPS 8
+/* Seconds a connection may sit idle (a client that connects and says
+ * nothing must not hold a slot for long). */
+#define ADMIN_IDLE_TIMEOUT_S 10
+/* Events per second a tap shows unless ?rate= says otherwise. */
+#define TAP_DEFAULT_RATE 1000
+
 struct sl_admin {
     struct MHD_Daemon *d;
     sl_engine *e;
     sl_admin_reload_fn reload; /* POST /reload; NULL answers 501 */
     void *reload_arg;
+    char hosts[4][300];        /* Host values a loopback endpoint answers */
+    size_t n_hosts;            /* 0: any (allow_remote) */
+    atomic_int taps;
 };
 
 /* ------------------------------------------------------------------ */
@@ -224,6 +236,7 @@ static enum MHD_Result reply_owned(struct MHD_Connection *conn, unsigned status,
 }
 
 typedef struct tap_stream {
+    sl_admin *a;
     sl_comp *c;
     sl_tap *tap;
 } tap_stream;
@@ -241,30 +254,43 @@ static void tap_free(void *cls)
 {
     tap_stream *ts = cls;
     sl_tap_close(&ts->c->taps, ts->tap);
+    atomic_fetch_sub(&ts->a->taps, 1);
     free(ts);
 }
 
-static uint64_t query_u64(struct MHD_Connection *conn, const char *key)
+static uint64_t query_u64(struct MHD_Connection *conn, const char *key, uint64_t dflt)
 {
     const char *v = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, key);
-    return v ? strtoull(v, NULL, 10) : 0;
+    return v ? strtoull(v, NULL, 10) : dflt;
 }
 
-static enum MHD_Result serve_tap(sl_engine *e, struct MHD_Connection *conn, const char *name)
+static enum MHD_Result serve_tap(sl_admin *a, struct MHD_Connection *conn, const char *name)
 {
+    sl_engine *e = a->e;
     long i = -1;
     for (size_t k = 0; k < e->n; k++)
         if (strcmp(e->comps[k].spec->name, name) == 0)
             i = (long)k;
     if (i < 0)
         return reply(conn, 404, "text/plain", "no such component\n");
+    if (atomic_fetch_add(&a->taps, 1) >= ADMIN_MAX_TAPS) {
+        atomic_fetch_sub(&a->taps, 1);
+        return reply(conn, 503, "text/plain", "too many tap readers\n");
+    }
     tap_stream *ts = malloc(sizeof *ts);
     sl_comp *c = &e->comps[i];
-    if (!ts || !(ts->tap = sl_tap_open(&c->taps, query_u64(conn, "sample"), query_u64(conn, "limit")))) {
+    c->taps.masks = e->spec->service.tap_masks;
+    if (!ts || !(ts->tap = sl_tap_open(&c->taps, query_u64(conn, "sample", 0),
+                                       query_u64(conn, "limit", 0),
+                                       query_u64(conn, "rate", TAP_DEFAULT_RATE)))) {
         free(ts);
+        atomic_fetch_sub(&a->taps, 1);
         return reply(conn, 500, "text/plain", "out of memory\n");
     }
+    ts->a = a;
     ts->c = c;
+    /* A stream may be quiet for long: no idle timeout for this one. */
+    MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned int)0);
     if (atomic_load(&e->stopping))
         sl_taps_close_all(&c->taps);
     struct MHD_Response *r =
@@ -279,6 +305,48 @@ static enum MHD_Result serve_tap(sl_engine *e, struct MHD_Connection *conn, cons
     return rc;
 }
 
+static int host_known(const sl_admin *a, const char *h)
+{
+    for (size_t i = 0; i < a->n_hosts; i++)
+        if (strcmp(a->hosts[i], h) == 0)
+            return 1;
+    return 0;
+}
+
+/*
+ * Requests a browser could be made to send: a Host that is not this
+ * endpoint's address (DNS rebinding) or an Origin other than the endpoint
+ * itself (a page posting to /reload). NULL when the request may go on.
+ */
+static const char *foreign_request(const sl_admin *a, struct MHD_Connection *conn)
+{
+    const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+    if (host && a->n_hosts && !host_known(a, host))
+        return "Host is not this endpoint's address\n";
+    if (origin && (strncmp(origin, "http://", 7) != 0 || !host || strcmp(origin + 7, host) != 0))
+        return "cross-origin requests are refused\n";
+    return NULL;
+}
+
+/* Bearer token check for /reload and /tap, in constant time. */
+static int authorized(const sl_admin *a, struct MHD_Connection *conn)
+{
+    const char *want = a->e->spec->service.admin_token;
+    if (!want)
+        return 1;
+    const char *got = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                  MHD_HTTP_HEADER_AUTHORIZATION);
+    if (!got || strncmp(got, "Bearer ", 7) != 0)
+        return 0;
+    got += 7;
+    size_t n = strlen(want), m = strlen(got);
+    unsigned char diff = n != m;
+    for (size_t i = 0; i < n; i++)
+        diff |= (unsigned char)(want[i] ^ (i < m ? got[i] : 0));
+    return diff == 0;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **con_cls)
@@ -290,6 +358,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     (void)con_cls;
     if (*upload_size)
         return MHD_NO;
+    const char *foreign = foreign_request(a, conn);
+    if (foreign)
+        return reply(conn, 403, "text/plain", foreign);
+    int guarded = strcmp(url, "/reload") == 0 || strncmp(url, "/tap/", 5) == 0;
+    if (guarded && !authorized(a, conn))
+        return reply(conn, 401, "text/plain", "a bearer token is needed (service.admin.token; "
+                     "sluice tap/reload send $SLUICE_ADMIN_TOKEN)\n");
     if (strcmp(method, "POST") == 0 && strcmp(url, "/reload") == 0) {
         /* A call, not a signal: a program embedding the engine decides
          * what a reload means (sluice run: the same path as SIGHUP). */
@@ -310,7 +385,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     if (strcmp(url, "/live") == 0)
         return reply(conn, 200, "text/plain", "ok\n");
     if (strncmp(url, "/tap/", 5) == 0)
-        return serve_tap(e, conn, url + 5);
+        return serve_tap(a, conn, url + 5);
     return reply(conn, 404, "text/plain",
                  "not found; try /metrics, /health, /live or /tap/<component>\n");
 }
@@ -341,6 +416,19 @@ static int resolve(const char *listen, struct sockaddr_storage *ss, socklen_t *l
     return 0;
 }
 
+/* The Host values of a loopback endpoint: its address as configured with the
+ * real port, and the other spellings of loopback when it is "localhost". */
+static void known_hosts(sl_admin *a, const char *listen, unsigned port)
+{
+    int hl = (int)(strrchr(listen, ':') - listen);
+    snprintf(a->hosts[0], sizeof a->hosts[0], "%.*s:%u", hl, listen, port);
+    snprintf(a->hosts[1], sizeof a->hosts[1], "localhost:%u", port);
+    snprintf(a->hosts[2], sizeof a->hosts[2], "127.0.0.1:%u", port);
+    snprintf(a->hosts[3], sizeof a->hosts[3], "[::1]:%u", port);
+    /* 127.0.0.2 listens only there: "localhost" would not reach it. */
+    a->n_hosts = strncmp(listen, "localhost:", 10) == 0 ? 4 : 2;
+}
+
 int sl_admin_start(sl_engine *e, sl_admin_reload_fn reload, void *reload_arg, sl_admin **out,
                    char *err, size_t errlen)
 {
@@ -364,7 +452,9 @@ int sl_admin_start(sl_engine *e, sl_admin_reload_fn reload, void *reload_arg, sl
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
                      (v6 ? MHD_USE_IPv6 : 0);
     a->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, a, MHD_OPTION_SOCK_ADDR, &ss,
-                            MHD_OPTION_CONNECTION_LIMIT, 64U, MHD_OPTION_END);
+                            MHD_OPTION_CONNECTION_LIMIT, 64U,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)ADMIN_IDLE_TIMEOUT_S,
+                            MHD_OPTION_END);
     if (!a->d) {
         snprintf(err, errlen, "admin: cannot listen on %s (address in use or not available)",
                  listen);
@@ -372,8 +462,14 @@ int sl_admin_start(sl_engine *e, sl_admin_reload_fn reload, void *reload_arg, sl
         return -1;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(a->d, MHD_DAEMON_INFO_BIND_PORT);
+    unsigned port = info ? info->port : 0;
+    if (!e->spec->service.admin_allow_remote)
+        known_hosts(a, listen, port);
     sl_log(SL_LOG_INFO, NULL, "admin endpoint on %.*s:%u (/metrics /health /tap/<name>)",
-           (int)(strrchr(listen, ':') - listen), listen, info ? info->port : 0);
+           (int)(strrchr(listen, ':') - listen), listen, port);
+    if (!e->spec->service.admin_token)
+        sl_log(SL_LOG_WARN, NULL, "admin: no service.admin.token: every local user can "
+               "reload the pipeline and tap its events");
     *out = a;
     return 0;
 }

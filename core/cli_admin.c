@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "services.h"
 
 static const char usage_tap[] =
     "Usage: sluice tap NAME [--admin HOST:PORT] [--sample N] [--limit N]\n"
@@ -14,7 +15,10 @@ static const char usage_tap[] =
     "Streams, as JSON lines, the events component NAME emits in a running pipeline (a\n"
     "sink: the events it receives), from the admin endpoint (service.admin; default\n"
     "--admin 127.0.0.1:2021). --sample N keeps one event in N; --limit N stops after N.\n"
-    "Values of keys that look secret (token, secret, password, ...) are shown as \"***\".\n";
+    "At most 1000 events a second are shown, so a reader never slows a busy pipeline\n"
+    "by much. Values of keys that look secret (token, secret, password, cookie,\n"
+    "session, jwt, ... and service.admin.tap_mask), at any depth, are shown as \"***\".\n"
+    "With service.admin.token set, export SLUICE_ADMIN_TOKEN (also for `sluice reload`).\n";
 
 static int dial(const char *addr, char *err, size_t errlen)
 {
@@ -41,18 +45,6 @@ static int dial(const char *addr, char *err, size_t errlen)
         snprintf(err, errlen, "cannot connect to the admin endpoint at %s:%s (is the pipeline "
                  "running with service.admin set?)", host, port_s);
     return fd;
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
 }
 
 /* HTTP/1.0 keeps the body unframed: copy everything after the headers. */
@@ -90,19 +82,34 @@ static const char usage_reload[] =
     "Asks a running pipeline to reload its file, like SIGHUP: the file is validated first;\n"
     "with errors the running pipeline keeps running (the errors are logged); without, the\n"
     "pipeline drains, stops and starts again on the new file. Checkpoints and spools carry\n"
-    "over, so nothing is lost or delivered twice. Default --admin 127.0.0.1:2021.\n";
+    "over, so nothing is lost or delivered twice. Default --admin 127.0.0.1:2021.\n"
+    "With service.admin.token set, the token is read from $SLUICE_ADMIN_TOKEN.\n";
 
-/* One request to the admin endpoint; the body goes to stdout on 200. */
-static int admin_request(const cli *c, const char *request)
+/* One request ("METHOD PATH") to the admin endpoint, with the Host it
+ * checks and the bearer token from $SLUICE_ADMIN_TOKEN; the body goes to
+ * stdout on 200. */
+static int admin_request(const cli *c, const char *line)
 {
     char err[512];
-    int fd = dial(c->admin ? c->admin : "127.0.0.1:2021", err, sizeof err);
+    const char *addr = c->admin ? c->admin : "127.0.0.1:2021";
+    const char *token = getenv("SLUICE_ADMIN_TOKEN");
+    char *req = NULL;
+    if (asprintf(&req, "%s HTTP/1.0\r\nHost: %s\r\n%s%s%sContent-Length: 0\r\n\r\n", line,
+                 addr, token ? "Authorization: Bearer " : "", token ? token : "",
+                 token ? "\r\n" : "") < 0) {
+        fprintf(stderr, "sluice: out of memory\n");
+        return SL_EXIT_INVALID;
+    }
+    int fd = dial(addr, err, sizeof err);
     if (fd < 0) {
+        free(req);
         fprintf(stderr, "sluice: %s\n", err);
         return SL_EXIT_INVALID;
     }
-    int rc = write_all(fd, request, strlen(request)) == 0 ? relay(fd) : -1;
+    int rc = sl_file_write(fd, req, strlen(req), 0, err, sizeof err) == 0 ? relay(fd) : -1;
     close(fd);
+    explicit_bzero(req, strlen(req));
+    free(req);
     return rc == 0 ? 0 : SL_EXIT_INVALID;
 }
 
@@ -112,7 +119,7 @@ int cli_reload(const cli *c)
         return printf("%s", usage_reload), 0;
     if (c->nargs != 0)
         return cli_usage_error(usage_reload, "unexpected argument '%s'", c->args[0]);
-    return admin_request(c, "POST /reload HTTP/1.0\r\nContent-Length: 0\r\n\r\n");
+    return admin_request(c, "POST /reload");
 }
 
 int cli_tap(const cli *c)
@@ -126,7 +133,7 @@ int cli_tap(const cli *c)
               *p == '_' || *p == '-'))
             return cli_usage_error(usage_tap, "'%s' is not a component name", c->args[0]);
     char req[512];
-    snprintf(req, sizeof req, "GET /tap/%s?sample=%ld&limit=%ld HTTP/1.0\r\n\r\n", c->args[0],
+    snprintf(req, sizeof req, "GET /tap/%s?sample=%ld&limit=%ld", c->args[0],
              c->sample ? strtol(c->sample, NULL, 10) : 1, c->limit ? strtol(c->limit, NULL, 10) : 0);
     return admin_request(c, req);
 }

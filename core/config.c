@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -386,12 +387,43 @@ int sl_split_host_port(const char *s, char *host, size_t hostlen, int *port)
     return 0;
 }
 
+/* Only a numeric loopback address or "localhost": "127.evil.example" starts
+ * like one and resolves anywhere. */
 static int loopback_host(const char *h)
 {
-    return strcmp(h, "localhost") == 0 || strncmp(h, "127.", 4) == 0 || strcmp(h, "::1") == 0;
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (strcmp(h, "localhost") == 0)
+        return 1;
+    if (inet_pton(AF_INET, h, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    return inet_pton(AF_INET6, h, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
 }
 
-/* admin: "ADDR:PORT" or {listen: ADDR:PORT, allow_remote: bool, stuck_after: 60s} */
+/* admin.tap_mask: a list of key words, kept as a NULL-terminated array. */
+static void tap_masks(loader *ld, sl_service_spec *svc, const sl_node *x)
+{
+    size_t n = x->kind == SL_NODE_SEQ ? x->n : 0;
+    if (x->kind != SL_NODE_SEQ) {
+        ERR_AT(ld, x, "service.admin.tap_mask: expected a list of key words like [ssn, iban]");
+        return;
+    }
+    free(svc->tap_masks);
+    svc->tap_masks = calloc(n + 1, sizeof *svc->tap_masks);
+    if (!svc->tap_masks) {
+        oom(ld);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (x->items[i]->kind != SL_NODE_SCALAR || !*x->items[i]->str)
+            ERR_AT(ld, x->items[i], "service.admin.tap_mask: each item is a key word");
+        else
+            svc->tap_masks[i] = x->items[i]->str;
+    }
+}
+
+/* admin: "ADDR:PORT" or {listen: ADDR:PORT, allow_remote: bool, stuck_after: 60s,
+ * token: SECRET, tap_mask: [words]} */
 static void admin(loader *ld, sl_service_spec *svc, const sl_node *v)
 {
     char b[80];
@@ -406,9 +438,14 @@ static void admin(loader *ld, sl_service_spec *svc, const sl_node *v)
                 ok = ok && sl_parse_bool(x->str, &svc->admin_allow_remote) == 0;
             else if (strcmp(k, "stuck_after") == 0)
                 ok = ok && sl_parse_duration_ms(x->str, &svc->stuck_after_ms) == 0;
-            else if (strcmp(k, "listen") != 0) {
+            else if (strcmp(k, "token") == 0)
+                ok = ok && *(svc->admin_token = x->str) != '\0';
+            else if (strcmp(k, "tap_mask") == 0) {
+                tap_masks(ld, svc, x);
+                continue;
+            } else if (strcmp(k, "listen") != 0) {
                 ERR_AT(ld, v->keys[i], "unknown key '%s' in service.admin (expected one of: "
-                       "listen, allow_remote, stuck_after)", k);
+                       "listen, allow_remote, stuck_after, token, tap_mask)", k);
                 continue;
             }
             if (!ok)
@@ -855,6 +892,7 @@ void sl_config_free(sl_pipeline_spec *spec)
     if (!spec)
         return;
     sl_node_free(spec->root);
+    free(spec->service.tap_masks);
     for (size_t i = 0; spec->comps && i < spec->n_comps; i++)
         free(spec->comps[i].inputs);
     free(spec->comps);

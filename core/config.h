@@ -30,6 +30,9 @@ typedef struct sl_service_spec {
     int admin_allow_remote;      /* admin.allow_remote */
     int64_t stuck_after_ms;      /* admin.stuck_after: a sink without progress this
                                     long makes /health not ready; default 60 s */
+    const char *admin_token;     /* admin.token: bearer token for /reload and /tap */
+    const char **tap_masks;      /* admin.tap_mask: more key words taps mask;
+                                    NULL-terminated, owned by the spec */
 } sl_service_spec;
 
 typedef struct sl_component_spec {

@@ -26,57 +26,106 @@ void sl_taps_destroy(sl_taps *t)
     pthread_cond_destroy(&t->ready);
 }
 
-static int secret_key(const sl_value *k)
+/* Key words whose values a tap never shows, matched anywhere in a key
+ * without regard to case ("user_token", "http_cookie", "X-Api-Key"). */
+static const char *const default_masks[] = {
+    "token", "secret", "passw", "pwd", "authorization", "api_key", "apikey",
+    "jwt", "cookie", "session", "credential", "private_key", "access_key", "signature", NULL,
+};
+
+static int has_word(const sl_value *k, const char *w)
 {
-    static const char *const words[] = {"token", "secret", "password", "authorization", "api_key"};
-    if (k->type != SL_STR)
-        return 0;
-    for (size_t i = 0; i < sizeof words / sizeof *words; i++) {
-        size_t wl = strlen(words[i]);
-        for (size_t j = 0; j + wl <= k->v.s.len; j++)
-            if (strncasecmp(k->v.s.ptr + j, words[i], wl) == 0)
-                return 1;
-    }
+    size_t wl = strlen(w);
+    for (size_t j = 0; wl && j + wl <= k->v.s.len; j++)
+        if (strncasecmp(k->v.s.ptr + j, w, wl) == 0)
+            return 1;
     return 0;
 }
 
-/* A map with secret-looking values masked (top level only). */
-static int render_map(sl_buf *out, const sl_value *map)
+static int secret_key(const sl_value *k, const char *const *extra)
 {
-    if (map->type != SL_MAP)
-        return sl_json_value(out, map);
+    if (k->type != SL_STR)
+        return 0;
+    for (size_t i = 0; default_masks[i]; i++)
+        if (has_word(k, default_masks[i]))
+            return 1;
+    for (size_t i = 0; extra && extra[i]; i++)
+        if (has_word(k, extra[i]))
+            return 1;
+    return 0;
+}
+
+/* Nesting a tap follows; deeper values are shown as null, never unmasked. */
+#define TAP_MAX_DEPTH 32
+
+static int render_value(sl_buf *out, const sl_value *v, const char *const *extra, int depth);
+
+static int render_items(sl_buf *out, const sl_value *c, const char *const *extra, int depth)
+{
     sl_iter it;
     sl_value k, v;
-    int r, first = 1;
-    if (sl_iter_init(&it, map) < 0 || sl_buf_puts(out, "{") < 0)
+    int r, first = 1, is_map = c->type == SL_MAP;
+    if (sl_iter_init(&it, c) < 0 || sl_buf_puts(out, is_map ? "{" : "[") < 0)
         return -1;
-    while ((r = sl_iter_next(&it, &k, &v)) == 1) {
+    while ((r = sl_iter_next(&it, is_map ? &k : NULL, &v)) == 1) {
         if (!first && sl_buf_puts(out, ",") < 0)
             return -1;
         first = 0;
-        int kr = k.type == SL_STR ? sl_json_str(out, k.v.s.ptr, k.v.s.len) : sl_json_value(out, &k);
-        if (kr < 0 || sl_buf_puts(out, ":") < 0)
-            return -1;
-        if ((secret_key(&k) ? sl_buf_puts(out, "\"***\"") : sl_json_value(out, &v)) < 0)
+        if (is_map) {
+            /* JSON keys are strings: a non-string key is written as its JSON
+             * text, quoted. */
+            int kr = k.type == SL_STR ? sl_json_str(out, k.v.s.ptr, k.v.s.len)
+                                      : sl_json_value(out, &k);
+            if (kr < 0 || sl_buf_puts(out, ":") < 0)
+                return -1;
+            if (secret_key(&k, extra)) {
+                if (sl_buf_puts(out, "\"***\"") < 0)
+                    return -1;
+                continue;
+            }
+        }
+        if (render_value(out, &v, extra, depth + 1) < 0)
             return -1;
     }
-    return r < 0 ? -1 : sl_buf_puts(out, "}");
+    return r < 0 ? -1 : sl_buf_puts(out, is_map ? "}" : "]");
 }
 
-int sl_tap_render(sl_buf *out, const sl_event *ev)
+/* A value with the values of secret-looking keys masked at every depth. */
+static int render_value(sl_buf *out, const sl_value *v, const char *const *extra, int depth)
+{
+    if (v->type != SL_MAP && v->type != SL_ARRAY)
+        return sl_json_value(out, v);
+    if (depth >= TAP_MAX_DEPTH)
+        return sl_buf_puts(out, "null");
+    return render_items(out, v, extra, depth);
+}
+
+int sl_tap_render(sl_buf *out, const sl_event *ev, const char *const *extra)
 {
     size_t mark = out->len;
     int rc = sl_buf_puts(out, "{\"time\":\"") < 0 || sl_json_rfc3339(out, ev->time_ns) < 0 ||
-             sl_buf_puts(out, "\",\"meta\":") < 0 || render_map(out, &ev->meta) < 0 ||
-             sl_buf_puts(out, ",\"body\":") < 0 || render_map(out, &ev->body) < 0 ||
+             sl_buf_puts(out, "\",\"meta\":") < 0 || render_value(out, &ev->meta, extra, 0) < 0 ||
+             sl_buf_puts(out, ",\"body\":") < 0 || render_value(out, &ev->body, extra, 0) < 0 ||
              sl_buf_puts(out, "}\n") < 0;
     if (rc)
         out->len = mark;
     return rc ? -1 : 0;
 }
 
+/* Whether the tap's per-second budget allows one more event now. */
+static int within_rate(sl_tap *tap, int64_t now_ms)
+{
+    if (!tap->max_rate)
+        return 1;
+    if (now_ms - tap->window_ms >= 1000) {
+        tap->window_ms = now_ms;
+        tap->in_window = 0;
+    }
+    return tap->in_window++ < tap->max_rate;
+}
+
 /* Render into one tap; called with t->mu held. */
-static void publish_one(sl_tap *tap, const sl_batch *b)
+static void publish_one(sl_taps *t, sl_tap *tap, const sl_batch *b, int64_t now_ms)
 {
     sl_batch_iter it;
     sl_event ev;
@@ -84,6 +133,10 @@ static void publish_one(sl_tap *tap, const sl_batch *b)
     while (!tap->closed && sl_batch_next(&it, &ev) == 1) {
         if (tap->seen++ % tap->sample != 0)
             continue;
+        if (!within_rate(tap, now_ms)) {
+            tap->skipped++;
+            continue;
+        }
         if (tap->limit && tap->sent >= tap->limit)
             return;
         if (tap->buf.len - tap->read_pos > SL_TAP_MAX_BYTES) {
@@ -96,7 +149,7 @@ static void publish_one(sl_tap *tap, const sl_batch *b)
             if (sl_buf_puts(&tap->buf, line) == 0)
                 tap->dropped = 0;
         }
-        if (sl_tap_render(&tap->buf, &ev) == 0)
+        if (sl_tap_render(&tap->buf, &ev, t->masks) == 0)
             tap->sent++;
         else
             tap->dropped++;
@@ -107,19 +160,21 @@ void sl_taps_publish(sl_taps *t, const sl_batch *b)
 {
     if (atomic_load(&t->n) == 0)
         return;
+    int64_t now = sl_mono_ms();
     pthread_mutex_lock(&t->mu);
     for (sl_tap *p = t->list; p; p = p->next)
-        publish_one(p, b);
+        publish_one(t, p, b, now);
     pthread_cond_broadcast(&t->ready);
     pthread_mutex_unlock(&t->mu);
 }
 
-sl_tap *sl_tap_open(sl_taps *t, uint64_t sample, uint64_t limit)
+sl_tap *sl_tap_open(sl_taps *t, uint64_t sample, uint64_t limit, uint64_t max_rate)
 {
     sl_tap *tap = calloc(1, sizeof *tap);
     if (!tap)
         return NULL;
     tap->sample = sample ? sample : 1;
+    tap->max_rate = max_rate;
     tap->limit = limit;
     pthread_mutex_lock(&t->mu);
     tap->next = t->list;

@@ -1,6 +1,8 @@
 # The admin endpoint: /metrics counts what the sinks got, /health turns
 # not-ready when a sink is stuck, /tap streams events (secrets masked),
-# `sluice tap` prints them, and a non-loopback address is refused.
+# `sluice tap` prints them, and a non-loopback address is refused. Requests
+# a browser could be made to send (a foreign Host or Origin) are refused,
+# and with service.admin.token /reload and /tap need it.
 . "$(dirname "$0")/common.bash"
 : "${SL_BUILD:?}"
 command -v curl >/dev/null || fail "curl missing (scripts/deps.sh installs it)"
@@ -58,6 +60,14 @@ expect_in "$TMP/metrics" '# TYPE sluice_queue_bytes gauge'
 if grep -q s3cr3t-value "$TMP/metrics" "$TMP/log"; then fail "secret value leaked"; fi
 ok "/metrics counts equal what the file sink wrote"
 
+code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+[ "$(code -X POST -H 'Host: evil.example' "$A/reload")" = 403 ] || fail "foreign Host not refused"
+[ "$(code -X POST -H 'Origin: http://evil.example' "$A/reload")" = 403 ] || fail "foreign Origin not refused"
+[ "$(code -H 'Host: evil.example' "$A/metrics")" = 403 ] || fail "DNS rebinding read /metrics"
+[ "$(code -H "Origin: http://127.0.0.1:$port" "$A/metrics")" = 200 ] || fail "own Origin refused"
+if grep -q "reload: checking" "$TMP/log"; then fail "a refused request reloaded"; fi
+ok "a foreign Host (DNS rebinding) or Origin (CSRF) is refused with 403"
+
 # The hold sink never acknowledges: after stuck_after the pipeline is not ready.
 wait_for 10 sh -c "! curl -sf '$A/health' >/dev/null" || fail "health stayed 200 with a stuck sink"
 curl -s "$A/health" >"$TMP/health2"
@@ -81,4 +91,35 @@ YAML
 expect_rc 1 "$SLUICE" validate "$TMP/remote.yaml"
 expect_in "$TMP/err" "not a loopback address"
 ok "a non-loopback admin address needs allow_remote"
+
+sed -i 's/0.0.0.0:0/127.attacker.example:0/' "$TMP/remote.yaml"
+expect_rc 1 "$SLUICE" validate "$TMP/remote.yaml"
+expect_in "$TMP/err" "not a loopback address"
+ok "a host name that only starts like 127. is not loopback"
+
+cat >"$TMP/tok.yaml" <<YAML
+service:
+  state_dir: $TMP/state2
+  admin: { listen: "127.0.0.1:0", token: "\${ADMIN_TOKEN}" }
+sources: { in: { plugin: stdin } }
+sinks: { out: { plugin: null, inputs: [in] } }
+YAML
+ADMIN_TOKEN=t0k3n-value "$SLUICE" run "$TMP/tok.yaml" <"$TMP/in" 2>"$TMP/log2" &
+pid2=$!
+exec 4<>"$TMP/in"
+wait_for 10 grep -q "admin endpoint on" "$TMP/log2" || { cat "$TMP/log2"; fail "second admin did not start"; }
+port2=$(sed -n 's/.*admin endpoint on 127.0.0.1:\([0-9]*\).*/\1/p' "$TMP/log2")
+B="http://127.0.0.1:$port2"
+[ "$(code -X POST "$B/reload")" = 401 ] || fail "reload without the token"
+[ "$(code -X POST -H 'Authorization: Bearer wrong' "$B/reload")" = 401 ] || fail "reload with a wrong token"
+[ "$(code "$B/tap/in?limit=1")" = 401 ] || fail "tap without the token"
+[ "$(code "$B/health")" = 200 ] || fail "/health needs no token"
+expect_rc 1 "$SLUICE" reload --admin "127.0.0.1:$port2"
+SLUICE_ADMIN_TOKEN=t0k3n-value expect_rc 0 "$SLUICE" reload --admin "127.0.0.1:$port2"
+wait_for 20 grep -q "reload: checking" "$TMP/log2" || fail "the token's reload did not happen"
+if grep -q t0k3n-value "$TMP/log2"; then fail "the admin token was logged"; fi
+kill -TERM "$pid2"
+wait "$pid2" || true
+exec 4>&-
+ok "with service.admin.token, /reload and /tap need it; sluice reload sends \$SLUICE_ADMIN_TOKEN"
 finish
