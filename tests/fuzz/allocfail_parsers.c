@@ -1,8 +1,8 @@
 /*
  * Allocation-failure torture of the plugins' parsers of untrusted bytes:
- * every enricher_parse format (set-up and one line), the activity rules
- * (compile, match, pack), the OneEntry request builder and the tail
- * checkpoint reader. For N = 0, 1, ... the Nth allocation fails; each run
+ * every enricher_parse format (set-up, one line and the event written from
+ * it), the activity rules (compile, match, pack), the OneEntry request
+ * builder and the tail checkpoint reader. For N = 0, 1, ... the Nth allocation fails; each run
  * must return an error, free everything and not crash (see failalloc.h).
  *
  * PCRE2's JIT compiler may fail and the code rightly goes on without it, so
@@ -71,6 +71,28 @@ static const line_case LINES[] = {
                 "msg=\"quoted \\\" value\" flag"},
 };
 
+/* The parsed fields as the plugin writes them: one event in a new builder. */
+static int write_event(const pf_out *o)
+{
+    sl_builder *bb = sl_bb_new();
+    if (!bb)
+        return -1;
+    sl_bb_begin(bb, 0);
+    sl_bb_map(bb, 0);
+    sl_bb_map(bb, o->n);
+    for (uint32_t i = 0; i < o->n; i++) {
+        size_t kn;
+        const char *k = pf_key(o, i, &kn);
+        sl_bb_str(bb, k, kn);
+        pf_pack_value(o, i, bb);
+    }
+    int rc = sl_bb_end(bb);
+    if (rc == 0 && sl_bb_count(bb) != 1)
+        note_odd("sl_bb_end succeeded without an event");
+    sl_bb_free(bb);
+    return rc;
+}
+
 static int parse_line(const void *arg)
 {
     const line_case *c = arg;
@@ -80,8 +102,10 @@ static int parse_line(const void *arg)
     char err[256];
     int64_t ns;
     int has;
-    pf_init(&o);
-    int rc = pline_init(&p, c->fmt, c->fmt == PL_REGEX ? RX : NULL, NULL,
+    memset(&p, 0, sizeof p); /* pline_free is safe before pline_init */
+    int rc = pf_init(&o);
+    if (rc == 0)
+        rc = pline_init(&p, c->fmt, c->fmt == PL_REGEX ? RX : NULL, NULL,
                         keyed ? "time" : NULL, keyed ? "request" : NULL, err, sizeof err);
     if (rc == 0 && keyed)
         rc = pline_add_cast(&p, "status", "int", err, sizeof err);
@@ -89,6 +113,8 @@ static int parse_line(const void *arg)
         rc = pline_add_cast(&p, "n", "int", err, sizeof err);
     if (rc == 0)
         rc = pline_parse(&p, c->line, strlen(c->line), &o, &ns, &has, err, sizeof err);
+    if (rc == 0)
+        rc = write_event(&o);
     pline_free(&p);
     pf_free(&o);
     return rc == 0 ? 0 : -1;
@@ -106,28 +132,35 @@ static void test_parse(void)
 
 static const act_fields FIELDS = {"method", "path", "query", "status", "ua", "ip", "cookie"};
 
-static void pack_request(msgpack_sbuffer *sb)
+static void pack_request(sl_builder *bb)
 {
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 6);
-    sl_pack_cstr(&pk, "method");
-    sl_pack_cstr(&pk, "GET");
-    sl_pack_cstr(&pk, "path");
-    sl_pack_cstr(&pk, "/products/1042");
-    sl_pack_cstr(&pk, "query");
-    msgpack_pack_map(&pk, 1);
-    sl_pack_cstr(&pk, "ref");
-    sl_pack_cstr(&pk, "home");
-    sl_pack_cstr(&pk, "status");
-    msgpack_pack_int(&pk, 200);
-    sl_pack_cstr(&pk, "ua");
-    sl_pack_cstr(&pk, "Mozilla/5.0");
-    sl_pack_cstr(&pk, "cookie");
-    sl_pack_cstr(&pk, "gid=g-42; other=1");
+    sl_bb_map(bb, 6);
+    sl_bb_cstr(bb, "method");
+    sl_bb_cstr(bb, "GET");
+    sl_bb_cstr(bb, "path");
+    sl_bb_cstr(bb, "/products/1042");
+    sl_bb_cstr(bb, "query");
+    sl_bb_map(bb, 1);
+    sl_bb_cstr(bb, "ref");
+    sl_bb_cstr(bb, "home");
+    sl_bb_cstr(bb, "status");
+    sl_bb_int(bb, 200);
+    sl_bb_cstr(bb, "ua");
+    sl_bb_cstr(bb, "Mozilla/5.0");
+    sl_bb_cstr(bb, "cookie");
+    sl_bb_cstr(bb, "gid=g-42; other=1");
 }
 
-static msgpack_sbuffer request;
+/* The one value a builder holds (built before the allocator is armed). */
+static void read_loose(const sl_builder *bb, sl_value *v)
+{
+    size_t len;
+    const uint8_t *p = sl_bb_data(bb, &len), *end = p + len;
+    if (sl_read_value(&p, end, v) != 0 || p != end)
+        abort();
+}
+
+static sl_builder *request;
 
 static int activity(const void *arg)
 {
@@ -145,25 +178,22 @@ static int activity(const void *arg)
         rc = act_rule_finish(&r, err, sizeof err);
     if (rc == 0)
         rc = vsrc_parse(&id.guest, "cookie:gid", 0, 1, err, sizeof err);
+    sl_builder *out = NULL;
+    if (rc == 0 && !(out = sl_bb_new()))
+        rc = -1;
     if (rc == 0) {
-        const uint8_t *p = (const uint8_t *)request.data;
         sl_value body;
         act_req q;
         act_reject rej;
-        msgpack_sbuffer out;
-        msgpack_packer pk;
-        msgpack_sbuffer_init(&out);
-        msgpack_packer_init(&pk, &out, msgpack_sbuffer_write);
-        if (sl_read_value(&p, p + request.size, &body) != 0)
-            abort();
+        read_loose(request, &body);
         act_req_load(&q, &body, &FIELDS);
         if (act_rule_match(&r, &q) != 1)
             note_odd("the rule did not match");
-        rc = act_pack_body(&r, &q, &id, &pk, &rej);
+        rc = act_pack_body(&r, &q, &id, out, &rej);
         if (rc == 1)
             note_odd("a valid request was rejected"); /* nothing here is a reason */
-        msgpack_sbuffer_destroy(&out);
     }
+    sl_bb_free(out);
     vsrc_free(&id.guest);
     act_rule_free(&r);
     return rc == 0 ? 0 : -1;
@@ -171,24 +201,22 @@ static int activity(const void *arg)
 
 static void test_activity(void)
 {
-    msgpack_sbuffer_init(&request);
-    pack_request(&request);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(request = sl_bb_new());
+    pack_request(request);
     torture("activity", activity, NULL, 1, 1);
-    msgpack_sbuffer_destroy(&request);
+    sl_bb_free(request);
     assert_no_odd("activity");
 }
 
 /* --- sink_oneentry request builder ---------------------------------- */
 
-static msgpack_sbuffer oe_in;
+static sl_builder *oe_in;
 
 static int build_request(const void *arg)
 {
     (void)arg;
-    const uint8_t *p = (const uint8_t *)oe_in.data;
     sl_value body;
-    if (sl_read_value(&p, p + oe_in.size, &body) != 0)
-        abort();
+    read_loose(oe_in, &body);
     oe_request req = {0};
     oe_keys keys = {"guest_id", "user_token"};
     char why[200];
@@ -201,27 +229,25 @@ static int build_request(const void *arg)
 
 static void test_oe_body(void)
 {
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&oe_in);
-    msgpack_packer_init(&pk, &oe_in, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 4);
-    sl_pack_cstr(&pk, "type");
-    sl_pack_cstr(&pk, "product_view");
-    sl_pack_cstr(&pk, "productId");
-    msgpack_pack_int(&pk, 1042);
-    sl_pack_cstr(&pk, "guest_id");
-    sl_pack_cstr(&pk, "g-42 with \"quotes\" and \xc3\xa9");
-    sl_pack_cstr(&pk, "meta");
-    msgpack_pack_map(&pk, 2);
-    sl_pack_cstr(&pk, "ref");
-    sl_pack_cstr(&pk, "home");
-    sl_pack_cstr(&pk, "list");
-    msgpack_pack_array(&pk, 2);
-    msgpack_pack_int(&pk, 1);
-    msgpack_pack_double(&pk, 2.5);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(oe_in = sl_bb_new());
+    sl_bb_map(oe_in, 4);
+    sl_bb_cstr(oe_in, "type");
+    sl_bb_cstr(oe_in, "product_view");
+    sl_bb_cstr(oe_in, "productId");
+    sl_bb_int(oe_in, 1042);
+    sl_bb_cstr(oe_in, "guest_id");
+    sl_bb_cstr(oe_in, "g-42 with \"quotes\" and \xc3\xa9");
+    sl_bb_cstr(oe_in, "meta");
+    sl_bb_map(oe_in, 2);
+    sl_bb_cstr(oe_in, "ref");
+    sl_bb_cstr(oe_in, "home");
+    sl_bb_cstr(oe_in, "list");
+    sl_bb_array(oe_in, 2);
+    sl_bb_int(oe_in, 1);
+    sl_bb_double(oe_in, 2.5);
     long runs = torture("oe_build", build_request, NULL, 1, 0);
     CU_ASSERT(runs > 1);
-    msgpack_sbuffer_destroy(&oe_in);
+    sl_bb_free(oe_in);
     assert_no_odd("oe_build");
 }
 

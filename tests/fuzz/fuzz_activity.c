@@ -103,8 +103,9 @@ static void split(const char *s, size_t len, const char **part, size_t *plen, si
     }
 }
 
-/* The body enricher_parse would emit for these pieces, into pk. */
-static int pack_request(msgpack_packer *pk, pf_out *o, const char **part, const size_t *plen)
+/* The body enricher_parse would emit for these pieces, as one loose value
+ * in bb. */
+static int pack_request(sl_builder *bb, pf_out *o, const char **part, const size_t *plen)
 {
     pf_reset(o);
     if (urlq_request(o, part[0], plen[0]) < 0)
@@ -114,27 +115,31 @@ static int pack_request(msgpack_packer *pk, pf_out *o, const char **part, const 
     if (pf_int(o, "status", strtoll(num, NULL, 10)) != 0 ||
         pf_str(o, "ua", part[2], plen[2]) != 0 || pf_str(o, "cookie", part[3], plen[3]) != 0 ||
         pf_str(o, "ip", part[4], plen[4]) != 0 || pf_begin(o, "user", 4) != 0 ||
-        msgpack_pack_map(&o->pk, 1) != 0 || sl_pack_str(&o->pk, "token", 5) != 0 ||
-        sl_pack_str(&o->pk, part[5], plen[5]) != 0 || pf_commit(o) != 0 || o->failed)
+        pf_note(o, sl_bb_map(o->sb, 1)) != 0 || pf_note(o, sl_bb_str(o->sb, "token", 5)) != 0 ||
+        pf_note(o, sl_bb_str(o->sb, part[5], plen[5])) != 0 || pf_commit(o) != 0)
         return -1;
-    msgpack_pack_map(pk, o->n);
+    int rc = sl_bb_map(bb, o->n);
     for (uint32_t i = 0; i < o->n; i++) {
-        size_t klen, vlen;
-        (void)pf_key(o, i, &klen);
-        const uint8_t *v = pf_val(o, i, &vlen);
-        /* koff/klen span the encoded key, which precedes nothing else */
-        pk->callback(pk->data, o->sb.data + o->f[i].koff, o->f[i].klen);
-        pk->callback(pk->data, (const char *)v, vlen);
+        size_t klen;
+        const char *k = pf_key(o, i, &klen);
+        rc |= sl_bb_str(bb, k, klen) | pf_pack_value(o, i, bb);
     }
-    return 0;
+    return rc ? -1 : 0;
 }
 
-static void to_oneentry(const msgpack_sbuffer *act)
+/* The one value a scratch builder holds, or die. */
+static void read_one(const sl_builder *bb, sl_value *v, const char *what)
 {
-    const uint8_t *p = (const uint8_t *)act->data;
+    size_t len;
+    const uint8_t *p = sl_bb_data(bb, &len), *end = p + len;
+    if (sl_read_value(&p, end, v) != 0 || p != end)
+        die(what, "output is not one msgpack value");
+}
+
+static void to_oneentry(const sl_builder *act)
+{
     sl_value v;
-    if (sl_read_value(&p, p + act->size, &v) != 0 || p != (const uint8_t *)act->data + act->size)
-        die("act_pack_body", "output is not one msgpack value");
+    read_one(act, &v, "act_pack_body");
     oe_request req = {0};
     char why[256];
     oe_keys keys = {"guest_id", "user_token"};
@@ -146,10 +151,12 @@ static void to_oneentry(const msgpack_sbuffer *act)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static pf_out o;
+    static sl_builder *sb, *out;
     static int ready;
     if (!ready) {
         setup();
-        pf_init(&o);
+        if (pf_init(&o) != 0 || !(sb = sl_bb_new()) || !(out = sl_bb_new()))
+            die("setup", "out of memory");
         ready = 1;
     }
     char *copy = malloc(size ? size : 1);
@@ -160,17 +167,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t plen[6];
     split(copy, size, part, plen, 6);
 
-    msgpack_sbuffer sb, out;
-    msgpack_packer pk, opk;
-    msgpack_sbuffer_init(&sb);
-    msgpack_sbuffer_init(&out);
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_packer_init(&opk, &out, msgpack_sbuffer_write);
-    if (pack_request(&pk, &o, part, plen) == 0) {
-        const uint8_t *p = (const uint8_t *)sb.data;
+    sl_bb_reset(sb);
+    sl_bb_reset(out);
+    if (pack_request(sb, &o, part, plen) == 0) {
         sl_value body;
-        if (sl_read_value(&p, p + sb.size, &body) != 0)
-            die("request body", "not msgpack");
+        read_one(sb, &body, "request body");
         act_req q;
         act_req_load(&q, &body, &FIELDS);
         act_rule *r = NULL;
@@ -178,12 +179,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (act_rule_match(&rules[i], &q))
                 r = &rules[i];
         act_reject rej;
-        if (r && !act_is_bot(&bots, q.ua, q.ua_len) &&
-            act_pack_body(r, &q, &ident, &opk, &rej) == 0)
-            to_oneentry(&out);
+        char reason[300];
+        int rc = r && !act_is_bot(&bots, q.ua, q.ua_len) ? act_pack_body(r, &q, &ident, out, &rej)
+                                                         : -2;
+        if (rc == 0)
+            to_oneentry(out);
+        else if (rc == 1) /* the dead letter's reason */
+            act_reject_reason(reason, sizeof reason, r, &rej);
     }
-    msgpack_sbuffer_destroy(&sb);
-    msgpack_sbuffer_destroy(&out);
     free(copy);
     return 0;
 }

@@ -4,8 +4,9 @@
  * reused from line to line, as the plugin does, so state left behind by a
  * bad line is exercised too.
  *
- * Every field a successful parse produces must be one complete msgpack value
- * (the plugin copies them into the batch verbatim) that encodes to JSON.
+ * Every field a successful parse produces must pack (as the plugin packs it,
+ * pf_pack_value) into one complete value that encodes to JSON, and all of
+ * them together into a well-formed event.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,14 +46,16 @@ static void setup(pline *p, pline_format f)
             die("pline_add_cast", err);
 }
 
-static void check_fields(const pf_out *o)
+static void check_fields(const pf_out *o, sl_builder *bb)
 {
     sl_buf js = {0};
     for (uint32_t i = 0; i < o->n; i++) {
         size_t klen, vlen;
         (void)pf_key(o, i, &klen);
-        const uint8_t *v = pf_val(o, i, &vlen);
-        const uint8_t *p = v;
+        sl_bb_reset(bb);
+        if (pf_pack_value(o, i, bb) != 0)
+            die("field", "value does not pack");
+        const uint8_t *v = sl_bb_data(bb, &vlen), *p = v;
         sl_value val;
         if (sl_read_value(&p, v + vlen, &val) != 0 || p != v + vlen)
             die("field", "value is not one complete msgpack value");
@@ -61,17 +64,32 @@ static void check_fields(const pf_out *o)
             die("field", "value does not encode to JSON");
     }
     sl_buf_free(&js);
+    /* the whole body, as the plugin writes it */
+    sl_bb_reset(bb);
+    sl_bb_begin(bb, 0);
+    sl_bb_map(bb, 0);
+    sl_bb_map(bb, o->n);
+    for (uint32_t i = 0; i < o->n; i++) {
+        size_t klen;
+        const char *k = pf_key(o, i, &klen);
+        sl_bb_str(bb, k, klen);
+        pf_pack_value(o, i, bb);
+    }
+    if (sl_bb_end(bb) != 0 || sl_bb_count(bb) != 1)
+        die("event", "the fields do not make an event");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static pline parsers[NFORMATS];
     static pf_out out;
+    static sl_builder *bb;
     static int ready;
     if (!ready) {
         for (int f = 0; f < NFORMATS; f++)
             setup(&parsers[f], (pline_format)f);
-        pf_init(&out);
+        if (pf_init(&out) != 0 || !(bb = sl_bb_new()))
+            die("setup", "out of memory");
         ready = 1;
     }
     if (size < 1)
@@ -87,7 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int has_time = 0;
     char err[256];
     if (pline_parse(p, line, n, &out, &ns, &has_time, err, sizeof err) == 0)
-        check_fields(&out);
+        check_fields(&out, bb);
     free(line);
     return 0;
 }
