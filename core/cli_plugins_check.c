@@ -83,7 +83,8 @@ static int final_load(const char *file, sl_kind want, sl_problems *r)
 
 int cli_plugins_check(const cli *c, sl_kind want)
 {
-    const char *file = c->args[1];
+    char local[4096];
+    const char *file = sl_plugin_local_path(c->args[1], local, sizeof local);
     struct stat st;
     if (stat(file, &st) != 0 || !S_ISREG(st.st_mode))
         return open_failed(file, "not found or not a regular file");

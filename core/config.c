@@ -731,10 +731,50 @@ static void yaml_error(loader *ld, const yaml_parser_t *p)
         ERR_AT(ld, &at, "YAML syntax error: %s", p->problem ? p->problem : "invalid YAML");
 }
 
+/*
+ * Walk the YAML as events and stop at the first container nested deeper than
+ * the limit, before libyaml builds a document: building one for 100,000
+ * nested '[' takes it most of a minute. Returns 0, or -1 with the error
+ * reported. Syntax errors are left to the real load, which words them.
+ */
+static int depth_ok(loader *ld)
+{
+    yaml_parser_t p;
+    if (!yaml_parser_initialize(&p))
+        return 0;
+    yaml_parser_set_input_string(&p, (const unsigned char *)(ld->text ? ld->text : ""),
+                                 ld->text_len);
+    int depth = 0, rc = 0;
+    for (;;) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(&p, &ev))
+            break;
+        yaml_event_type_t t = ev.type;
+        if (t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT) {
+            if (++depth > SL_CONFIG_MAX_DEPTH) {
+                sl_node at = mark_node(ld, ev.start_mark);
+                ERR_AT(ld, &at, "nesting deeper than %d levels", SL_CONFIG_MAX_DEPTH);
+                rc = -1;
+            }
+        } else if (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT) {
+            depth--;
+        }
+        yaml_event_delete(&ev);
+        if (rc || t == YAML_STREAM_END_EVENT)
+            break;
+    }
+    yaml_parser_delete(&p);
+    return rc;
+}
+
 /* Convert the first document; a second one is refused rather than ignored. */
 static void load_yaml(loader *ld, yaml_parser_t *p, sl_pipeline_spec *out)
 {
     yaml_document_t doc;
+    if (depth_ok(ld) < 0) {
+        ld->fatal = 1;
+        return;
+    }
     if (!yaml_parser_load(p, &doc)) {
         yaml_error(ld, p);
         return;

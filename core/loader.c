@@ -128,8 +128,20 @@ static int copy_descriptor(const sl_plugin *sym, sl_plugin *desc)
     return 0;
 }
 
+const char *sl_plugin_local_path(const char *file, char *buf, size_t len)
+{
+    if (strchr(file, '/'))
+        return file;
+    snprintf(buf, len, "./%s", file);
+    return buf;
+}
+
 int sl_plugin_open(const char *file, sl_kind kind, sl_loaded *out, char *err, size_t errlen)
 {
+    char local[4096];
+    /* dlopen would look for a bare name on the library path, while stat
+     * looks in the working directory: read it as written, a file here. */
+    file = sl_plugin_local_path(file, local, sizeof local);
     *out = (sl_loaded){0};
     struct stat st;
     if (stat(file, &st) != 0) {

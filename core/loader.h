@@ -42,6 +42,10 @@ void sl_plugin_path_free(sl_plugin_path *pp);
 int sl_plugin_load(const sl_plugin_path *pp, sl_kind kind, const char *name,
                    const char *path, sl_loaded *out, char *err, size_t errlen);
 
+/* A .so path as users mean it: "ctor.so" is ./ctor.so, never a search of the
+ * library path (which dlopen does for a name without '/'). */
+const char *sl_plugin_local_path(const char *file, char *buf, size_t len);
+
 /* dlopen + checks of one file. */
 int sl_plugin_open(const char *file, sl_kind kind, sl_loaded *out, char *err, size_t errlen);
 

@@ -32,6 +32,26 @@ static void write_json(const char *stamp, sl_log_level level, const char *who, c
     sl_buf_free(&b);
 }
 
+/* Control characters in a message (a file name with a newline, a server's
+ * answer) are written as \xNN in text logs, so no value can forge a line or
+ * move the terminal's cursor. dst holds at least 4 * strlen(src) + 1. */
+static void escape_controls(char *dst, size_t cap, const char *src)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)src; *p && o + 5 < cap; p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            dst[o++] = '\\';
+            dst[o++] = 'x';
+            dst[o++] = hex[*p >> 4];
+            dst[o++] = hex[*p & 15];
+        } else {
+            dst[o++] = (char)*p;
+        }
+    }
+    dst[o] = '\0';
+}
+
 sl_log_level sl_log_level_get(void) { return (sl_log_level)atomic_load(&g_level); }
 
 int sl_log_level_parse(const char *s, sl_log_level *out)
@@ -63,9 +83,11 @@ void sl_logv(sl_log_level level, const char *who, const char *fmt, va_list ap)
         return;
     }
     /* One fwrite per line keeps lines of different threads whole. */
-    char line[2200];
+    char safe_msg[sizeof msg * 2], safe_who[256], line[sizeof safe_msg + 400];
+    escape_controls(safe_msg, sizeof safe_msg, msg);
+    escape_controls(safe_who, sizeof safe_who, who ? who : "");
     int n = snprintf(line, sizeof line, "%s %-5s %s%s%s%s\n", stamp, level_names[level],
-                     who ? "[" : "", who ? who : "", who ? "] " : "", msg);
+                     who ? "[" : "", safe_who, who ? "] " : "", safe_msg);
     if (n < 0)
         return;
     if ((size_t)n >= sizeof line) {

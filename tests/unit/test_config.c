@@ -446,10 +446,23 @@ static void test_depth_bomb(void)
         snprintf(blk + l + (size_t)d * 2, sizeof blk - l - (size_t)d * 2, "k%d:\n", d);
     }
     CU_ASSERT_EQUAL(load(blk, &s, &e), -1);
-    CU_ASSERT_PTR_NOT_NULL(strstr(joined(&e), "p.yaml:64:127: nesting deeper than 64 levels"));
-    if (!strstr(joined(&e), "p.yaml:64:127"))
+    CU_ASSERT_PTR_NOT_NULL(strstr(joined(&e), "p.yaml:65:129: nesting deeper than 64 levels"));
+    if (!strstr(joined(&e), "p.yaml:65:129"))
         dump("blockdepth", &e);
     sl_errs_free(&e);
+
+    /* 100,000 nested '[' are refused before a document is built (that
+     * took libyaml most of a minute) */
+    n = 100000;
+    y = malloc(n + 16);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(y);
+    memcpy(y, "sources: ", 9);
+    memset(y + 9, '[', n);
+    strcpy(y + 9 + n, "\n");
+    CU_ASSERT_EQUAL(load(y, &s, &e), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(joined(&e), "p.yaml:1:73: nesting deeper than 64 levels"));
+    sl_errs_free(&e);
+    free(y);
 
     /* an anchor referring to itself is an infinitely deep tree */
     CU_ASSERT_EQUAL(load("a: &a [x, *a]\n", &s, &e), -1);
