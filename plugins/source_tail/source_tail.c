@@ -16,6 +16,7 @@
  * With --once on a terminal, a progress line is kept up to date on stderr.
  */
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -29,43 +30,41 @@
 #define MIN_OPEN 4
 
 static const sl_option options[] = {
-    {"paths", SL_OPT_LIST, NULL, 1, "globs of files to follow; new matches are picked up", NULL},
+    {"paths", SL_OPT_LIST, NULL, 1, "globs of files to follow; new matches are picked up", NULL,
+     NULL, NULL, SL_OPT_F_NONEMPTY},
     {"exclude", SL_OPT_LIST, NULL, 0,
-     "globs of files not to follow (without '/', matched against the file name)", NULL},
+     "globs of files not to follow (without '/', matched against the file name)", NULL,
+     NULL, NULL, 0},
     {"read_from", SL_OPT_STRING, "end", 0,
      "where to start a file met at the very first start (later files, and every file "
-     "with --once: head)", "end|head"},
-    {"refresh_interval", SL_OPT_DURATION, "1s", 0, "how often the globs are expanded again", NULL},
-    {"poll_interval", SL_OPT_DURATION, "100ms", 0, "how often idle files are checked", NULL},
+     "with --once: head)", "end|head", NULL, NULL, 0},
+    {"refresh_interval", SL_OPT_DURATION, "1s", 0, "how often the globs are expanded again",
+     NULL, "1ms", "24h", 0},
+    {"poll_interval", SL_OPT_DURATION, "100ms", 0, "how often idle files are checked", NULL,
+     "1ms", "24h", 0},
     {"rotate_wait", SL_OPT_DURATION, "5s", 0,
-     "a renamed or deleted file is read until idle this long", NULL},
+     "a renamed or deleted file is read until idle this long", NULL, "0ms", "24h", 0},
     {"checkpoint_interval", SL_OPT_DURATION, "1s", 0,
-     "how often acknowledged offsets are saved (also at stop)", NULL},
-    {"max_line_bytes", SL_OPT_SIZE, "1MiB", 0, "longest line kept", NULL},
-    {"long_lines", SL_OPT_STRING, "truncate", 0, "what happens to longer lines", "truncate|skip"},
+     "how often acknowledged offsets are saved (also at stop)", NULL, "1ms", "24h", 0},
+    {"max_line_bytes", SL_OPT_SIZE, "1MiB", 0, "longest line kept", NULL, "1", "1GiB", 0},
+    {"long_lines", SL_OPT_STRING, "truncate", 0, "what happens to longer lines",
+     "truncate|skip", NULL, NULL, 0},
     {"invalid_utf8", SL_OPT_STRING, "bin", 0,
-     "a line that is not UTF-8: msgpack bin, or str kept as is", "bin|keep"},
-    {"batch_max_events", SL_OPT_INT, "4096", 0, "most lines per batch", NULL},
-    {"batch_max_bytes", SL_OPT_SIZE, "1MiB", 0, "a batch is sent once this big", NULL},
+     "a line that is not UTF-8: msgpack bin, or str kept as is", "bin|keep", NULL, NULL, 0},
+    {"batch_max_events", SL_OPT_INT, "4096", 0, "most lines per batch", NULL, "1", "1048576", 0},
+    {"batch_max_bytes", SL_OPT_SIZE, "1MiB", 0, "a batch is sent once this big", NULL,
+     "1KiB", "1GiB", 0},
     {"max_open_files", SL_OPT_INT, "1024", 0,
      "file descriptors held at most, lowered to fit ulimit -n (at most half of it, and 64 "
-     "left for the rest of the process); more matching files take turns", NULL},
+     "left for the rest of the process); more matching files take turns", NULL,
+     "1", "1048576", 0},
     {"inotify", SL_OPT_BOOL, "true", 0,
      "wake on changes in the watched directories instead of waiting for the next poll "
-     "(polling goes on as the fallback)", NULL},
+     "(polling goes on as the fallback)", NULL, NULL, NULL, 0},
     {"quiet", SL_OPT_BOOL, "false", 0,
-     "no progress line (bytes, lines/s, ETA) on a terminal with --once", NULL},
-    {NULL, 0, NULL, 0, NULL, NULL},
+     "no progress line (bytes, lines/s, ETA) on a terminal with --once", NULL, NULL, NULL, 0},
+    {0},
 };
-
-static int range(char *err, size_t errlen, const char *name, int64_t v, int64_t lo, int64_t hi)
-{
-    if (v >= lo && v <= hi)
-        return 0;
-    snprintf(err, errlen, "%s must be between %" PRId64 " and %" PRId64 ", got %" PRId64,
-             name, lo, hi, v);
-    return -1;
-}
 
 /* max_open_files as the process can honour it: min(configured, nofile - 64,
  * nofile / 2), never below MIN_OPEN (nor above what was configured). */
@@ -88,23 +87,13 @@ static size_t fit_nofile(tail_src *s, size_t want)
     return (size_t)cap;
 }
 
+/* The ranges are the option table's: the core checked them before init. */
 static int read_options(tail_src *s, char *err, size_t errlen)
 {
     const sl_host *h = s->host;
     sl_ctx *c = s->ctx;
-    int64_t lmax = h->opt_int(c, "max_line_bytes"), bmax = h->opt_int(c, "batch_max_events");
-    int64_t bbytes = h->opt_int(c, "batch_max_bytes"), omax = h->opt_int(c, "max_open_files");
-    if (range(err, errlen, "max_line_bytes", lmax, 1, (int64_t)1 << 30) ||
-        range(err, errlen, "batch_max_events", bmax, 1, 1 << 20) ||
-        range(err, errlen, "batch_max_bytes", bbytes, 1024, (int64_t)1 << 30) ||
-        range(err, errlen, "max_open_files", omax, 1, 1 << 20))
-        return -1;
     s->paths = h->opt_node(c, "paths");
     s->excludes = h->opt_node(c, "exclude");
-    if (h->node_len(s->paths) == 0) {
-        snprintf(err, errlen, "paths: at least one glob is needed");
-        return -1;
-    }
     const char *rf = h->opt_str(c, "read_from"), *ll = h->opt_str(c, "long_lines");
     const char *u8 = h->opt_str(c, "invalid_utf8");
     s->once = h->once(c);
@@ -112,11 +101,14 @@ static int read_options(tail_src *s, char *err, size_t errlen)
      * a checkpoint past lines never read. */
     s->from_head = s->once || (rf && strcmp(rf, "head") == 0);
     s->skip_long = ll && strcmp(ll, "skip") == 0;
-    tail_pack_init(&s->pack, !(u8 && strcmp(u8, "keep") == 0));
-    s->max_line = (size_t)lmax;
-    s->batch_max = (uint32_t)bmax;
-    s->batch_bytes = (size_t)bbytes;
-    s->max_open = fit_nofile(s, (size_t)omax);
+    if (tail_pack_init(&s->pack, !(u8 && strcmp(u8, "keep") == 0)) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    s->max_line = (size_t)h->opt_int(c, "max_line_bytes");
+    s->batch_max = (uint32_t)h->opt_int(c, "batch_max_events");
+    s->batch_bytes = (size_t)h->opt_int(c, "batch_max_bytes");
+    s->max_open = fit_nofile(s, (size_t)h->opt_int(c, "max_open_files"));
     s->refresh_ms = h->opt_int(c, "refresh_interval");
     s->poll_ms = h->opt_int(c, "poll_interval");
     s->rotate_wait_ms = h->opt_int(c, "rotate_wait");
@@ -143,7 +135,8 @@ static void tail_free(tail_src *s)
     free(s->noted);
     free(s->files);
     free(s->rbuf);
-    sl_bb_free(&s->bb);
+    free(s->ckpt_path);
+    sl_bb_free(s->bb);
     tail_pack_free(&s->pack);
     tail_ckpts_free(&s->ckpts);
     tail_pending_free(&s->pending);
@@ -164,13 +157,24 @@ static int tail_init(sl_ctx *ctx, const sl_host *host, void **state, char *err, 
     s->next_seq = 1;
     s->ino_fd = -1;
     pthread_mutex_init(&s->mu, NULL);
-    sl_bb_init(&s->bb);
     tail_ckpts_init(&s->ckpts);
     tail_pending_init(&s->pending);
+    s->m_truncated = host->metric(ctx, "lines_truncated", SL_METRIC_COUNTER);
+    s->m_skipped = host->metric(ctx, "lines_skipped", SL_METRIC_COUNTER);
+    s->m_restarted = host->metric(ctx, "files_restarted", SL_METRIC_COUNTER);
+    if (!(s->bb = sl_bb_new())) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
     if (read_options(s, err, errlen) != 0)
         goto fail;
     if (!(s->state_dir = host->state_dir(ctx))) {
         snprintf(err, errlen, "no state directory for checkpoints (see service.state_dir)");
+        goto fail;
+    }
+    if (asprintf(&s->ckpt_path, "%s/%s", s->state_dir, TAIL_CKPT_FILE) < 0) {
+        s->ckpt_path = NULL;
+        snprintf(err, errlen, "out of memory");
         goto fail;
     }
     if (tail_ckpts_load(&s->ckpts, s->state_dir, TAIL_CKPT_FILE, &s->store_existed, err,
@@ -299,9 +303,9 @@ static int finish_all(tail_src *s)
 /* Wait ms, or less when inotify says a followed name changed. */
 static void nap(tail_src *s, int64_t ms)
 {
-    int64_t end = tail_now_ms() + ms;
+    int64_t end = sl_mono_ms() + ms;
     while (!s->host->stopping(s->ctx)) {
-        int64_t left = end - tail_now_ms();
+        int64_t left = end - sl_mono_ms();
         if (left <= 0 || tail_watch_wait(s, left < 100 ? left : 100))
             return;
     }
@@ -310,7 +314,7 @@ static void nap(tail_src *s, int64_t ms)
 static int tail_run(void *state)
 {
     tail_src *s = state;
-    int64_t now = tail_now_ms();
+    int64_t now = sl_mono_ms();
     if (tail_scan(s, 1, now) != 0)
         return SL_ERR;
     tail_recover_rotated(s, now);
@@ -337,7 +341,7 @@ static int tail_run(void *state)
             r = -1;
             break;
         }
-        now = tail_now_ms();
+        now = sl_mono_ms();
         tail_progress_tick(s, now);
         int scanned = !s->once && (now >= next_scan || s->scan_now);
         if (scanned) {
@@ -349,10 +353,10 @@ static int tail_run(void *state)
         }
         if (!progress && !scanned) { /* a scan may have adopted a file: read it first */
             nap(s, s->poll_ms);
-            now = tail_now_ms();
+            now = sl_mono_ms();
         }
     }
-    tail_progress_end(s, tail_now_ms(), done);
+    tail_progress_end(s, sl_mono_ms(), done);
     tail_saver_stop(s); /* then the last save here is the only writer */
     tail_save(s);
     return r < 0 ? SL_ERR : SL_OK;

@@ -19,6 +19,7 @@
 #include "lines.h"
 #include "pack.h"
 #include "pending.h"
+#include "sl_clock.h"
 #include "ticker.h"
 #include "sluice/host.h"
 
@@ -64,6 +65,7 @@ typedef struct tail_src {
     uint32_t batch_max;
     int64_t refresh_ms, rotate_wait_ms, ckpt_ms, poll_ms;
     const char *state_dir;
+    char *ckpt_path;       /* <state_dir>/checkpoints */
     int store_existed;     /* checkpoints were there when we started */
     /* files, touched by the source thread only */
     tfile **files;
@@ -74,12 +76,13 @@ typedef struct tail_src {
     char **noted;          /* paths whose problem was already logged */
     size_t n_noted;
     /* the batch being built: lines of one file */
-    sl_batch_builder bb;
+    sl_builder *bb;
     tail_pack pack;
     tfile *bfile;
     uint64_t bend;         /* offset past the batch's last line */
     uint64_t next_seq;     /* number emit() will give the next batch */
     uint64_t lines_truncated, lines_skipped;
+    sl_metric *m_truncated, *m_skipped, *m_restarted;
     /* inotify (source thread only); ino_fd -1 = polling alone */
     int ino_fd;
     int scan_now;          /* a matching name came or went: scan before refresh */
@@ -127,7 +130,6 @@ int tail_save(tail_src *s);
 int tail_saver_start(tail_src *s);
 void tail_saver_stop(tail_src *s);
 void tail_restart_at_zero(tail_src *s, tfile *f, const char *why);
-int64_t tail_now_ms(void);
 
 /* tail_progress.c */
 void tail_progress_start(tail_src *s, int64_t now);

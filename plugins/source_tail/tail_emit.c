@@ -11,33 +11,25 @@
  * its way: backpressure can hold it inside emit() for as long as a sink is
  * slow, and the acknowledgements that come meanwhile must reach the disk.
  */
-#include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "tail.h"
 
 #define LONG_LOG_EVERY 1000
 
-int64_t tail_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void note_long(tail_src *s, int status)
 {
     uint64_t n;
     if (status == LINE_TRUNCATED) {
         n = ++s->lines_truncated;
-        s->host->count(s->ctx, "lines_truncated", 1);
+        s->host->metric_add(s->m_truncated, 1);
     } else {
         n = ++s->lines_skipped;
-        s->host->count(s->ctx, "lines_skipped", 1);
+        s->host->metric_add(s->m_skipped, 1);
     }
     if (n % LONG_LOG_EVERY == 1)
         s->host->log(s->ctx, SL_LOG_WARN, "%s: line longer than %zu bytes %s (%" PRIu64
@@ -52,18 +44,18 @@ int tail_on_line(void *ud, const char *p, size_t len, uint64_t start, uint64_t e
     s->lines_read++;
     if (status != LINE_WHOLE)
         note_long(s, status);
-    if (status != LINE_SKIPPED && tail_pack_line(&s->pack, &s->bb, start, p, len) != 0) {
+    if (status != LINE_SKIPPED && tail_pack_line(&s->pack, s->bb, start, p, len) != 0) {
         /* Out of memory: hand over what we have and try once more. */
         int r = tail_flush(s);
         if (r != 0)
             return r;
-        if (tail_pack_line(&s->pack, &s->bb, start, p, len) != 0) {
+        if (tail_pack_line(&s->pack, s->bb, start, p, len) != 0) {
             s->host->log(s->ctx, SL_LOG_ERROR, "out of memory packing a line");
             return -1;
         }
     }
     s->bend = end;
-    if (s->bb.count >= s->batch_max || s->bb.sbuf.size >= s->batch_bytes)
+    if (sl_bb_count(s->bb) >= s->batch_max || sl_bb_size(s->bb) >= s->batch_bytes)
         return tail_flush(s);
     return 0;
 }
@@ -84,7 +76,7 @@ static void hash_before(tfile *f, uint64_t off, uint32_t *len, uint64_t *hash)
 int tail_flush(tail_src *s)
 {
     tfile *f = s->bfile;
-    if (!f || s->bb.count == 0)
+    if (!f || sl_bb_count(s->bb) == 0)
         return 0; /* lines that were all skipped commit with the next batch */
     tail_inflight e = {.seq = s->next_seq, .slot = f->slot, .gen = f->gen, .end = s->bend};
     hash_before(f, s->bend, &e.tail_len, &e.tail_hash);
@@ -98,8 +90,7 @@ int tail_flush(tail_src *s)
         return -1;
     }
     uint64_t seq = 0;
-    int r = s->host->emit(s->ctx, &s->bb, &seq);
-    sl_bb_reset(&s->bb);
+    int r = s->host->emit(s->ctx, s->bb, &seq); /* leaves the builder empty */
     if (r == SL_OK) {
         if (seq != e.seq)
             s->host->log(s->ctx, SL_LOG_WARN, "emit numbered a batch %" PRIu64 ", expected %"
@@ -165,7 +156,8 @@ int tail_save(tail_src *s)
     if (rc != 0) {
         snprintf(err, sizeof err, "out of memory");
     } else {
-        rc = tail_write_atomic(s->state_dir, TAIL_CKPT_FILE, text, len, err, sizeof err);
+        rc = s->host->file_replace(s->ctx, s->ckpt_path, text, len, err, sizeof err) == SL_OK
+                 ? 0 : -1;
         free(text);
     }
     if (rc != 0) {
@@ -199,7 +191,7 @@ void tail_saver_stop(tail_src *s)
 void tail_restart_at_zero(tail_src *s, tfile *f, const char *why)
 {
     s->host->log(s->ctx, SL_LOG_WARN, "%s: %s; reading it again from the start", f->path, why);
-    s->host->count(s->ctx, "files_restarted", 1);
+    s->host->metric_add(s->m_restarted, 1);
     tail_lines_reset(&f->lines, 0);
     f->read_off = 0;
     f->last_len = 0;

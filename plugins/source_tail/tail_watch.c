@@ -16,6 +16,7 @@
 #include <inttypes.h>
 #include <libgen.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>

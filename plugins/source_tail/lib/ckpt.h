@@ -7,7 +7,8 @@
  * fp_* hash the file's first bytes (a reused inode holding another file
  * fails this check); tail_* hash the bytes just before `offset` (a file
  * rewritten or copy-truncated in place fails this one). Text keeps the file
- * inspectable with cat; it is replaced atomically (temp, fsync, rename).
+ * inspectable with cat; the plugin replaces it atomically with
+ * host->file_replace (temp, fsync, rename).
  *
  * These functions are not thread-safe; the plugin serialises access.
  */
@@ -78,12 +79,5 @@ int tail_ckpts_format(const tail_ckpts *c, char **out, size_t *len);
  */
 int tail_ckpts_load(tail_ckpts *c, const char *dir, const char *name, int *existed,
                     char *err, size_t errlen);
-
-/**
- * Replace <dir>/<name> with data: write <name>.tmp, fsync it, rename it over,
- * fsync the directory. Returns 0, or -1 with the reason in err.
- */
-int tail_write_atomic(const char *dir, const char *name, const char *data, size_t len,
-                      char *err, size_t errlen);
 
 #endif

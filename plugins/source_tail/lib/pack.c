@@ -1,112 +1,57 @@
 #include "pack.h"
 
-#include <stdlib.h>
 #include <string.h>
 
-void tail_pack_init(tail_pack *k, int invalid_as_bin)
+/* The meta pairs before the offset's value: source, path, inode, "offset". */
+#define META_LOOSE_VALUES 7
+
+int tail_pack_init(tail_pack *k, int invalid_as_bin)
 {
     memset(k, 0, sizeof *k);
     k->invalid_as_bin = invalid_as_bin;
+    k->meta = sl_bb_new();
+    return k->meta ? 0 : -1;
 }
 
 void tail_pack_free(tail_pack *k)
 {
-    free(k->prefix);
+    sl_bb_free(k->meta);
     memset(k, 0, sizeof *k);
 }
 
 int tail_pack_prefix(tail_pack *k, int64_t time_ns, const char *source, const char *path,
                      uint64_t ino)
 {
-    msgpack_sbuffer sb;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&sb);
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    int rc = msgpack_pack_array(&pk, 3);
-    rc |= sl_pack_time(&pk, time_ns);
-    rc |= msgpack_pack_map(&pk, 4);
-    rc |= sl_pack_cstr(&pk, "source");
-    rc |= sl_pack_cstr(&pk, source);
-    rc |= sl_pack_cstr(&pk, "path");
-    rc |= sl_pack_cstr(&pk, path);
-    rc |= sl_pack_cstr(&pk, "inode");
-    rc |= msgpack_pack_uint64(&pk, ino);
-    rc |= sl_pack_cstr(&pk, "offset");
-    if (rc != 0) {
-        msgpack_sbuffer_destroy(&sb);
-        return -1;
-    }
-    free(k->prefix);
-    k->prefix_len = sb.size;
-    k->prefix_cap = sb.alloc;
-    k->prefix = msgpack_sbuffer_release(&sb);
-    return 0;
+    sl_builder *m = k->meta;
+    sl_bb_reset(m);
+    int rc = sl_bb_cstr(m, "source");
+    rc |= sl_bb_cstr(m, source);
+    rc |= sl_bb_cstr(m, "path");
+    rc |= sl_bb_cstr(m, path);
+    rc |= sl_bb_cstr(m, "inode");
+    rc |= sl_bb_uint(m, ino);
+    rc |= sl_bb_cstr(m, "offset");
+    k->time_ns = time_ns;
+    return rc ? -1 : 0;
 }
 
-/* Make room for n more bytes in the builder. 0 or -1. */
-static int reserve(msgpack_sbuffer *sb, size_t n)
+int tail_pack_line(tail_pack *k, sl_builder *bb, uint64_t offset, const char *p, size_t len)
 {
-    if (sb->alloc - sb->size >= n)
-        return 0;
-    size_t cap = sb->alloc ? sb->alloc * 2 : 64 * 1024;
-    while (cap - sb->size < n)
-        cap *= 2;
-    char *nd = realloc(sb->data, cap);
-    if (!nd)
-        return -1;
-    sb->data = nd;
-    sb->alloc = cap;
-    return 0;
-}
-
-static char *put_be(char *w, uint64_t v, int bytes)
-{
-    for (int i = bytes - 1; i >= 0; i--)
-        *w++ = (char)(v >> (8 * i));
-    return w;
-}
-
-/* msgpack str or bin header for len bytes. */
-static char *put_head(char *w, size_t len, int bin)
-{
-    if (!bin && len < 32) {
-        *w++ = (char)(0xa0 | len);
-    } else if (len <= 0xff) {
-        *w++ = (char)(bin ? 0xc4 : 0xd9);
-        w = put_be(w, len, 1);
-    } else if (len <= 0xffff) {
-        *w++ = (char)(bin ? 0xc5 : 0xda);
-        w = put_be(w, len, 2);
-    } else {
-        *w++ = (char)(bin ? 0xc6 : 0xdb);
-        w = put_be(w, len, 4);
-    }
-    return w;
-}
-
-int tail_pack_line(tail_pack *k, sl_batch_builder *bb, uint64_t offset, const char *p,
-                   size_t len)
-{
-    static const char body_key[] = "\x81\xa7message";
-    if (len > UINT32_MAX)
-        return -1;
+    size_t mlen;
+    const uint8_t *meta = sl_bb_data(k->meta, &mlen);
     int bin = k->invalid_as_bin && !tail_utf8_valid(p, len);
-    size_t need = k->prefix_len + 9 + (sizeof body_key - 1) + 5 + len;
-    if (reserve(&bb->sbuf, need) != 0)
-        return -1;
-    char *w = bb->sbuf.data + bb->sbuf.size;
-    memcpy(w, k->prefix, k->prefix_len);
-    w += k->prefix_len;
-    *w++ = (char)0xcf; /* uint 64: fixed width keeps this branch-free */
-    w = put_be(w, offset, 8);
-    memcpy(w, body_key, sizeof body_key - 1);
-    w += sizeof body_key - 1;
-    w = put_head(w, len, bin);
-    memcpy(w, p, len);
-    w += len;
-    bb->sbuf.size = (size_t)(w - bb->sbuf.data);
-    bb->count++;
-    return 0;
+    /* A failed call fails the open event: sl_bb_end() then drops it. */
+    sl_bb_begin(bb, k->time_ns);
+    sl_bb_map(bb, 4);
+    sl_bb_raw(bb, meta, mlen, META_LOOSE_VALUES);
+    sl_bb_uint(bb, offset);
+    sl_bb_map(bb, 1);
+    sl_bb_str(bb, "message", 7);
+    if (bin)
+        sl_bb_bin(bb, p, len);
+    else
+        sl_bb_str(bb, p, len);
+    return sl_bb_end(bb);
 }
 
 /* Length of the well-formed sequence at s (2..4 bytes), 0 when malformed. */

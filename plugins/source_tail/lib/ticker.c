@@ -3,26 +3,13 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
-/* CLOCK_MONOTONIC: a wall clock set back would otherwise delay a save. */
-static struct timespec deadline_in(int64_t ms)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += (time_t)(ms / 1000);
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    return ts;
-}
+#include "sl_clock.h"
 
 static void *ticker_main(void *p)
 {
     tail_ticker *t = p;
-    struct timespec next = deadline_in(t->interval_ms);
+    struct timespec next = sl_deadline_in(t->interval_ms);
     pthread_mutex_lock(&t->mu);
     while (!t->stop) {
         if (pthread_cond_timedwait(&t->wake, &t->mu, &next) != ETIMEDOUT)
@@ -31,7 +18,7 @@ static void *ticker_main(void *p)
         pthread_mutex_unlock(&t->mu);
         t->fn(t->arg);
         pthread_mutex_lock(&t->mu);
-        next = deadline_in(t->interval_ms);
+        next = sl_deadline_in(t->interval_ms);
     }
     pthread_mutex_unlock(&t->mu);
     return NULL;
@@ -40,16 +27,13 @@ static void *ticker_main(void *p)
 int tail_ticker_start(tail_ticker *t, int64_t interval_ms, void (*fn)(void *arg), void *arg,
                       char *err, size_t errlen)
 {
-    pthread_condattr_t ca;
     memset(t, 0, sizeof *t);
     t->interval_ms = interval_ms < TAIL_TICKER_MIN_MS ? TAIL_TICKER_MIN_MS : interval_ms;
     t->fn = fn;
     t->arg = arg;
     pthread_mutex_init(&t->mu, NULL);
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&t->wake, &ca);
-    pthread_condattr_destroy(&ca);
+    /* Monotonic: a wall clock set back would otherwise delay a save. */
+    sl_cond_init_monotonic(&t->wake);
     int rc = pthread_create(&t->th, NULL, ticker_main, t);
     if (rc != 0) {
         snprintf(err, errlen, "cannot start a thread: %s", strerror(rc));

@@ -63,12 +63,17 @@ static void test_parse_errors(void)
     tail_ckpts_free(&c);
 }
 
-static void test_atomic_file(void)
+/* The plugin writes the file with host->file_replace; here, by hand. */
+static void test_load_file(void)
 {
     char dir[] = "/tmp/tail-ckpt-XXXXXX";
     CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
-    char err[256] = "";
-    CU_ASSERT_EQUAL(tail_write_atomic(dir, "cp", "# h\n5 6 7 0 0 0 0 /f\n", 21, err, sizeof err), 0);
+    char err[256] = "", path[512];
+    snprintf(path, sizeof path, "%s/cp", dir);
+    FILE *f = fopen(path, "w");
+    CU_ASSERT_FATAL(f != NULL);
+    fputs("# h\n5 6 7 0 0 0 0 /f\n", f);
+    fclose(f);
     tail_ckpts c;
     int existed = 0;
     tail_ckpts_init(&c);
@@ -81,10 +86,6 @@ static void test_atomic_file(void)
     CU_ASSERT_EQUAL(tail_ckpts_load(&c, dir, "absent", &existed, err, sizeof err), 0);
     CU_ASSERT(!existed);
     tail_ckpts_free(&c);
-    char path[512];
-    snprintf(path, sizeof path, "%s/cp.tmp", dir);
-    CU_ASSERT(access(path, F_OK) != 0); /* the temp file was renamed away */
-    snprintf(path, sizeof path, "%s/cp", dir);
     unlink(path);
     rmdir(dir);
 }
@@ -119,7 +120,7 @@ int main(void)
     static const sl_test_case cases[] = {
         {"format and parse round trip, slot reuse", test_roundtrip},
         {"malformed and torn checkpoint files are refused", test_parse_errors},
-        {"atomic write then load; missing file is not an error", test_atomic_file},
+        {"load a file; a missing file is not an error", test_load_file},
         {"in-flight FIFO keeps order across growth", test_pending_fifo},
         {NULL, NULL},
     };
