@@ -1,5 +1,6 @@
 /* sluice run FILE: start, wait for a signal or the sources' end, drain. */
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,6 +133,10 @@ static int start(running *r, const cli *c, sl_log_level lvl)
     char err[1024];
     sl_log_set_level(c->log_level ? lvl : r->spec->service.log_level);
     sl_log_set_json(r->spec->service.log_json);
+    /* No core dump, no ptrace by other users' processes: memory holds the
+     * token. (Kept for the rest of the process: a reload may bring it back.) */
+    if (sl_engine_holds_secrets(r->eng))
+        prctl(PR_SET_DUMPABLE, 0);
     if (hold_state_dir(r->spec->service.state_dir, err, sizeof err) < 0 ||
         sl_admin_start(r->eng, request_reload, NULL, &r->admin, err, sizeof err) < 0 ||
         sl_engine_start(r->eng, err, sizeof err) < 0) {

@@ -830,6 +830,19 @@ static sl_comp *find_comp(sl_engine *e, const char *name)
     return i < 0 ? NULL : &e->comps[i];
 }
 
+int sl_engine_holds_secrets(const sl_engine *e)
+{
+    if (e->spec->service.admin_token)
+        return 1;
+    for (size_t i = 0; i < e->n; i++)
+        for (size_t k = 0; k < e->comps[i].opts.n; k++) {
+            const sl_opt_value *v = &e->comps[i].opts.v[k];
+            if (v->def->type == SL_OPT_SECRET && v->str && *v->str)
+                return 1;
+        }
+    return 0;
+}
+
 uint64_t sl_engine_counter(sl_engine *e, const char *component, const char *metric)
 {
     sl_comp *c = find_comp(e, component);

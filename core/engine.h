@@ -73,6 +73,10 @@ int sl_engine_destroy(sl_engine *e);
 
 /* Observability for tests and tools (component by name). */
 uint64_t sl_engine_counter(sl_engine *e, const char *component, const char *metric);
+
+/* Non-zero when a component has a secret option set (a token, a key) or
+ * the admin endpoint has a token. */
+int sl_engine_holds_secrets(const sl_engine *e);
 size_t sl_engine_queue_peak(sl_engine *e, const char *sink);
 
 #endif
