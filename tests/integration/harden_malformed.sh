@@ -1,8 +1,9 @@
 # Plugin isolation: a plugin whose init fails stops the start with its
-# message; a source that emits malformed msgpack and an enricher
-# that returns a malformed batch are caught at the core's boundary. Each bad
-# batch is rejected with a clear error and counted in /metrics; no byte of
-# it reaches a sink, and every good event is still delivered.
+# message; a source that emits a builder that is not a batch (an event left
+# open, a value outside any event) and an enricher that returns SL_OK with
+# an event left open are caught at the core's boundary. Each bad batch is
+# rejected with a clear error and counted in /metrics; no byte of it
+# reaches a sink, and every good event is still delivered.
 . "$(dirname "$0")/common.bash"
 : "${SL_BUILD:?}"
 command -v curl >/dev/null || fail "curl missing (scripts/deps.sh installs it)"
@@ -48,8 +49,8 @@ rc=0
 wait "$pid" || rc=$?
 [ "$rc" -eq 0 ] || { cat "$TMP/log"; fail "sluice exited $rc after SIGTERM"; }
 
-expect_in "$TMP/log" "emitted a malformed batch, rejected"
-expect_in "$TMP/log" "produced malformed events"
+expect_in "$TMP/log" "emitted a batch that is not one, rejected"
+expect_in "$TMP/log" "returned SL_OK but an event was begun and not ended"
 ok "the log names the plugin's fault"
 
 # Only well-formed events, each good one exactly once, reached both sinks:
