@@ -32,18 +32,24 @@ typedef struct lookup {
     const sl_host *host;
     lk_table table;
     char *key, *target, *dflt; /* dflt NULL: unknown keys add nothing */
+    sl_edit set;               /* target removed, then packed again */
+    sl_metric *missed;
 } lookup;
 
 static const sl_option options[] = {
-    {"file", SL_OPT_STRING, NULL, 1, "lookup file, read once at start", NULL},
+    {"file", SL_OPT_STRING, NULL, 1, "lookup file, read once at start", NULL, NULL, NULL,
+     SL_OPT_F_NONEMPTY},
     {"format", SL_OPT_STRING, "auto", 0, "file format; auto = csv for *.csv, else kv",
-     "auto|csv|kv"},
-    {"header", SL_OPT_BOOL, "false", 0, "csv: the first line is a header, skip it", NULL},
-    {"key", SL_OPT_STRING, NULL, 1, "body field whose value is looked up", NULL},
-    {"target", SL_OPT_STRING, NULL, 1, "body field to set to the value found", NULL},
+     "auto|csv|kv", NULL, NULL, 0},
+    {"header", SL_OPT_BOOL, "false", 0, "csv: the first line is a header, skip it", NULL, NULL,
+     NULL, 0},
+    {"key", SL_OPT_STRING, NULL, 1, "body field whose value is looked up", NULL, NULL, NULL,
+     SL_OPT_F_NONEMPTY},
+    {"target", SL_OPT_STRING, NULL, 1, "body field to set to the value found", NULL, NULL,
+     NULL, SL_OPT_F_NONEMPTY},
     {"default", SL_OPT_STRING, NULL, 0, "value for unknown keys (absent: leave the event as is)",
-     NULL},
-    {NULL, 0, NULL, 0, NULL, NULL},
+     NULL, NULL, NULL, 0},
+    {NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, 0},
 };
 
 static void lookup_free(lookup *l)
@@ -90,6 +96,8 @@ static int lookup_init(sl_ctx *ctx, const sl_host *host, void **state, char *err
     host->log(ctx, SL_LOG_INFO, "%zu keys loaded from %s", l->table.n, file);
     l->ctx = ctx;
     l->host = host;
+    l->set = (sl_edit){l->target, strlen(l->target), SL_EDIT_REMOVE, NULL, 0};
+    l->missed = host->metric(ctx, "lookups_missed", SL_METRIC_COUNTER);
     *state = l;
     return SL_OK;
 }
@@ -112,36 +120,21 @@ static const char *find_value(const lookup *l, const sl_event *ev)
 }
 
 /* Copy the event, `target` replaced by (or added as) value. */
-static int add_field(const lookup *l, const sl_event *ev, const char *value,
-                     sl_batch_builder *out)
+static int add_field(const lookup *l, const sl_event *ev, const char *value, sl_builder *out)
 {
-    sl_value k, v, old;
-    sl_iter it;
-    int had = sl_map_gets(&ev->body, l->target, &old) == 1;
-    int rc = 0, r;
-    sl_bb_begin(out, ev->time_ns);
-    rc |= sl_pack_value(&out->pk, &ev->meta);
-    rc |= msgpack_pack_map(&out->pk, ev->body.v.n + (had ? 0 : 1));
-    if (sl_iter_init(&it, &ev->body) != 0)
+    if (sl_bb_copy_event(out, ev, &l->set, 1, 1) != 0)
         return -1;
-    while ((r = sl_iter_next(&it, &k, &v)) == 1) {
-        if (sl_value_eq(&k, l->target))
-            continue;
-        rc |= sl_pack_value(&out->pk, &k);
-        rc |= sl_pack_value(&out->pk, &v);
-    }
-    rc |= sl_pack_cstr(&out->pk, l->target);
-    rc |= sl_pack_cstr(&out->pk, value);
-    sl_bb_end(out);
-    return r < 0 || rc ? -1 : 0;
+    sl_bb_cstr(out, l->target);
+    sl_bb_cstr(out, value);
+    return sl_bb_end(out);
 }
 
-static int lookup_process(void *state, const sl_batch *in, sl_batch_builder *out, char *err,
+static int lookup_process(void *state, const sl_batch *in, sl_builder *out, char *err,
                           size_t errlen)
 {
     lookup *l = state;
-    size_t size0 = out->sbuf.size;
-    uint32_t count0 = out->count, i = 0;
+    sl_bb_mark mark = sl_bb_get_mark(out);
+    uint32_t i = 0;
     uint64_t missed = 0;
     sl_batch_iter it;
     sl_event ev;
@@ -153,21 +146,20 @@ static int lookup_process(void *state, const sl_batch *in, sl_batch_builder *out
             missed++;
             value = l->dflt;
         }
-        if (value && add_field(l, &ev, value, out) != 0)
+        /* without a value the event's bytes are copied as they are */
+        if ((value ? add_field(l, &ev, value, out) : sl_bb_append_event(out, &ev)) != 0) {
+            r = -1;
             break;
-        if (!value)
-            sl_bb_append_event(out, &ev); /* bytes copied as they are */
+        }
         i++;
     }
     if (r == 0) {
-        if (missed)
-            l->host->count(l->ctx, "lookups_missed", missed);
+        l->host->metric_add(l->missed, missed);
         return SL_OK;
     }
     /* On failure `out` goes back as it was: the core passes `in` on. */
     snprintf(err, errlen, "event %u: malformed or out of memory", i);
-    out->sbuf.size = size0;
-    out->count = count0;
+    sl_bb_rollback(out, mark);
     return SL_ERR;
 }
 

@@ -2,14 +2,20 @@
  * enricher modify: remove, rename and set top-level body fields.
  *
  * Applied in that order: `remove` drops fields by their original names,
- * `rename` renames what is left, `set` writes fields last. Output never has
- * duplicate keys: a renamed field replaces a field that already had the new
- * name, and a set field replaces any field of its name. Untouched fields are
- * copied byte for byte; set fields are appended after them.
+ * `rename` renames what is left, `set` writes fields last. No rule makes a
+ * duplicate key: a renamed field replaces a field that already had the new
+ * name (of several renamed to one name, the one last in the body wins), and
+ * a set field replaces any field of its name. Rules act on names, so every
+ * field of a repeated key is treated alike. Untouched fields are copied byte
+ * for byte (sl_bb_copy_event); set fields are appended after them.
+ *
+ * All of it is a list of body edits: the remove, rename and set rules make
+ * a fixed list at init; only a rename into a name the event already has
+ * adds edits per event (see event_edits).
  *
  * Set values: unquoted scalars that parse as int64 become integers, true /
  * false booleans, null / ~ / empty nil; anything else, and every quoted
- * scalar, a string. They are encoded once at init.
+ * scalar, a string. They are typed once at init.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -29,20 +35,14 @@ typedef struct rename_rule {
     name from, to;
 } rename_rule;
 
+typedef enum set_kind { SET_NIL, SET_BOOL, SET_INT, SET_STR } set_kind;
+
 typedef struct set_rule {
     name key;
-    uint8_t *val; /* encoded msgpack value */
-    size_t val_len;
+    set_kind kind;
+    int64_t i;     /* SET_BOOL, SET_INT */
+    const char *s; /* SET_STR: config node text */
 } set_rule;
-
-/* One body field of the event being rewritten. */
-typedef struct field {
-    const uint8_t *kraw, *vraw;
-    size_t klen_raw, vlen_raw;
-    name key;        /* {NULL, 0} for non-string keys */
-    const name *to;  /* new name when renamed */
-    int drop;
-} field;
 
 typedef struct modify {
     name *remove;
@@ -51,16 +51,20 @@ typedef struct modify {
     size_t n_rename;
     set_rule *set;
     size_t n_set;
-    field *fields; /* scratch, grown as bodies need */
-    size_t fields_cap;
+    sl_edit *fixed;    /* remove, rename and set as edits, in that order */
+    size_t n_fixed;
+    sl_edit *edits;    /* one event's edits (renames only): per-event part */
+    size_t edits_cap;
+    int64_t *last;     /* per rename rule: position of its field in the body */
 } modify;
 
 static const sl_option options[] = {
     {"set", SL_OPT_MAP, NULL, 0,
-     "fields to set, field: value (unquoted ints/true/false/null are typed)", NULL},
-    {"rename", SL_OPT_MAP, NULL, 0, "fields to rename, old: new", NULL},
-    {"remove", SL_OPT_LIST, NULL, 0, "fields to remove", NULL},
-    {NULL, 0, NULL, 0, NULL, NULL},
+     "fields to set, field: value (unquoted ints/true/false/null are typed)", NULL, NULL, NULL,
+     0},
+    {"rename", SL_OPT_MAP, NULL, 0, "fields to rename, old: new", NULL, NULL, NULL, 0},
+    {"remove", SL_OPT_LIST, NULL, 0, "fields to remove", NULL, NULL, NULL, 0},
+    {NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, 0},
 };
 
 static int name_eq(const name *a, const char *s, size_t len)
@@ -76,12 +80,12 @@ static void modify_free(modify *m)
 {
     if (!m)
         return;
-    for (size_t i = 0; i < m->n_set; i++)
-        free(m->set[i].val);
     free(m->remove);
     free(m->rename);
     free(m->set);
-    free(m->fields);
+    free(m->fixed);
+    free(m->edits);
+    free(m->last);
     free(m);
 }
 
@@ -118,34 +122,22 @@ static int parse_i64(const char *s, int64_t *out)
     return 0;
 }
 
-/* Encode a scalar set value. Returns 0 or -1 (out of memory). */
-static int encode_value(const sl_host *host, const sl_node *n, set_rule *r)
+/* Type a scalar set value. */
+static void type_value(const sl_host *host, const sl_node *n, set_rule *r)
 {
-    msgpack_sbuffer sb;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&sb);
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     const char *text = n ? host->node_str(n) : NULL;
     int quoted = n && host->node_quoted(n);
-    int64_t i;
-    int rc;
-    if (!text || (!quoted && (!*text || !strcmp(text, "null") || !strcmp(text, "~"))))
-        rc = msgpack_pack_nil(&pk);
-    else if (!quoted && !strcmp(text, "true"))
-        rc = msgpack_pack_true(&pk);
-    else if (!quoted && !strcmp(text, "false"))
-        rc = msgpack_pack_false(&pk);
-    else if (!quoted && parse_i64(text, &i) == 0)
-        rc = msgpack_pack_int64(&pk, i);
-    else
-        rc = sl_pack_cstr(&pk, text);
-    if (rc != 0) {
-        msgpack_sbuffer_destroy(&sb);
-        return -1;
+    if (!text || (!quoted && (!*text || !strcmp(text, "null") || !strcmp(text, "~")))) {
+        r->kind = SET_NIL;
+    } else if (!quoted && (!strcmp(text, "true") || !strcmp(text, "false"))) {
+        r->kind = SET_BOOL;
+        r->i = !strcmp(text, "true");
+    } else if (!quoted && parse_i64(text, &r->i) == 0) {
+        r->kind = SET_INT;
+    } else {
+        r->kind = SET_STR;
+        r->s = text;
     }
-    r->val_len = sb.size;
-    r->val = (uint8_t *)msgpack_sbuffer_release(&sb);
-    return 0;
 }
 
 static int parse_remove(const sl_host *host, const sl_node *node, modify *m,
@@ -206,13 +198,51 @@ static int parse_set(const sl_host *host, const sl_node *node, modify *m, char *
             return where_err(host, node, err, errlen, "set: bad key");
         if (k != SL_NODE_SCALAR && k != SL_NODE_NONE)
             return where_err(host, v, err, errlen, "set: values must be scalars");
-        set_rule *r = &m->set[m->n_set];
+        set_rule *r = &m->set[m->n_set++];
         r->key = (name){key, strlen(key)};
-        if (encode_value(host, k == SL_NODE_NONE ? NULL : v, r) != 0)
-            return where_err(host, NULL, err, errlen, "out of memory");
-        m->n_set++;
+        type_value(host, k == SL_NODE_NONE ? NULL : v, r);
     }
     return SL_OK;
+}
+
+static int is_set(const modify *m, const name *k)
+{
+    for (size_t i = 0; i < m->n_set; i++)
+        if (name_eq(&m->set[i].key, k->s, k->len))
+            return 1;
+    return 0;
+}
+
+static void add_edit(sl_edit *e, size_t *n, const name *key, sl_edit_op op, const name *to)
+{
+    e[(*n)++] = (sl_edit){key->s, key->len, op, to ? to->s : NULL, to ? to->len : 0};
+}
+
+/* The rules as one list of edits, first match wins: remove, then rename (a
+ * field renamed to a name that `set` writes is simply removed), then the
+ * set names (their old values go; the new ones are appended). */
+static int make_fixed(modify *m)
+{
+    size_t total = m->n_remove + m->n_rename + m->n_set, n = 0;
+    if (total == 0)
+        return 0;
+    m->fixed = calloc(total, sizeof *m->fixed);
+    m->edits = calloc(2 * m->n_rename + total, sizeof *m->edits);
+    m->last = calloc(m->n_rename + 1, sizeof *m->last);
+    if (!m->fixed || !m->edits || !m->last)
+        return -1;
+    m->edits_cap = 2 * m->n_rename + total;
+    for (size_t i = 0; i < m->n_remove; i++)
+        add_edit(m->fixed, &n, &m->remove[i], SL_EDIT_REMOVE, NULL);
+    for (size_t i = 0; i < m->n_rename; i++) {
+        const rename_rule *r = &m->rename[i];
+        int gone = is_set(m, &r->to);
+        add_edit(m->fixed, &n, &r->from, gone ? SL_EDIT_REMOVE : SL_EDIT_RENAME, &r->to);
+    }
+    for (size_t i = 0; i < m->n_set; i++)
+        add_edit(m->fixed, &n, &m->set[i].key, SL_EDIT_REMOVE, NULL);
+    m->n_fixed = n;
+    return 0;
 }
 
 static int modify_init(sl_ctx *ctx, const sl_host *host, void **state, char *err,
@@ -229,6 +259,11 @@ static int modify_init(sl_ctx *ctx, const sl_host *host, void **state, char *err
         modify_free(m);
         return SL_ERR;
     }
+    if (make_fixed(m) != 0) {
+        modify_free(m);
+        snprintf(err, errlen, "out of memory");
+        return SL_ERR;
+    }
     if (m->n_remove + m->n_rename + m->n_set == 0)
         host->log(ctx, SL_LOG_WARN, "no set, rename or remove given: events pass unchanged");
     *state = m;
@@ -239,127 +274,101 @@ static int modify_init(sl_ctx *ctx, const sl_host *host, void **state, char *err
 /* process                                                             */
 /* ------------------------------------------------------------------ */
 
-static int in_remove(const modify *m, const name *k)
+/* The fixed edit a string key gets (first match), or NULL. */
+static const sl_edit *fixed_edit(const modify *m, const sl_value *k)
 {
-    for (size_t i = 0; i < m->n_remove; i++)
-        if (name_eq(&m->remove[i], k->s, k->len))
-            return 1;
-    return 0;
-}
-
-static const name *renamed_to(const modify *m, const name *k)
-{
-    for (size_t i = 0; i < m->n_rename; i++)
-        if (name_eq(&m->rename[i].from, k->s, k->len))
-            return &m->rename[i].to;
+    for (size_t i = 0; i < m->n_fixed; i++)
+        if (m->fixed[i].key_len == k->v.s.len &&
+            memcmp(m->fixed[i].key, k->v.s.ptr, k->v.s.len) == 0)
+            return &m->fixed[i];
     return NULL;
 }
 
-static int in_set(const modify *m, const name *k)
-{
-    for (size_t i = 0; i < m->n_set; i++)
-        if (name_eq(&m->set[i].key, k->s, k->len))
-            return 1;
-    return 0;
-}
-
-/* Read the body's fields into m->fields. Returns the count, or -1. */
-static int64_t load_fields(modify *m, const sl_value *body)
+/* Where each rename rule's field is in this body (the last one; -1 when
+ * absent). 0, or -1 when the body is malformed. */
+static int find_renamed(const modify *m, const sl_value *body)
 {
     sl_iter it;
     sl_value k, v;
     int r;
-    if (body->v.n > m->fields_cap) {
-        field *f = realloc(m->fields, (size_t)body->v.n * sizeof *f);
-        if (!f)
-            return -1;
-        m->fields = f;
-        m->fields_cap = body->v.n;
-    }
+    int64_t pos = 0;
+    for (size_t i = 0; i < m->n_rename; i++)
+        m->last[i] = -1;
     if (sl_iter_init(&it, body) != 0)
         return -1;
-    size_t n = 0;
-    while ((r = sl_iter_next(&it, &k, &v)) == 1) {
-        field *f = &m->fields[n++];
-        *f = (field){k.raw, v.raw, k.raw_len, v.raw_len, {NULL, 0}, NULL, 0};
-        if (k.type == SL_STR)
-            f->key = (name){k.v.s.ptr, k.v.s.len};
+    for (; (r = sl_iter_next(&it, &k, &v)) == 1; pos++) {
+        const sl_edit *e = k.type == SL_STR ? fixed_edit(m, &k) : NULL;
+        if (e && e->op == SL_EDIT_RENAME)
+            m->last[(size_t)(e - m->fixed) - m->n_remove] = pos;
     }
-    return r == 0 ? (int64_t)n : -1;
+    return r;
 }
 
-/* Apply remove, rename, set to the loaded fields; returns how many stay. */
-static uint32_t apply_rules(const modify *m, field *f, size_t n)
+/*
+ * This event's edits. A rename into a name the body already has replaces
+ * that field: a REMOVE of the name, after the fixed edits (so a field that
+ * is itself renamed or removed keeps its own edit). Of several renames into
+ * one name, the field last in the body wins: the others' old names are
+ * removed before the fixed edits. Returns how many, or -1 (malformed).
+ */
+static int64_t event_edits(modify *m, const sl_value *body, const sl_edit **out)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (!f[i].key.s)
-            continue;
-        if (in_remove(m, &f[i].key))
-            f[i].drop = 1;
-        else
-            f[i].to = renamed_to(m, &f[i].key);
-    }
-    /* A renamed field wins over any other field ending up with its name
-     * (among several renamed to one name, the last in the body). */
-    for (size_t i = 0; i < n; i++) {
-        if (!f[i].to || f[i].drop)
-            continue;
-        for (size_t j = 0; j < n; j++) {
-            if (j == i || f[j].drop || !f[j].key.s)
-                continue;
-            const name *nj = f[j].to ? f[j].to : &f[j].key;
-            if ((!f[j].to || j < i) && name_eq(nj, f[i].to->s, f[i].to->len))
-                f[j].drop = 1;
-        }
-    }
-    uint32_t kept = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!f[i].drop && f[i].key.s && in_set(m, f[i].to ? f[i].to : &f[i].key))
-            f[i].drop = 1;
-        kept += !f[i].drop;
-    }
-    return kept;
-}
-
-static int write_event(modify *m, const sl_event *ev, sl_batch_builder *out)
-{
-    int64_t n = load_fields(m, &ev->body);
-    if (n < 0)
+    *out = m->fixed;
+    if (m->n_rename == 0)
+        return (int64_t)m->n_fixed;
+    if (find_renamed(m, body) != 0)
         return -1;
-    uint32_t kept = apply_rules(m, m->fields, (size_t)n);
-    msgpack_packer *pk = &out->pk;
-    int rc = 0;
-    sl_bb_begin(out, ev->time_ns);
-    rc |= sl_pack_value(pk, &ev->meta);
-    rc |= msgpack_pack_map(pk, kept + (uint32_t)m->n_set);
-    for (int64_t i = 0; i < n; i++) {
-        const field *f = &m->fields[i];
-        if (f->drop)
-            continue;
-        if (f->to)
-            rc |= sl_pack_str(pk, f->to->s, f->to->len);
-        else
-            rc |= pk->callback(pk->data, (const char *)f->kraw, f->klen_raw);
-        rc |= pk->callback(pk->data, (const char *)f->vraw, f->vlen_raw);
+    size_t n = 0;
+    for (size_t i = 0; i < m->n_rename; i++) {
+        const rename_rule *r = &m->rename[i];
+        for (size_t j = 0; m->last[i] >= 0 && j < m->n_rename; j++)
+            if (j != i && m->last[j] > m->last[i] && name_eq(&m->rename[j].to, r->to.s, r->to.len)) {
+                add_edit(m->edits, &n, &r->from, SL_EDIT_REMOVE, NULL);
+                break;
+            }
     }
-    for (size_t i = 0; i < m->n_set; i++) {
-        rc |= sl_pack_str(pk, m->set[i].key.s, m->set[i].key.len);
-        rc |= pk->callback(pk->data, (const char *)m->set[i].val, m->set[i].val_len);
-    }
-    sl_bb_end(out);
-    return rc ? -1 : 0;
+    memcpy(m->edits + n, m->fixed, m->n_fixed * sizeof *m->edits);
+    n += m->n_fixed;
+    for (size_t i = 0; i < m->n_rename; i++)
+        if (m->last[i] >= 0)
+            add_edit(m->edits, &n, &m->rename[i].to, SL_EDIT_REMOVE, NULL);
+    *out = m->edits;
+    return (int64_t)n;
 }
 
-static int modify_process(void *state, const sl_batch *in, sl_batch_builder *out,
+static int pack_set(sl_builder *out, const set_rule *r)
+{
+    sl_bb_str(out, r->key.s, r->key.len);
+    switch (r->kind) {
+    case SET_NIL: return sl_bb_nil(out);
+    case SET_BOOL: return sl_bb_bool(out, (int)r->i);
+    case SET_INT: return sl_bb_int(out, r->i);
+    case SET_STR: return sl_bb_cstr(out, r->s);
+    }
+    return -1;
+}
+
+static int write_event(modify *m, const sl_event *ev, sl_builder *out)
+{
+    const sl_edit *edits;
+    int64_t n = event_edits(m, &ev->body, &edits);
+    if (n < 0 || sl_bb_copy_event(out, ev, edits, (size_t)n, (uint32_t)m->n_set) != 0)
+        return -1;
+    for (size_t i = 0; i < m->n_set; i++)
+        pack_set(out, &m->set[i]);
+    return sl_bb_end(out); /* any failed pack fails here */
+}
+
+static int modify_process(void *state, const sl_batch *in, sl_builder *out,
                           char *err, size_t errlen)
 {
     modify *m = state;
     sl_batch_iter it;
     sl_event ev;
     int r;
+    uint32_t i = 0;
     /* On failure, leave `out` as we found it: the core passes `in` on. */
-    size_t size0 = out->sbuf.size;
-    uint32_t count0 = out->count, i = 0;
+    sl_bb_mark mark = sl_bb_get_mark(out);
     sl_batch_iter_init(&it, in);
     while ((r = sl_batch_next(&it, &ev)) == 1) {
         if (write_event(m, &ev, out) != 0) {
@@ -372,8 +381,7 @@ static int modify_process(void *state, const sl_batch *in, sl_batch_builder *out
         return SL_OK;
     snprintf(err, errlen, "event %u: malformed event", i);
 fail:
-    out->sbuf.size = size0;
-    out->count = count0;
+    sl_bb_rollback(out, mark);
     return SL_ERR;
 }
 
@@ -384,9 +392,9 @@ static void modify_destroy(void *state)
 
 SL_EXPORT const sl_plugin sluice_plugin = {
     SL_PLUGIN_HEADER(SL_KIND_ENRICHER, "modify", "1.0.0"),
-    .description = "Removes, renames and sets top-level body fields (in that order). "
-                   "Set values that look like ints, true/false or null are typed "
-                   "unless quoted.",
+    .description = "Removes, renames and sets top-level body fields (in that order); a "
+                   "renamed or set field replaces any field of its name. Set values that "
+                   "look like ints, true/false or null are typed unless quoted.",
     .options = options,
     .init = modify_init,
     .process = modify_process,
