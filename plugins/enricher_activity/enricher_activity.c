@@ -384,7 +384,8 @@ static int reject(activity *a, const act_rule *r, const act_reject *rej, const s
     return a->host->dead_letter(a->ctx, ev, reason);
 }
 
-/* One event and its request fields q (read together by act_event_next). */
+/* One event and its request fields q (read together by act_event_next).
+ * 0, -1 out of memory, -2 the dead letter was not written. */
 static int one_event(activity *a, const sl_event *ev, const act_req *q, sl_builder *out,
                      tally *t)
 {
@@ -410,7 +411,7 @@ static int one_event(activity *a, const sl_event *ev, const act_req *q, sl_build
         /* Written before the batch moves on, so no rejected event is
          * acknowledged without being set aside. */
         t->rejected++;
-        return reject(a, r, &rej, ev) == SL_OK ? 0 : -1;
+        return reject(a, r, &rej, ev) == SL_OK ? 0 : -2;
     }
     /* Valid: packed straight into the output batch, no intermediate copy. */
     sl_bb_begin(out, ev->time_ns);
@@ -442,8 +443,10 @@ static int activity_process(void *state, const sl_batch *in, sl_builder *out, ch
     sl_bb_mark mark = sl_bb_get_mark(out);
     sl_batch_iter_init(&it, in);
     while ((r = act_event_next(&it, &ev, &q, &a->keys)) == 1) {
-        if (one_event(a, &ev, &q, out, &t) != 0) {
-            snprintf(err, errlen, "event %u: out of memory or dead letter not written", i);
+        int rc = one_event(a, &ev, &q, out, &t);
+        if (rc != 0) {
+            snprintf(err, errlen, "event %u: %s", i,
+                     rc == -2 ? "its dead letter was not written" : "out of memory");
             goto fail;
         }
         i++;
@@ -469,7 +472,10 @@ SL_EXPORT const sl_plugin sluice_plugin = {
     SL_PLUGIN_HEADER(SL_KIND_ENRICHER, "activity", "2.0.0"),
     .description = "Turns parsed access-log requests into OneEntry UserActivity events "
                    "(type, productId/pageId/categoryId, query, meta, guest_id, user_token) "
-                   "by ordered rules; excludes bots; rejects invalid events with a reason.",
+                   "by ordered rules; excludes bots; rejects invalid events: each goes to the "
+                   "component's dead letters with the reason `<code>: <why> (<rule>)`, code "
+                   "bad_id, missing_id, empty_query or no_identity. Counters: unmatched, "
+                   "excluded, excluded_bots, rejected, rejected_<code>, dead_lettered.",
     .options = options,
     .init = activity_init,
     .process = activity_process,

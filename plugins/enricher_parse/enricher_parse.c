@@ -260,6 +260,8 @@ static int find_line(const parse *p, const sl_event *ev, const char **s, size_t 
     return 0;
 }
 
+/* 0, -1 out of memory or a malformed body, -2 the dead letter was not
+ * written. */
 static int one_event(parse *p, const sl_event *ev, sl_builder *out, tally *t)
 {
     char why[256];
@@ -284,7 +286,7 @@ static int one_event(parse *p, const sl_event *ev, sl_builder *out, tally *t)
         /* Written before the batch moves on, so a rejected line is never
          * acknowledged without being set aside. */
         t->dead++;
-        return p->host->dead_letter(p->ctx, ev, why) == SL_OK ? 0 : -1;
+        return p->host->dead_letter(p->ctx, ev, why) == SL_OK ? 0 : -2;
     case ON_ERROR_KEEP:
         break;
     }
@@ -303,9 +305,11 @@ static int parse_process(void *state, const sl_batch *in, sl_builder *out, char 
     sl_bb_mark mark = sl_bb_get_mark(out);
     sl_batch_iter_init(&it, in);
     while ((r = sl_batch_next(&it, &ev)) == 1) {
-        if (one_event(p, &ev, out, &t) != 0) {
-            snprintf(err, errlen, "event %u: out of memory, malformed body or dead letter "
-                     "not written", i);
+        int rc = one_event(p, &ev, out, &t);
+        if (rc != 0) {
+            snprintf(err, errlen, "event %u: %s", i,
+                     rc == -2 ? "its dead letter was not written"
+                              : "out of memory or malformed body");
             goto fail;
         }
         i++;
@@ -335,7 +339,10 @@ static void parse_destroy(void *state)
 #define FIELDS_DOC                                                                         \
     "Parses a text field (nginx/apache combined, common, json, regex, logfmt) into body "  \
     "fields after the input's; the log time becomes the event time; the request line is "  \
-    "split into method, path, query and protocol.\n"                                       \
+    "split into method, path, query and protocol. A line that does not parse is kept with " \
+    "`_parse_error` (on_error: keep), dropped (drop), or set aside with its reason in the "  \
+    "component's dead letters (dead_letter); counters parse_errors, dropped, "              \
+    "dead_lettered.\n"                                                                      \
     "\n"                                                                                   \
     "Fields it adds (combined = nginx_combined and apache_combined; json, regex and "      \
     "logfmt get the request fields from request_key's field; `types` casts afterwards):\n" \
