@@ -1,7 +1,8 @@
-# enricher_activity: per-rule excludes and the dead-letter file of rejected
+# enricher_activity: per-rule excludes and the dead letters of rejected
 # events, end to end (tail -> parse -> activity -> sink_file). Rejected
-# events are written with their reason, counted in /metrics, never sent on;
-# a rule's exclude drops only what that rule matched.
+# events are set aside with their reason (the host's dead-letter file),
+# counted in /metrics, never sent on; a rule's exclude drops only what that
+# rule matched.
 . "$(dirname "$0")/common.bash"
 command -v curl >/dev/null || fail "curl missing (scripts/deps.sh installs it)"
 [ -f "$SLUICE_PLUGIN_PATH/source_tail.so" ] || { echo "# source_tail not built: skipped"; finish; exit 0; }
@@ -76,44 +77,51 @@ assert got == [("product_view", 42), ("page_view", 5)], got
 PY
 ok "only the valid, not excluded events reach the sink"
 
-for m in "rejected 3" "rejected_bad_id 2" "rejected_empty_query 1" "dead_lettered 3" \
-         "excluded 2" "excluded_bots 1" "unmatched 1"; do
+for m in "rejected 3" "rejected_bad_id 2" "rejected_empty_query 1" "rejected_missing_id 0" \
+         "dead_lettered 3" "dead_letters 3" "excluded 2" "excluded_bots 1" "unmatched 1"; do
     set -- $m
     [ "$(metric "$1")" = "$2" ] || { grep activity "$TMP/metrics" >&2; fail "metric $1 is not $2"; }
 done
-ok "rejections, excludes, bots and unmatched counted"
+ok "rejections, excludes, bots and unmatched counted (and the host's dead_letters)"
 
-dl="$TMP/state/activity/dead_letter.jsonl"
+dl="$TMP/state/activity/dead-letters.jsonl"
 [ -f "$dl" ] || fail "no dead-letter file at the default path $dl"
 [ "$(stat -c %a "$dl")" = 600 ] || fail "dead-letter file is not private (mode $(stat -c %a "$dl"))"
 python3 - "$dl" <<'PY'
 import json, sys, datetime
 rows = [json.loads(l) for l in open(sys.argv[1])]
-assert [r["code"] for r in rows] == ["bad_id", "empty_query", "bad_id"], rows
-assert rows[0]["reason"] == "productId: 'abc' is not a number", rows[0]
-assert rows[0]["rule"] == "rule 2 (product_view)", rows[0]
-assert rows[0]["event"]["path"] == "/products/abc" and rows[0]["event"]["status"] == 200, rows[0]
-assert rows[1]["reason"] == "search: empty or missing query", rows[1]
-assert rows[2]["event"]["query"] == {"product_id": "x1"}, rows[2]
-assert rows[0]["event_time"] == "2024-03-12T09:00:01.000000000Z", rows[0]["event_time"]
+assert all(set(r) == {"time", "component", "reason", "event"} for r in rows), rows
+assert all(r["component"] == "activity" for r in rows), rows
+assert [r["reason"].split(":")[0] for r in rows] == ["bad_id", "empty_query", "bad_id"], rows
+assert rows[0]["reason"] == "bad_id: productId: 'abc' is not a number (rule 2 (product_view))", rows[0]
+assert rows[1]["reason"] == "empty_query: search: empty or missing query (rule 3 (search))", rows[1]
+body = rows[0]["event"]["body"]
+assert body["path"] == "/products/abc" and body["status"] == 200, rows[0]
+assert rows[2]["event"]["body"]["query"] == {"product_id": "x1"}, rows[2]
+assert rows[0]["event"]["time"] == "2024-03-12T09:00:01.000000000Z", rows[0]["event"]
+assert "path" in rows[0]["event"]["meta"], rows[0]["event"]   # tail's meta, as it came
 for r in rows:
     t = datetime.datetime.fromisoformat(r["time"][:26])
     assert abs((datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None) - t).total_seconds()) < 600, r["time"]
 PY
-ok "dead-letter file: the event, the reason, the rule and the time, one JSON line each"
+ok "dead letters: the event, the reason (code, why, rule) and the time, one JSON line each"
 
-# dead_letter_path is honoured, and an unusable one stops the start with its name.
-sed -i "s|    derive_guest_id: true|    derive_guest_id: true\n    dead_letter_path: $TMP/no/such/dir/dl.jsonl|" "$TMP/p.yaml"
-rc=0
-timeout 20 "$SLUICE" run "$TMP/p.yaml" --once >"$TMP/out2" 2>&1 || rc=$?
-[ "$rc" -ne 0 ] || fail "started with an unwritable dead_letter_path"
-expect_in "$TMP/out2" "dead_letter_path: cannot open $TMP/no/such/dir/dl.jsonl"
-ok "an unusable dead_letter_path is refused at start"
-
-sed -i "s|$TMP/no/such/dir/dl.jsonl|$TMP/dl2.jsonl|; s|state_dir: $TMP/state|state_dir: $TMP/state2|" "$TMP/p.yaml"
+# dead_letter_path (the core's, on any component) is honoured.
+sed -i "s|    derive_guest_id: true|    derive_guest_id: true\n    dead_letter_path: $TMP/dl2.jsonl|; s|state_dir: $TMP/state|state_dir: $TMP/state2|" "$TMP/p.yaml"
 "$SLUICE" run "$TMP/p.yaml" --once >"$TMP/out3" 2>&1 || { cat "$TMP/out3"; fail "run with dead_letter_path failed"; }
 [ "$(wc -l <"$TMP/dl2.jsonl")" = 3 ] || fail "dead_letter_path did not get the 3 rejections"
 ok "dead_letter_path receives the rejections"
+
+# A dead letter that cannot be written fails the batch, which goes on
+# unchanged (nothing is dropped silently) and is logged with the reason.
+: >"$TMP/afile"
+sed -i "s|dead_letter_path: $TMP/dl2.jsonl|dead_letter_path: $TMP/afile/dl.jsonl|; s|state_dir: $TMP/state2|state_dir: $TMP/state3|; s|path: $TMP/out.jsonl|path: $TMP/out5.jsonl|" "$TMP/p.yaml"
+"$SLUICE" run "$TMP/p.yaml" --once >"$TMP/out5" 2>&1 || true
+expect_in "$TMP/out5" "dead letters: cannot open $TMP/afile/dl.jsonl"
+expect_in "$TMP/out5" "its dead letter was not written"
+expect_in "$TMP/out5" "passed on unchanged"
+grep -q '"path":"/products/abc"' "$TMP/out5.jsonl" || fail "the rejected request was dropped"
+ok "an unwritable dead letter fails the batch: passed on unchanged and logged"
 
 # A misspelt exclude key is a config error naming the place.
 sed -i "s|exclude: { user_agents:|exclude: { agents:|" "$TMP/p.yaml"

@@ -47,14 +47,25 @@ run_parse drop "format: nginx_combined, on_error: drop, keep_raw: false" "$log"
 grep -q '"message"' "$TMP/drop.jsonl" && fail "keep_raw: false still has the line"
 ok "on_error: drop, keep_raw: false"
 
-run_parse dead "format: nginx_combined, on_error: dead_letter, dead_letter_path: $TMP/dl.jsonl" "$log"
+run_parse dead "format: nginx_combined, on_error: dead_letter" "$log"
 [ "$(wc -l <"$TMP/dead.jsonl")" -eq $((total - 2)) ] || fail "dead_letter passed bad lines on"
-python3 - "$TMP/dl.jsonl" <<'PY'
+dl="$TMP/state-dead/parsed/dead-letters.jsonl"
+[ -f "$dl" ] || fail "no dead letters at the default path $dl"
+python3 - "$dl" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
-assert len(rows) == 2 and all("_parse_error" in r and "message" in r for r in rows), rows
+assert len(rows) == 2, rows
+for r in rows:
+    assert set(r) == {"time", "component", "reason", "event"} and r["component"] == "parsed", r
+    assert set(r["event"]) == {"time", "meta", "body"} and r["event"]["meta"] == {"source": "in"}, r
+    assert set(r["event"]["body"]) == {"message"}, r   # the event as it came in
+assert rows[0]["reason"] == 'missing or unterminated "http_user_agent"', rows[0]
+assert rows[1]["reason"] == "missing [time]" and \
+    rows[1]["event"]["body"]["message"] == "this is not an access log line", rows[1]
 PY
-ok "on_error: dead_letter writes the 2 bad lines, with reasons, to the file"
+run_parse dead2 "format: nginx_combined, on_error: dead_letter, dead_letter_path: $TMP/dl.jsonl" "$log"
+[ "$(wc -l <"$TMP/dl.jsonl")" -eq 2 ] || fail "dead_letter_path did not get the 2 bad lines"
+ok "on_error: dead_letter sets the 2 bad lines aside with their reasons (default file, dead_letter_path)"
 
 cat >"$TMP/app.log" <<'JSON'
 {"ts":"2024-03-12T09:00:00.5Z","req":"GET /products/7?x=1 HTTP/1.1","status":"200","rt":"0.012","user":{"id":5}}
