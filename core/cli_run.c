@@ -185,13 +185,26 @@ static sl_run_result stop(running *r)
     return res;
 }
 
+/* A new engine on a spec that ran before: the reload's way back. */
+static int recreate(running *r, const cli *c)
+{
+    sl_errs errs = {0};
+    sl_engine_opts opts = {.plugin_path = c->plugin_path, .once = c->once};
+    int rc = sl_engine_create(r->spec, &opts, &r->eng, &errs);
+    for (size_t i = 0; i < errs.n; i++)
+        sl_log(SL_LOG_ERROR, NULL, "%s", errs.msg[i]);
+    sl_errs_free(&errs);
+    return rc;
+}
+
 /*
  * Reload: the new file is checked completely first, and a file with errors
  * leaves the running pipeline alone. Otherwise the whole pipeline drains and
  * stops, then starts on the new file: sources resume from their checkpoints
  * and sinks from their spools, so nothing is lost or sent twice. (Every
  * component restarts, not only the changed ones: a short pause, no state
- * to reconcile.)
+ * to reconcile.) When the new pipeline cannot start (a plugin's init
+ * refuses), the previous one starts again: a reload never ends the process.
  */
 static int reload(running *r, const cli *c, sl_log_level lvl)
 {
@@ -203,10 +216,27 @@ static int reload(running *r, const cli *c, sl_log_level lvl)
         return 0;
     }
     sl_log(SL_LOG_INFO, NULL, "reload: valid; draining the running pipeline");
-    if (stop(r) == SL_RUN_TIMEOUT)
+    running old = *r;
+    if (sl_engine_shutdown(old.eng) == SL_RUN_TIMEOUT)
         sl_log(SL_LOG_WARN, NULL, "reload: the old pipeline did not drain in time; what it "
                "did not deliver will be read again");
+    sl_admin_stop(old.admin);
+    int old_spec_free = sl_engine_destroy(old.eng) == 0; /* else a stuck thread reads it */
     *r = next;
+    if (start(r, c, lvl) == 0) {
+        if (old_spec_free)
+            release_spec(&old);
+        return 0;
+    }
+    if (!old_spec_free)
+        return -1;
+    sl_log(SL_LOG_ERROR, NULL, "reload: the new pipeline did not start (see above); starting "
+           "the previous one again");
+    *r = (running){.spec = old.spec};
+    if (recreate(r, c) < 0) {
+        release_spec(r);
+        return -1;
+    }
     return start(r, c, lvl);
 }
 

@@ -1,7 +1,9 @@
 # Reload: a broken file keeps the running pipeline; a good one that adds a
 # sink delivers to it from then on, and the other sink loses nothing and
-# gets nothing twice.
+# gets nothing twice; a valid file whose pipeline cannot start (a plugin's
+# init refuses) brings the previous pipeline back instead of ending.
 . "$(dirname "$0")/common.bash"
+: "${SL_BUILD:?}"
 
 mkfifo "$TMP/in"
 write_conf() { # write_conf WITH_B
@@ -50,6 +52,17 @@ assert a == [f"line {i}" for i in range(1, 301)], "a lost, duplicated or reorder
 assert b == [f"line {i}" for i in range(201, 301)], "b does not hold exactly the lines after the reload"
 PY
 ok "a reload adding a sink: the new sink gets what follows, the old one loses nothing"
+
+cp "$TMP/p.yaml" "$TMP/good.yaml"
+echo "  moon: { path: $SL_BUILD/tests/fixtures/init_fails.so, inputs: [in] }" >>"$TMP/p.yaml"
+kill -HUP "$pid"
+wait_for 20 grep -q "starting the previous one again" "$TMP/log" || { cat "$TMP/log"; fail "no fallback logged"; }
+expect_in "$TMP/log" "cannot reach the moon"
+back() { [ "$(grep -c 'running (3 components)' "$TMP/log")" -ge 2 ]; }
+wait_for 20 back || { cat "$TMP/log"; fail "the previous pipeline did not come back"; }
+send 301 400
+wait_for 20 has "$TMP/a.jsonl" 400 || fail "after a failed start a has $(count "$TMP/a.jsonl") of 400"
+ok "a pipeline that cannot start: the previous one runs again and keeps delivering"
 
 kill -TERM "$pid"
 rc=0; wait "$pid" || rc=$?
