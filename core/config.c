@@ -740,15 +740,22 @@ static void yaml_error(loader *ld, const yaml_parser_t *p)
 static int depth_ok(loader *ld)
 {
     yaml_parser_t p;
-    if (!yaml_parser_initialize(&p))
-        return 0;
+    if (!yaml_parser_initialize(&p)) {
+        oom(ld);
+        return -1;
+    }
     yaml_parser_set_input_string(&p, (const unsigned char *)(ld->text ? ld->text : ""),
                                  ld->text_len);
     int depth = 0, rc = 0;
     for (;;) {
         yaml_event_t ev;
-        if (!yaml_parser_parse(&p, &ev))
+        if (!yaml_parser_parse(&p, &ev)) {
+            if (p.error == YAML_MEMORY_ERROR) {
+                oom(ld);
+                rc = -1;
+            }
             break;
+        }
         yaml_event_type_t t = ev.type;
         if (t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT) {
             if (++depth > SL_CONFIG_MAX_DEPTH) {

@@ -293,15 +293,14 @@ static void test_time_format_parse(void)
 static void expect_line(int64_t ns, const void *body, size_t blen, const char *key,
                         sl_time_format fmt, const char *want)
 {
-    sl_batch_builder bb;
-    sl_bb_init(&bb);
-    sl_bb_begin(&bb, ns);
-    msgpack_pack_map(&bb.pk, 1);
-    sl_pack_cstr(&bb.pk, "source");
-    sl_pack_cstr(&bb.pk, "x");
-    bb.pk.callback(bb.pk.data, body, blen);
-    sl_bb_end(&bb);
-    sl_batch b = sl_bb_batch(&bb);
+    sl_builder *bb = sl_bb_new();
+    sl_bb_begin(bb, ns);
+    sl_bb_map(bb, 1);
+    sl_bb_cstr(bb, "source");
+    sl_bb_cstr(bb, "x");
+    CU_ASSERT_EQUAL(sl_bb_raw(bb, body, blen, 1), 0);
+    CU_ASSERT_EQUAL(sl_bb_end(bb), 0);
+    sl_batch b = sl_bb_batch(bb);
     sl_batch_iter it;
     sl_event ev;
     sl_batch_iter_init(&it, &b);
@@ -313,7 +312,7 @@ static void expect_line(int64_t ns, const void *body, size_t blen, const char *k
         CU_FAIL("event line mismatch");
     }
     sl_buf_free(&out);
-    sl_bb_free(&bb);
+    sl_bb_free(bb);
 }
 
 #define BODY "\x82\xa7message\xa2hi\xa1n\x05"
@@ -385,23 +384,22 @@ static void test_event_line_non_map_body(void)
 /* A batch: good event, an event nested too deep to encode, good event. */
 static void test_batch_lines(void)
 {
-    sl_batch_builder bb;
-    sl_bb_init(&bb);
+    sl_builder *bb = sl_bb_new();
     for (int k = 0; k < 3; k++) {
-        sl_bb_begin(&bb, 1000000000LL * (k + 1));
-        msgpack_pack_map(&bb.pk, 0);
-        msgpack_pack_map(&bb.pk, 1);
-        sl_pack_cstr(&bb.pk, "v");
+        sl_bb_begin(bb, 1000000000LL * (k + 1));
+        sl_bb_map(bb, 0);
+        sl_bb_map(bb, 1);
+        sl_bb_cstr(bb, "v");
         if (k == 1) {
             for (int d = 0; d < 150; d++)
-                msgpack_pack_array(&bb.pk, 1);
-            msgpack_pack_nil(&bb.pk);
+                sl_bb_array(bb, 1);
+            sl_bb_nil(bb);
         } else {
-            msgpack_pack_int(&bb.pk, k);
+            sl_bb_int(bb, k);
         }
-        sl_bb_end(&bb);
+        CU_ASSERT_EQUAL(sl_bb_end(bb), 0);
     }
-    sl_batch b = sl_bb_batch(&bb);
+    sl_batch b = sl_bb_batch(bb);
     sl_buf out = {0};
     uint32_t skipped = 99;
     CU_ASSERT_EQUAL(sl_json_batch_lines(&out, &b, "", SL_TIME_UNIX_MS, &skipped), 2);
@@ -414,46 +412,43 @@ static void test_batch_lines(void)
     CU_ASSERT_EQUAL(sl_json_batch_lines(&out, &b, "t", SL_TIME_UNIX_MS, &skipped), 1);
     CU_ASSERT_EQUAL(skipped, 2);
     sl_buf_free(&out);
-    sl_bb_free(&bb);
+    sl_bb_free(bb);
 }
 
 /* encodable: the nesting limits without allocating. */
 static void test_encodable(void)
 {
-    msgpack_sbuffer sb;
-    msgpack_packer pk;
+    sl_builder *sb = sl_bb_new();
+    size_t len;
     for (int depth = 99; depth <= 101; depth++) {
-        msgpack_sbuffer_init(&sb);
-        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+        sl_bb_reset(sb);
         for (int d = 0; d < depth; d++)
-            msgpack_pack_array(&pk, 1);
-        msgpack_pack_nil(&pk);
-        const uint8_t *p = (const uint8_t *)sb.data;
+            sl_bb_array(sb, 1);
+        sl_bb_nil(sb);
+        const uint8_t *p = sl_bb_data(sb, &len);
         sl_value v;
-        CU_ASSERT_EQUAL_FATAL(sl_read_value(&p, p + sb.size, &v), 0);
+        CU_ASSERT_EQUAL_FATAL(sl_read_value(&p, p + len, &v), 0);
         sl_buf out = {0};
         int enc = sl_json_value(&out, &v) == 0;
         CU_ASSERT_EQUAL(sl_json_encodable(&v) != 0, enc);
         CU_ASSERT_EQUAL(enc, depth <= 100);
         sl_buf_free(&out);
-        msgpack_sbuffer_destroy(&sb);
     }
     /* a map key that is a map inside a map key ... five times: refused */
-    msgpack_sbuffer_init(&sb);
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    sl_bb_reset(sb);
     for (int d = 0; d < 5; d++)
-        msgpack_pack_map(&pk, 1);
-    msgpack_pack_int(&pk, 1);
+        sl_bb_map(sb, 1);
+    sl_bb_int(sb, 1);
     for (int d = 0; d < 5; d++)
-        msgpack_pack_int(&pk, 2);
-    const uint8_t *p = (const uint8_t *)sb.data;
+        sl_bb_int(sb, 2);
+    const uint8_t *p = sl_bb_data(sb, &len);
     sl_value v;
-    CU_ASSERT_EQUAL_FATAL(sl_read_value(&p, p + sb.size, &v), 0);
+    CU_ASSERT_EQUAL_FATAL(sl_read_value(&p, p + len, &v), 0);
     sl_buf out = {0};
     CU_ASSERT_EQUAL(sl_json_value(&out, &v), -1);
     CU_ASSERT_FALSE(sl_json_encodable(&v));
     sl_buf_free(&out);
-    msgpack_sbuffer_destroy(&sb);
+    sl_bb_free(sb);
 }
 
 int main(void)

@@ -56,7 +56,27 @@ static void test_no_descriptor(void)
 
 static void test_wrong_major(void)
 {
-    assert_refused(FX("wrong_major"), 0, "plugin ABI major 2, this sluice speaks 1");
+    assert_refused(FX("wrong_major"), 0, "built for plugin ABI 3.x, this sluice speaks ABI 2: "
+                                         "rebuild it against this sluice's headers");
+    /* a plugin of sluice 0.1 is told what changed */
+    assert_refused(FX("abi_major_1"), 0, "built for plugin ABI 1.x, this sluice speaks ABI 2: "
+                                         "rebuild it");
+    assert_refused(FX("abi_major_1"), 0, "ABI 2 made the batch builder opaque");
+}
+
+/* `run` refuses what `plugins check` calls an error in an option table:
+ * both use one check (descriptor.c). */
+static void test_option_table_errors(void)
+{
+    assert_refused(FX("check_bad_options"), 0, "option 'limit': default 'ten' is not an integer");
+    assert_refused(FX("check_bad_ranges"), 0, "option 'name': min/max only apply to");
+}
+
+/* A 2.0 plugin with a shorter struct (no later fields) still loads. */
+static void test_append_only_minor(void)
+{
+    CU_ASSERT_EQUAL(open_fx(FX("abi_2_0"), 0), 0);
+    CU_ASSERT_EQUAL(open_fx(FX("abi_2_0_short"), 0), 0);
 }
 
 static void test_newer_minor(void)
@@ -66,7 +86,7 @@ static void test_newer_minor(void)
 
 static void test_truncated(void)
 {
-    assert_refused(FX("truncated"), 0, "descriptor is 16 bytes");
+    assert_refused(FX("truncated"), 0, "struct_size 16 is smaller than the");
 }
 
 static void test_missing_callback(void)
@@ -123,6 +143,8 @@ static const sl_test_case cases[] = {
     {"no descriptor symbol", test_no_descriptor},
     {"another ABI major", test_wrong_major},
     {"newer ABI minor", test_newer_minor},
+    {"option table errors refuse the plugin", test_option_table_errors},
+    {"2.0 descriptors of any length load", test_append_only_minor},
     {"truncated descriptor", test_truncated},
     {"missing kind callback", test_missing_callback},
     {"kind does not match the section", test_kind_mismatch},
