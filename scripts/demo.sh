@@ -46,7 +46,8 @@ stats = json.load(open(stats_file))
 dead = 0
 for root, _, files in os.walk(state):
     for f in files:
-        if f.startswith("dead_letter") and f.endswith(".jsonl"):
+        # each component's dead letters (host->dead_letter), turned-over ones too
+        if f.startswith("dead-letters.jsonl"):
             dead += sum(1 for _ in open(os.path.join(root, f)))
 lines = sum(1 for _ in open(log, "rb"))
 print("\n== summary")

@@ -205,7 +205,7 @@ if grep -E "damaged region|incomplete record|position file was ahead" "$TMP/log1
     grep -E "damaged region|position file was ahead" "$TMP/log3"; then
     fail "the spool was misread"
 fi
-[ ! -s "$TMP/state/oe/dead_letter.jsonl" ] || fail "dead letters"
+[ ! -s "$DL" ] || fail "dead letters"
 spool_records >/dev/null
 ok "no spool record reported damaged or torn, no dead letters"
 stop_emu

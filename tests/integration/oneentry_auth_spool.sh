@@ -32,7 +32,7 @@ wait_for 30 all || { cat "$TMP/log"; fail "not delivered after the token was fix
 exec 7>&-
 wait "$PID" || { cat "$TMP/log"; fail "run exited non-zero"; }
 check_delivered "$TMP/in.jsonl" exact || fail "delivery after auth pause"
-[ ! -s "$TMP/state/oe/dead_letter.jsonl" ] || fail "events dead-lettered for the app token"
+[ ! -s "$DL" ] || fail "events dead-lettered for the app token"
 expect_in "$TMP/log" "OneEntry answers again"
 grep -qF "$TOKEN" "$TMP/log" && fail "token in the log"
 grep -qF "right-token" "$TMP/log" && fail "token in the log"

@@ -28,7 +28,7 @@ backfill() {
     no_spool_left
     check_delivered "$TMP/in.jsonl" exact >/dev/null || fail "$1: delivery"
     check_order "$TMP/in.jsonl" >/dev/null || fail "$1: order"
-    [ ! -s "$TMP/state/oe/dead_letter.jsonl" ] || fail "$1: dead letters"
+    [ ! -s "$DL" ] || fail "$1: dead letters"
 }
 
 pipeline "$TMP/p.yaml"

@@ -18,7 +18,7 @@ ok "every valid event delivered once, exact JSON body and identity header"
 [ "$(emu_stat rejected)" = 0 ] || fail "the emulator rejected $(emu_stat rejected) requests"
 ok "the emulator found no contract violation"
 
-python3 - "$TMP/in.jsonl" "$TMP/state/oe/dead_letter.jsonl" <<'PY' || fail "dead letters"
+python3 - "$TMP/in.jsonl" "$DL" <<'PY' || fail "dead letters"
 import json, sys
 bad = [json.loads(l) for i, l in enumerate(open(sys.argv[1], encoding="utf-8"), 1) if i % 13 == 0]
 dl = [json.loads(l) for l in open(sys.argv[2], encoding="utf-8")]
@@ -26,8 +26,9 @@ assert len(dl) == len(bad), (len(dl), len(bad))
 reasons = {"unknown type": 0, "product_add_to_cart without productId": 0,
            "page_view without pageId": 0, "search without query": 0, "no identity": 0}
 for rec in dl:
-    assert rec["status"] is None and rec["time"].endswith("Z"), rec
-    assert rec["event"] in bad, rec["event"]
+    assert rec["component"] == "oe" and rec["time"].endswith("Z"), rec
+    assert "HTTP" not in rec["reason"], rec  # refused before sending
+    assert rec["event"]["body"] in bad, rec["event"]
     for r in reasons:
         if r in rec["reason"]: reasons[r] += 1
 assert all(reasons.values()), reasons

@@ -21,6 +21,11 @@ esac
 . "$(dirname "${BASH_SOURCE[0]}")/oneentry_front.bash"
 echo "# transport: $OE_TRANSPORT"
 
+# The sink's dead letters, written by the core (host->dead_letter), one JSON
+# line each: {"time","component","reason","event":{"time","meta","body"}},
+# for the sink `oe` of pipeline() below (<state_dir>/<component>/).
+DL="$TMP/state/oe/dead-letters.jsonl"
+
 # ecurl ARGS...: curl for the test's own requests to the server under test.
 ecurl() { curl -s --noproxy '*' --cacert "$TMP/cert.pem" "$@"; }
 

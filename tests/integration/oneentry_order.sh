@@ -55,7 +55,7 @@ for i in range(1, 651):
 # check_run: prints the number of per-visitor inversions; fails on loss,
 # duplicates, or anything other than event 27 in the dead letters.
 check_run() {
-    python3 - "$TMP/events" "$TMP/state/oe/dead_letter.jsonl" <<'PY'
+    python3 - "$TMP/events" "$DL" <<'PY'
 import json, sys
 got = [json.loads(l) for l in open(sys.argv[1])]
 ids = [e["id"] for e in got]
@@ -64,8 +64,9 @@ missing = set(range(1, 651)) - {27} - set(ids)
 if missing: sys.exit(f"{len(missing)} events not delivered, e.g. {sorted(missing)[:5]}")
 if 27 in ids: sys.exit("the poison event was accepted?")
 dl = [json.loads(l) for l in open(sys.argv[2])]
-if [d["event"]["productId"] for d in dl] != [27]: sys.exit(f"dead letters: {dl}")
-if "gave up after 3 failed attempts" not in dl[0]["reason"] or dl[0]["status"] != 500:
+if [d["event"]["body"]["productId"] for d in dl] != [27]: sys.exit(f"dead letters: {dl}")
+if not dl[0]["reason"].startswith("gave up after 3 failed attempts") or \
+        not dl[0]["reason"].endswith("(HTTP 500): boom"):
     sys.exit(f"dead letter reason: {dl[0]}")
 last, inv = {}, 0
 for e in got:

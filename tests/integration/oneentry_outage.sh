@@ -29,7 +29,7 @@ wait "$PID" || { cat "$TMP/log"; fail "run exited non-zero"; }
 expect_in "$TMP/log" "events go to the spool"
 expect_in "$TMP/log" "OneEntry answers again"
 check_delivered "$TMP/in.jsonl" exact || fail "delivery through the outage"
-[ ! -s "$TMP/state/oe/dead_letter.jsonl" ] || fail "dead letters during an outage"
+[ ! -s "$DL" ] || fail "dead letters during an outage"
 ok "$((DOWN_MS / 1000)) s outage in a $N-event run: all delivered once, no dead letters"
 check_order "$TMP/in.jsonl" || fail "order through the outage"
 ok "through the outage and the spool, every visitor's events arrived in input order"
@@ -68,7 +68,7 @@ dups=$(sed -n 's/.*, \([0-9]*\) duplicates/\1/p' "$TMP/check")
 ok "kill -9 while draining the spool ($got delivered), restart: all delivered, $dups duplicates"
 check_order "$TMP/in.jsonl" || fail "order across kill -9 and restart"
 ok "across kill -9 and the restart, first arrivals are in input order per visitor"
-[ ! -s "$TMP/state/oe/dead_letter.jsonl" ] || fail "dead letters"
+[ ! -s "$DL" ] || fail "dead letters"
 
 # 4. SIGTERM while OneEntry is down: exit 0, nothing lost (all spooled).
 : >"$TMP/events"

@@ -16,7 +16,7 @@ pipeline "$TMP/p.yaml" "concurrency: 4"
 "$SLUICE" run "$TMP/p.yaml" --once <"$TMP/in.jsonl" 2>"$TMP/log" || { cat "$TMP/log"; fail "run"; }
 check_delivered "$TMP/in.jsonl" exact || fail "delivery with retries"
 [ "$(emu_stat injected)" -ge 7 ] || fail "only $(emu_stat injected) faults were injected"
-[ ! -s "$TMP/state/oe/dead_letter.jsonl" ] || fail "retryable failures were dead-lettered"
+[ ! -s "$DL" ] || fail "retryable failures were dead-lettered"
 ok "503, 500, 502, 408, 429 and resets retried per event: all delivered once, no dead letters"
 
 # Retry-After: a single event answered 429 with Retry-After: 3 is not
@@ -57,24 +57,24 @@ head -n 50 "$TMP/in.jsonl" >"$TMP/fifty.jsonl"
 control "script=422"
 "$SLUICE" run "$TMP/p.yaml" --once <"$TMP/fifty.jsonl" 2>"$TMP/log" || { cat "$TMP/log"; fail "run"; }
 [ "$(lines "$TMP/events")" -eq 49 ] || fail "expected 49 delivered, got $(lines "$TMP/events")"
-python3 - "$TMP/state/oe/dead_letter.jsonl" <<'PY' || fail "dead letter of a 422"
+python3 - "$DL" <<'PY' || fail "dead letter of a 422"
 import json, sys
 recs = [json.loads(l) for l in open(sys.argv[1])]
 assert len(recs) == 1, recs
 r = recs[0]
-assert r["status"] == 422 and r["message"] == "injected by the emulator's script", r
-assert "422" in r["reason"] and r["event"]["type"], r
+assert r["reason"] == "rejected by OneEntry (HTTP 422): injected by the emulator's script", r
+assert r["component"] == "oe" and r["event"]["body"]["type"], r
 PY
 ok "a 422 is dead-lettered with status, message and event; the rest delivered"
 
 # retryable_status makes 422 retryable.
 : >"$TMP/events"
-rm -f "$TMP/state/oe/dead_letter.jsonl"
+rm -f "$DL"
 pipeline "$TMP/p2.yaml" "concurrency: 4, retryable_status: \"408,422,429,500-599\""
 control "script=422,422"
 "$SLUICE" run "$TMP/p2.yaml" --once <"$TMP/fifty.jsonl" 2>"$TMP/log" || { cat "$TMP/log"; fail "run"; }
 [ "$(lines "$TMP/events")" -eq 50 ] || fail "expected 50 delivered, got $(lines "$TMP/events")"
-[ ! -s "$TMP/state/oe/dead_letter.jsonl" ] || fail "dead letters with 422 retryable"
+[ ! -s "$DL" ] || fail "dead letters with 422 retryable"
 ok "retryable_status: 422 retried and delivered"
 stop_emu
 finish

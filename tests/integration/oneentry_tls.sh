@@ -57,7 +57,7 @@ over_tls() {
     [ "$rc" -eq 4 ] || { cat "$TMP/log"; fail "run without the CA exited $rc, expected 4 (events spooled)"; }
     [ "$(lines "$TMP/events")" -eq 0 ] || fail "events sent to a server whose certificate was not verified"
     grep -qi "certificate\|SSL" "$TMP/log" || { cat "$TMP/log"; fail "no TLS error logged"; }
-    [ ! -s "$TMP/state/oe/dead_letter.jsonl" ] || fail "a TLS failure dead-lettered events"
+    [ ! -s "$DL" ] || fail "a TLS failure dead-lettered events"
     ls "$TMP/state/oe/spool/"seg-*.oes >/dev/null 2>&1 || fail "events not kept in the spool"
     ok "unknown CA: nothing sent, the error logged, events spooled, none dead-lettered"
 
