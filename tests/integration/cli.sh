@@ -13,7 +13,7 @@ expect_rc 2 "$SLUICE" validate a.yaml --bogus
 ok "help and usage errors"
 
 expect_rc 0 "$SLUICE" version
-expect_in "$TMP/out" "plugin ABI 1."
+expect_in "$TMP/out" "plugin ABI 2."
 ok "version"
 
 expect_rc 0 "$SLUICE" plugins list
@@ -112,9 +112,10 @@ expect_rc 0 "$SLUICE" run "$TMP/keys.yaml"
 [ "$(sed 's/.*"key":"\([^"]*\)".*/\1/' "$TMP/out" | tr '\n' ' ')" = "key-1 key-2 key-0 key-1 key-2 " ] ||
     { cat "$TMP/out"; fail "generate keys: 3"; }
 sed -i 's/keys: 3/keys: -1/' "$TMP/keys.yaml"
-expect_rc 3 "$SLUICE" run "$TMP/keys.yaml"
-expect_in "$TMP/err" "keys must be >= 0, got -1"
-ok "generate keys: 3 gives key-1 key-2 key-0 ...; a negative keys is refused"
+expect_rc 1 "$SLUICE" run "$TMP/keys.yaml"
+expect_in "$TMP/err" "keys.yaml:2:44: source 'gen': option 'keys' must be at least 0, got \"-1\""
+expect_rc 1 "$SLUICE" validate "$TMP/keys.yaml"
+ok "generate keys: 3 gives key-1 key-2 key-0 ...; a negative keys is refused before anything starts, located"
 
 # A sink that cannot start: nothing runs, exit 3, the reason is printed.
 cat >"$TMP/noperm.yaml" <<YAML

@@ -46,11 +46,12 @@ need_mount_ns() {
     exit 0
 }
 
-# mount_small_fs DIR SIZE: a tmpfs of SIZE on DIR, a disk that fills up on
+# mount_small_fs DIR SIZE: a tmpfs of SIZE on DIR (mode 0700, as sluice wants a
+# state_dir nobody else can write), a disk that fills up on
 # cue; at exit the test's processes are stopped before it is unmounted.
 mount_small_fs() {
     mkdir -p "$1"
-    mount -t tmpfs -o size="$2" tmpfs "$1" || fail "cannot mount a tmpfs"
+    mount -t tmpfs -o size="$2",mode=0700 tmpfs "$1" || fail "cannot mount a tmpfs"
     SMALL_FS=$1
     trap unmount_small_fs EXIT
 }
