@@ -4,6 +4,10 @@
  * installed sluice (pkg-config sluice): the plugin with every callback at a
  * working default, a CUnit test over a small fake host, a Makefile and a
  * sample pipeline. Existing files are never overwritten.
+ *
+ * The files are core/templates/, embedded at build time into the generated
+ * header sl_plugin_templates.h (core/templates/templates.cmake), which also
+ * compiles and tests them in the test build.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -14,7 +18,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "cli_plugin_new_templates.h"
+#include "sl_plugin_templates.h"
 #include "sluice/json.h"
 
 static const char usage_plugin[] =
@@ -23,16 +27,29 @@ static const char usage_plugin[] =
     "Scaffolds an out-of-tree plugin project in DIR (default ./<kind>_<NAME>):\n"
     "  <kind>_<NAME>.c    the plugin, every callback stubbed to a working default\n"
     "  test_<NAME>.c      a CUnit test driving the callbacks through fake_host.c\n"
-    "  Makefile           make | make test | make check | make run | make install,\n"
-    "                     built with `pkg-config sluice` (set PKG_CONFIG_PATH for a prefix)\n"
+    "  fake_host.c/.h     a small stand-in for the core, for the unit test\n"
+    "  Makefile           make | make test | make check | make pipetest | make run |\n"
+    "                     make install, built with `pkg-config sluice` (set\n"
+    "                     PKG_CONFIG_PATH for a prefix) and linked with -z defs\n"
     "  pipeline.yaml      a pipeline using the plugin: sluice run pipeline.yaml --plugin-path .\n"
+    "                     (an enricher's also has tests: for sluice test)\n"
+    "  README.md          what is where, and where the plugin guide is installed\n"
     "NAME: a lower-case letter, then lower-case letters, digits or '_' (at most 40).\n"
     "DIR must not exist or be empty; no file is ever overwritten.\n";
 
 typedef struct tpl_file {
     const char *name; /* file name, may hold @NAME@ / @PLUGIN@ */
-    const char *text;
+    const char *tpl;  /* its template in core/templates/ */
 } tpl_file;
+
+/* The text of template `file`; NULL only if the build embedded no such file. */
+static const char *template_text(const char *file)
+{
+    for (const sl_template *t = sl_templates; t->file; t++)
+        if (!strcmp(t->file, file))
+            return t->text;
+    return NULL;
+}
 
 static int valid_name(const char *s)
 {
@@ -120,22 +137,39 @@ static int make_dir(const char *dir)
     return empty ? 0 : -1;
 }
 
-static void files_for(sl_kind k, tpl_file f[7])
+#define N_FILES 7
+
+/* What to write for a kind: the kind's plugin, test and pipeline templates
+ * (<kind>.c, test_<kind>.c, pipeline_<kind>.yaml) and the common files. */
+static void files_for(sl_kind k, tpl_file f[N_FILES], char tpl[3][32])
 {
-    const char *plugin = k == SL_KIND_SOURCE ? t_source : k == SL_KIND_SINK ? t_sink : t_enricher;
-    const char *test = k == SL_KIND_SOURCE   ? t_test_source
-                       : k == SL_KIND_SINK   ? t_test_sink
-                                             : t_test_enricher;
-    const char *pipe = k == SL_KIND_SOURCE   ? t_pipe_source
-                       : k == SL_KIND_SINK   ? t_pipe_sink
-                                             : t_pipe_enricher;
-    f[0] = (tpl_file){"@PLUGIN@.c", plugin};
-    f[1] = (tpl_file){"test_@NAME@.c", test};
-    f[2] = (tpl_file){"fake_host.h", t_fake_host_h};
-    f[3] = (tpl_file){"fake_host.c", t_fake_host_c};
-    f[4] = (tpl_file){"Makefile", t_makefile};
-    f[5] = (tpl_file){"pipeline.yaml", pipe};
-    f[6] = (tpl_file){"README.md", t_readme};
+    const char *kn = sl_kind_name(k);
+    snprintf(tpl[0], sizeof tpl[0], "%s.c", kn);
+    snprintf(tpl[1], sizeof tpl[1], "test_%s.c", kn);
+    snprintf(tpl[2], sizeof tpl[2], "pipeline_%s.yaml", kn);
+    f[0] = (tpl_file){"@PLUGIN@.c", tpl[0]};
+    f[1] = (tpl_file){"test_@NAME@.c", tpl[1]};
+    f[2] = (tpl_file){"fake_host.h", "fake_host.h"};
+    f[3] = (tpl_file){"fake_host.c", "fake_host.c"};
+    f[4] = (tpl_file){"Makefile", "Makefile"};
+    f[5] = (tpl_file){"pipeline.yaml", tpl[2]};
+    f[6] = (tpl_file){"README.md", "README.md"};
+}
+
+/* Expand and write one file. 0, or SL_EXIT_INVALID (printed). */
+static int write_one(const char *dir, const tpl_file *f, const char *name, const char *plugin,
+                     const char *kn, sl_buf *fname, sl_buf *text)
+{
+    const char *t = template_text(f->tpl);
+    if (!t) {
+        fprintf(stderr, "sluice: this build has no template %s\n", f->tpl);
+        return SL_EXIT_INVALID;
+    }
+    if (expand(fname, f->name, name, plugin, kn) < 0 || expand(text, t, name, plugin, kn) < 0) {
+        fprintf(stderr, "sluice: out of memory\n");
+        return SL_EXIT_INVALID;
+    }
+    return write_new(dir, fname->data, text) < 0 ? SL_EXIT_INVALID : 0;
 }
 
 static int scaffold(sl_kind kind, const char *name, const char *dir)
@@ -145,24 +179,18 @@ static int scaffold(sl_kind kind, const char *name, const char *dir)
     snprintf(plugin, sizeof plugin, "%s_%s", kn, name);
     if (make_dir(dir) < 0)
         return SL_EXIT_INVALID;
-    tpl_file files[7];
-    files_for(kind, files);
+    tpl_file files[N_FILES];
+    char tpl[3][32];
+    files_for(kind, files, tpl);
     sl_buf fname = {0}, text = {0};
     int rc = 0;
     printf("sluice: new %s plugin '%s' in %s:\n", kn, name, dir);
-    for (size_t i = 0; rc == 0 && i < sizeof files / sizeof files[0]; i++) {
-        if (expand(&fname, files[i].name, name, plugin, kn) < 0 ||
-            expand(&text, files[i].text, name, plugin, kn) < 0) {
-            fprintf(stderr, "sluice: out of memory\n");
-            rc = SL_EXIT_INVALID;
-        } else if (write_new(dir, fname.data, &text) < 0) {
-            rc = SL_EXIT_INVALID;
-        }
-    }
+    for (size_t i = 0; rc == 0 && i < N_FILES; i++)
+        rc = write_one(dir, &files[i], name, plugin, kn, &fname, &text);
     sl_buf_free(&fname);
     sl_buf_free(&text);
     if (rc == 0)
-        printf("Next: cd %s && make && make test && make run\n"
+        printf("Next: cd %s && make && make test && make check && make run\n"
                "(export PKG_CONFIG_PATH=<prefix>/lib/pkgconfig if sluice is installed "
                "under a prefix pkg-config does not search)\n", dir);
     return rc;
