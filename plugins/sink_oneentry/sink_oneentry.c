@@ -527,7 +527,13 @@ static int oe_flush(void *state)
     oe_sink *s = state;
     if (!s->host->stopping(s->ctx))
         return SL_OK;
-    struct timespec dl = sl_deadline_in(s->spool ? s->cfg.drain_ms : 0);
+    /* The core calls flush before it waits for the sink's pending tickets.
+     * With a spool, what is not delivered within stop_drain_timeout stays
+     * on disk for the next start; without one, the requests in flight get
+     * what is left of the core's own drain (shutdown_timeout), or their
+     * events would be read and sent again by the next run. */
+    int64_t wait_ms = s->spool ? s->cfg.drain_ms : s->host->drain_left_ms(s->ctx);
+    struct timespec dl = sl_deadline_in(wait_ms > 0 ? wait_ms : 0);
     pthread_mutex_lock(&s->mu);
     while (s->busy && pthread_cond_timedwait(&s->idle, &s->mu, &dl) == 0)
         ;
