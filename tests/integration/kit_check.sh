@@ -45,7 +45,7 @@ ok "check refuses a missing file"
 expect_rc 0 "$SLUICE" plugins check "$SL_BUILD/plugins/sink_file.so"
 expect_in "$TMP/out" "descriptor: sink file 1.0.0"
 expect_in "$TMP/out" "ABI:        1.0"
-expect_in "$TMP/out" "fsync              string    default never"
+expect_in "$TMP/out" "fsync              bool      default false"
 expect_in "$TMP/out" "OK (0 errors, 0 warnings)"
 ok "check passes sink_file and shows its options"
 
