@@ -183,6 +183,29 @@ static void test_drain_timeout(void)
     teardown(&r);
 }
 
+/* A sink that acknowledges from flush() at stop (it writes what it gathered)
+ * is flushed before the core waits for its pending batches: the stop is
+ * clean. Flushed after the wait, it would stall until shutdown_timeout and
+ * the run would end with SL_RUN_TIMEOUT. */
+static void test_flush_before_final_wait(void)
+{
+    run r;
+    int rc = setup(&r,
+        "service: {shutdown_timeout: 60s}\n"
+        "sources:\n"
+        "  src: {path: " FX("fx_source") ", batches: 20}\n"
+        "sinks:\n"
+        "  gather: {path: " FX("fx_sink") ", inputs: [src], mode: flush}\n");
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    char err[512];
+    CU_ASSERT_EQUAL_FATAL(sl_engine_start(r.e, err, sizeof err), 0);
+    SL_WAIT_UNTIL(sl_engine_sources_done(r.e) && atomic_load(&r.sink[0].events) == 20 * 10);
+    CU_ASSERT_EQUAL(atomic_load(&r.src->acked), 0); /* nothing acknowledged before the stop */
+    CU_ASSERT_EQUAL(sl_engine_shutdown(r.e), SL_RUN_OK);
+    CU_ASSERT_EQUAL(atomic_load(&r.src->acked), 20);
+    teardown(&r);
+}
+
 static void test_graph_errors_reported(void)
 {
     sl_pipeline_spec spec;
@@ -212,6 +235,7 @@ static const sl_test_case cases[] = {
     {"stuck sink: memory bounded, source paused", test_queue_bound_with_stuck_sink},
     {"failing init starts nothing", test_init_failure_starts_nothing},
     {"drain timeout", test_drain_timeout},
+    {"a sink acknowledging in flush stops cleanly", test_flush_before_final_wait},
     {"loader and graph errors together", test_graph_errors_reported},
     {0},
 };
