@@ -146,12 +146,6 @@ int pf_find(const pf_out *o, const char *key, size_t klen)
     return -1;
 }
 
-const char *pf_key(const pf_out *o, uint32_t i, size_t *len)
-{
-    *len = o->f[i].klen;
-    return o->f[i].key;
-}
-
 int pf_get(const pf_out *o, uint32_t i, sl_value *v)
 {
     const pf_field *f = &o->f[i];
@@ -180,22 +174,6 @@ int pf_get(const pf_out *o, uint32_t i, sl_value *v)
         const uint8_t *p = sl_bb_data(o->sb, NULL) + f->v.enc.off;
         return sl_read_value(&p, p + f->v.enc.len, v);
     }
-    }
-    return -1;
-}
-
-int pf_pack_value(const pf_out *o, uint32_t i, sl_builder *bb)
-{
-    const pf_field *f = &o->f[i];
-    switch (f->kind) {
-    case PF_STR: return sl_bb_str(bb, f->v.s.p, f->v.s.n);
-    case PF_INT: return sl_bb_int(bb, f->v.i);
-    case PF_UINT: return sl_bb_uint(bb, f->v.u);
-    case PF_DOUBLE: return sl_bb_double(bb, f->v.d);
-    case PF_BOOL: return sl_bb_bool(bb, f->v.b);
-    case PF_NIL: return sl_bb_nil(bb);
-    case PF_ENC:
-        return sl_bb_raw(bb, sl_bb_data(o->sb, NULL) + f->v.enc.off, f->v.enc.len, 1);
     }
     return -1;
 }
