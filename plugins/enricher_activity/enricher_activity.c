@@ -1,7 +1,7 @@
 /*
  * enricher activity: parsed access-log requests to OneEntry UserActivity
  * events (body: type, productId/pageId/categoryId, query, meta, guest_id,
- * user_token; see ../shared contract in README and act.h).
+ * user_token; the contract is docs/oneentry-contract.md, the rules act.h).
  *
  * Ordered rules, first match wins. Bots (the global list) and the rule's
  * own `exclude` are checked after a rule matched, so the user-agent scan
