@@ -37,6 +37,17 @@ static const char *builder_problem(sl_comp *c, const sl_builder *bb)
     return sl__bb_problem(bb);
 }
 
+/*
+ * What a batch costs a queue: its bytes plus what holding any batch costs
+ * (the message, its origin, the queue node, allocator headers), so a queue
+ * of many tiny batches is bounded like one of few large ones. The builder
+ * hands over allocations the size of their contents, so the bytes are what
+ * the batch really holds.
+ */
+#define SL_MSG_OVERHEAD 256
+
+static size_t msg_charge(const sl_msg *m) { return m->batch.len + SL_MSG_OVERHEAD; }
+
 static void msg_unref(sl_msg *m)
 {
     if (m && atomic_fetch_sub(&m->refs, 1) == 1) {
@@ -151,7 +162,7 @@ static int tickets_wait_empty(sl_ticket_ring *t, const atomic_int *aborted,
 /* A sink is done with a batch: free its queue bytes, release the origin. */
 static void sink_done(sl_comp *c, sl_msg *m, int ok)
 {
-    sl_queue_release(&c->q, m->batch.len);
+    sl_queue_release(&c->q, msg_charge(m));
     if (ok) {
         atomic_store(&c->last_progress_ms, sl_mono_ms());
         sl_counter_add(c->m_out, m->batch.count);
@@ -193,7 +204,7 @@ static void push(sl_comp *d, sl_msg *m)
         sl_counter_add(d->m_in, m->batch.count);
         sl_taps_publish(&d->taps, &m->batch);
     }
-    if (sl_queue_push(&d->q, m, m->batch.len) < 0) {
+    if (sl_queue_push(&d->q, m, msg_charge(m)) < 0) {
         /* Only when tearing down: the batch is never acknowledged, so a
          * source's checkpoint cannot move past it. */
         origin_release(m->origin, 0);
@@ -710,6 +721,21 @@ static void abort_all(sl_engine *e)
     }
 }
 
+/* The names of components whose thread has not ended, for the log (static
+ * buffer: shutdown runs on one thread). */
+static const char *busy_names(const sl_engine *e)
+{
+    static char buf[256];
+    size_t o = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < e->n && o + 2 < sizeof buf; i++) {
+        const sl_comp *c = &e->comps[i];
+        if (c->has_thread && !c->joined)
+            o += (size_t)snprintf(buf + o, sizeof buf - o, "%s%s", o ? ", " : "", c->spec->name);
+    }
+    return o ? buf : "none";
+}
+
 sl_run_result sl_engine_shutdown(sl_engine *e)
 {
     /* Sink threads read the deadline: set it before they can see stopping. */
@@ -746,9 +772,14 @@ sl_run_result sl_engine_shutdown(sl_engine *e)
     join_kind(e, SL_KIND_SOURCE, &grace);
     join_kind(e, SL_KIND_ENRICHER, &grace);
     join_kind(e, SL_KIND_SINK, &grace);
-    sl_log(SL_LOG_WARN, NULL, "drain did not finish within %lld ms: %llu batches not "
-           "acknowledged; sources will read them again",
-           (long long)e->spec->service.shutdown_timeout_ms, (unsigned long long)left);
+    if (left)
+        sl_log(SL_LOG_WARN, NULL, "drain did not finish within %lld ms: %llu batches not "
+               "acknowledged; sources will read them again",
+               (long long)e->spec->service.shutdown_timeout_ms, (unsigned long long)left);
+    else
+        sl_log(SL_LOG_WARN, NULL, "drain did not finish within %lld ms: every batch was "
+               "acknowledged, but a component was still busy (%s)",
+               (long long)e->spec->service.shutdown_timeout_ms, busy_names(e));
     return SL_RUN_TIMEOUT;
 }
 
@@ -758,7 +789,7 @@ static void discard(sl_comp *c)
 {
     for (sl_qnode *n = c->q.head; c->has_queue && n; n = n->next) {
         sl_msg *m = n->item;
-        sl_queue_release(&c->q, m->batch.len);
+        sl_queue_release(&c->q, msg_charge(m));
         origin_release(m->origin, 0);
         msg_unref(m);
     }

@@ -82,9 +82,9 @@ static const sl_option options[] = {
     {"auth_probe_interval", SL_OPT_DURATION, "10s", 0,
      "while the app token is rejected: probe (and log) this often", NULL, "10ms", NULL, 0},
     {"stop_drain_timeout", SL_OPT_DURATION, "30s", 0,
-     "at stop, how long to keep delivering what the spool holds while OneEntry answers; "
-     "what is left stays spooled for the next start (logged with its count), and "
-     "run --once then exits 4", NULL, "0s", NULL, 0},
+     "at stop, how long to keep delivering what the spool holds while OneEntry answers "
+     "(within service.shutdown_timeout); what is left stays spooled for the next start "
+     "(logged with its count), and run --once then exits 4", NULL, "0s", NULL, 0},
     {"rate_limit", SL_OPT_DOUBLE, "0", 0, "most requests started per second (0 = no limit)",
      NULL, "0", NULL, 0},
     {"dry_run", SL_OPT_BOOL, "false", 0, "print each request (token masked), send nothing",
@@ -527,12 +527,14 @@ static int oe_flush(void *state)
     oe_sink *s = state;
     if (!s->host->stopping(s->ctx))
         return SL_OK;
-    /* The core calls flush before it waits for the sink's pending tickets.
-     * With a spool, what is not delivered within stop_drain_timeout stays
+    /* The core calls flush before it waits for the sink's pending tickets,
+     * and gives the whole stop service.shutdown_timeout. With a spool, what
+     * is not delivered within stop_drain_timeout (and that deadline) stays
      * on disk for the next start; without one, the requests in flight get
-     * what is left of the core's own drain (shutdown_timeout), or their
-     * events would be read and sent again by the next run. */
-    int64_t wait_ms = s->spool ? s->cfg.drain_ms : s->host->drain_left_ms(s->ctx);
+     * what is left of the core's deadline, or their events would be read
+     * and sent again by the next run. */
+    int64_t left = s->host->drain_left_ms(s->ctx);
+    int64_t wait_ms = s->spool && s->cfg.drain_ms < left ? s->cfg.drain_ms : left;
     struct timespec dl = sl_deadline_in(wait_ms > 0 ? wait_ms : 0);
     pthread_mutex_lock(&s->mu);
     while (s->busy && pthread_cond_timedwait(&s->idle, &s->mu, &dl) == 0)
