@@ -21,7 +21,9 @@ add_custom_command(OUTPUT ${SL_TPL_HEADER}
   DEPENDS ${SL_TPL_FILES} ${SL_TPL_DIR}/embed.cmake
   COMMENT "Embedding the plugin scaffold templates (core/templates)"
   VERBATIM)
-target_sources(sluice-cli PRIVATE ${SL_TPL_HEADER})
+# One target owns the command, so a parallel build runs it once.
+add_custom_target(plugin_templates DEPENDS ${SL_TPL_HEADER})
+add_dependencies(sluice-cli plugin_templates)
 target_include_directories(sluice-cli PRIVATE ${SL_TPL_GEN})
 
 if(SLUICE_TESTS)
