@@ -35,6 +35,8 @@ struct sl_builder {
     int open;         /* an event is begun and not ended */
     int failed;       /* a write of the open event failed */
     int loose;        /* values were packed outside any event */
+    uint32_t ltop;    /* complete or started top-level loose values */
+    uint64_t lowed;   /* values the loose ones still owe; -1 unknown */
 };
 
 static int bb_write(void *data, const char *buf, size_t len);
@@ -63,6 +65,8 @@ void sl_bb_reset(sl_builder *bb)
     bb->owed = 0;
     bb->count = bb->dropped = 0;
     bb->open = bb->failed = bb->loose = 0;
+    bb->ltop = 0;
+    bb->lowed = 0;
 }
 
 uint32_t sl_bb_count(const sl_builder *bb) { return bb->count; }
@@ -142,7 +146,17 @@ static int bb_acct(sl_builder *bb, uint64_t children)
         return 0;
     }
     bb->loose = 1;
-    return bb->count > 0 ? -1 : 0;
+    if (bb->count > 0)
+        return -1;
+    /* Count the top-level values, so a scratch builder's contents can be
+     * copied (sl_bb_append_values) without reading them again. */
+    if (bb->lowed == 0)
+        bb->ltop++;
+    else if (bb->lowed != UINT64_MAX)
+        bb->lowed--;
+    if (bb->lowed != UINT64_MAX)
+        bb->lowed += children;
+    return 0;
 }
 
 /* The result of a msgpack-c pack call, with a failure kept. */
@@ -197,10 +211,8 @@ static int bb_bad_len(sl_builder *bb, const void *p, size_t len)
 /* Header and body in one reserve and copy: msgpack-c's packer calls
  * bb_write twice per string (170 instructions a string), and strings are
  * most of what plugins pack (a parsed access-log line is about 19). */
-int sl_bb_str(sl_builder *bb, const char *s, size_t len)
+static int put_str(sl_builder *bb, const char *s, size_t len)
 {
-    if (bb_bad_len(bb, s, len) || bb_acct(bb, 0))
-        return -1;
     if (len + 5 > bb->cap - bb->len && bb_grow(bb, bb->len + len + 5) != 0) {
         bb->failed = bb->open;
         return -1;
@@ -225,6 +237,13 @@ int sl_bb_str(sl_builder *bb, const char *s, size_t len)
         memcpy(d + h, s, len);
     bb->len += h + len;
     return 0;
+}
+
+int sl_bb_str(sl_builder *bb, const char *s, size_t len)
+{
+    if (bb_bad_len(bb, s, len) || bb_acct(bb, 0))
+        return -1;
+    return put_str(bb, s, len);
 }
 
 int sl_bb_cstr(sl_builder *bb, const char *s)
@@ -270,12 +289,10 @@ static int bb_copy_value(sl_builder *bb, const uint8_t *raw, size_t len)
 
 int sl_bb_value(sl_builder *bb, const sl_value *v)
 {
-    /* The value must be one complete encoding: re-read its head and skip
-     * its children, which costs its headers, not its string bytes. */
-    const uint8_t *p = v ? v->raw : NULL;
-    sl_value chk;
-    if (!p || v->raw_len == 0 || sl_read_value(&p, v->raw + v->raw_len, &chk) != 0 ||
-        p != v->raw + v->raw_len) {
+    /* A value the reader gave is one complete encoding (it read its head
+     * and skipped its children with bounds checks): copied as it is, not
+     * read a third time. */
+    if (!v || !v->raw || v->raw_len == 0) {
         bb->failed = bb->open;
         return -1;
     }
@@ -304,6 +321,26 @@ bad:
     return -1;
 }
 
+int sl_bb_append_values(sl_builder *bb, const sl_builder *src)
+{
+    if (!src || src->open || src->count > 0 || src->lowed == UINT64_MAX) {
+        bb->failed = bb->open;
+        return -1;
+    }
+    if (src->ltop == 0)
+        return 0;
+    /* The source is a builder: its values are whole once none owes more. */
+    if (src->lowed != 0 || (bb->open && bb->owed < src->ltop)) {
+        bb->failed = bb->open;
+        return -1;
+    }
+    if (bb_copy_value(bb, src->data, src->len) != 0)
+        return -1;
+    if (bb->open)
+        bb->owed -= src->ltop - 1; /* bb_copy_value counted one */
+    return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Events                                                              */
 /* ------------------------------------------------------------------ */
@@ -324,7 +361,17 @@ int sl_bb_begin(sl_builder *bb, int64_t time_ns)
     if (sl_bb_array(bb, 3) != 0 || sl_bb_time(bb, time_ns) != 0)
         return -1;
     bb->meta_off = bb->len;
+    bb->body_off = 0; /* the header's own accounting passed owed == 1 */
     return 0;
+}
+
+int sl_bb_begin_from(sl_builder *bb, const sl_event *ev, int64_t time_ns)
+{
+    if (!ev || !ev->meta.raw || sl_bb_begin(bb, time_ns) != 0)
+        return -1;
+    /* The meta was read from a batch (sl_batch_next checked the event):
+     * one complete value, copied as it is. */
+    return bb_copy_value(bb, ev->meta.raw, ev->meta.raw_len);
 }
 
 void sl_bb_abort(sl_builder *bb)
@@ -367,11 +414,8 @@ int sl_bb_end(sl_builder *bb)
 
 int sl_bb_append_event(sl_builder *bb, const sl_event *ev)
 {
-    if (!ev || !ev->raw || bb->open || bb->loose)
-        return -1;
-    const uint8_t *p = ev->raw;
-    sl_event chk;
-    if (sl_event_parse(&p, ev->raw + ev->raw_len, &chk) != 0 || p != ev->raw + ev->raw_len)
+    /* An event sl_batch_next gave was checked whole when it was read. */
+    if (!ev || !ev->raw || ev->raw_len == 0 || bb->open || bb->loose)
         return -1;
     if (ev->raw_len > bb->cap - bb->len && bb_grow(bb, bb->len + ev->raw_len) != 0)
         return -1;
@@ -392,35 +436,61 @@ static const sl_edit *find_edit(const sl_value *key, const sl_edit *edits, size_
     return NULL;
 }
 
+/* Set the 5-byte map header placeholder at `head` to n pairs, in the
+ * smallest form (moving the pairs after it back by what that saves): the
+ * body is copied in one pass, before its count is known. */
+static void compact_map(sl_builder *bb, size_t head, uint32_t n)
+{
+    uint8_t *d = bb->data + head;
+    size_t hl = n < 16 ? 1 : n <= 0xffff ? 3 : 5;
+    if (hl < 5) {
+        memmove(d + hl, d + 5, bb->len - head - 5);
+        bb->len -= 5 - hl;
+    }
+    if (hl == 1) {
+        d[0] = (uint8_t)(0x80 | n);
+    } else if (hl == 3) {
+        d[0] = 0xde;
+        d[1] = (uint8_t)(n >> 8);
+        d[2] = (uint8_t)n;
+    } else {
+        d[0] = 0xdf;
+        d[1] = (uint8_t)(n >> 24);
+        d[2] = (uint8_t)(n >> 16);
+        d[3] = (uint8_t)(n >> 8);
+        d[4] = (uint8_t)n;
+    }
+}
+
 int sl_bb_copy_event(sl_builder *bb, const sl_event *ev, const sl_edit *edits,
                      size_t nedits, uint32_t extra)
 {
     sl_iter it;
     sl_value k, v;
-    uint64_t kept = 0;
-    if (!ev || sl_iter_init(&it, &ev->body) != 0)
-        return -1;
-    for (int r; (r = sl_iter_next(&it, &k, &v)) != 0;) {
-        if (r < 0)
-            return -1;
-        const sl_edit *e = find_edit(&k, edits, nedits);
-        kept += !e || e->op != SL_EDIT_REMOVE;
-    }
-    if (kept + extra > UINT32_MAX)
-        return -1;
-    if (sl_bb_begin(bb, ev->time_ns) != 0 || sl_bb_value(bb, &ev->meta) != 0 ||
-        sl_bb_map(bb, (uint32_t)(kept + extra)) != 0)
+    if (!ev || sl_iter_init(&it, &ev->body) != 0 || sl_bb_begin_from(bb, ev, ev->time_ns) != 0)
         goto fail;
-    sl_iter_init(&it, &ev->body);
-    while (sl_iter_next(&it, &k, &v) == 1) {
+    /* The body's header as a placeholder: the count is known at the end. */
+    size_t head = bb->len;
+    if (bb_acct(bb, 0) != 0 || bb_done(bb, bb_write(bb, "\xdf\0\0\0\0", 5)) != 0)
+        goto fail;
+    uint64_t kept = 0;
+    int r;
+    while ((r = sl_iter_next(&it, &k, &v)) == 1) {
         const sl_edit *e = find_edit(&k, edits, nedits);
         if (e && e->op == SL_EDIT_REMOVE)
             continue;
-        int rc = e && e->op == SL_EDIT_RENAME ? sl_bb_str(bb, e->to, e->to_len)
-                                              : bb_copy_value(bb, k.raw, k.raw_len);
-        if (rc != 0 || bb_copy_value(bb, v.raw, v.raw_len) != 0)
+        /* Pairs are written raw, outside the value count: the placeholder
+         * counted none, and the count is set right below. */
+        int rc = e && e->op == SL_EDIT_RENAME ? put_str(bb, e->to, e->to_len)
+                                              : bb_done(bb, bb_write(bb, (const char *)k.raw, k.raw_len));
+        if (rc != 0 || bb_done(bb, bb_write(bb, (const char *)v.raw, v.raw_len)) != 0)
             goto fail;
+        kept++;
     }
+    if (r < 0 || kept + extra > UINT32_MAX)
+        goto fail;
+    compact_map(bb, head, (uint32_t)(kept + extra));
+    bb->owed += 2 * (uint64_t)extra; /* the caller packs the extra pairs */
     return 0;
 fail:
     sl_bb_abort(bb);
@@ -441,8 +511,13 @@ void sl_bb_rollback(sl_builder *bb, sl_bb_mark mark)
     bb->count = mark.count;
     bb->open = bb->failed = 0;
     bb->owed = 0;
-    if (bb->count > 0 || bb->len == 0)
+    if (bb->count > 0 || bb->len == 0) {
         bb->loose = 0;
+        bb->ltop = 0;
+        bb->lowed = 0;
+    } else if (bb->loose) {
+        bb->lowed = UINT64_MAX; /* counts unknown: append_values refuses */
+    }
 }
 
 /* ------------------------------------------------------------------ */

@@ -216,6 +216,13 @@ int sl_bb_begin(sl_builder *bb, int64_t time_ns);
  */
 int sl_bb_end(sl_builder *bb);
 
+/**
+ * Start an event at time_ns with the meta of `ev` (read from a batch; pass
+ * ev->time_ns to keep its time); then pack the body map and sl_bb_end().
+ * What an enricher that builds a new body for each event it reads does.
+ */
+int sl_bb_begin_from(sl_builder *bb, const sl_event *ev, int64_t time_ns);
+
 /** Drop the open event, if any (the builder is usable again). */
 void sl_bb_abort(sl_builder *bb);
 
@@ -239,7 +246,12 @@ int sl_bb_map(sl_builder *bb, uint32_t n);
 /** An array of n items: the next n values are its items. */
 int sl_bb_array(sl_builder *bb, uint32_t n);
 
-/** Copy a value read from a batch (children included) as one value. */
+/**
+ * Copy a value read from a batch (children included) as one value. `v` must
+ * be what a reader function gave (sl_batch_next, sl_iter_next, sl_map_get,
+ * sl_read_value): it is copied as it is, not checked again. Bytes from
+ * elsewhere go through sl_bb_raw(), which checks them.
+ */
 int sl_bb_value(sl_builder *bb, const sl_value *v);
 
 /**
@@ -248,7 +260,14 @@ int sl_bb_value(sl_builder *bb, const sl_value *v);
  */
 int sl_bb_raw(sl_builder *bb, const void *bytes, size_t len, uint32_t nvalues);
 
-/** Append a complete event read from a batch, unchanged. */
+/**
+ * Copy every value packed into the scratch builder `src` (loose values, no
+ * events) as that many values, without reading them again: `src` wrote
+ * them whole. -1 when `src` holds an unfinished container or events.
+ */
+int sl_bb_append_values(sl_builder *bb, const sl_builder *src);
+
+/** Append a complete event as sl_batch_next gave it, unchanged. */
 int sl_bb_append_event(sl_builder *bb, const sl_event *ev);
 
 /** What sl_bb_copy_event() does to one body field. */

@@ -414,8 +414,7 @@ static int one_event(activity *a, const sl_event *ev, const act_req *q, sl_build
         return reject(a, r, &rej, ev) == SL_OK ? 0 : -2;
     }
     /* Valid: packed straight into the output batch, no intermediate copy. */
-    sl_bb_begin(out, ev->time_ns);
-    sl_bb_value(out, &ev->meta);
+    sl_bb_begin_from(out, ev, ev->time_ns);
     act_pack_result(&res, out);
     return sl_bb_end(out); /* any failed pack fails here */
 }

@@ -233,18 +233,14 @@ static int write_parsed(parse *p, const sl_event *ev, int64_t time_ns, sl_builde
         nparsed += keep_parsed(p, i);
     for (uint32_t i = 0; i < p->nin; i++)
         nkept += keep_input(p, &p->in[i]);
-    sl_bb_begin(out, time_ns);
-    sl_bb_value(out, &ev->meta);
+    sl_bb_begin_from(out, ev, time_ns);
     sl_bb_map(out, nkept + nparsed);
     for (uint32_t i = 0; nkept && i < p->nin; i++) {
         const in_pair *e = &p->in[i];
         if (!keep_input(p, e))
             continue;
-        /* key and value are adjacent in the input: one checked copy */
-        if (e->k.raw + e->k.raw_len == e->v.raw)
-            sl_bb_raw(out, e->k.raw, e->k.raw_len + e->v.raw_len, 2);
-        else
-            sl_bb_value(out, &e->k), sl_bb_value(out, &e->v);
+        sl_bb_value(out, &e->k);
+        sl_bb_value(out, &e->v);
     }
     for (uint32_t i = 0; i < p->o.n; i++) {
         if (!keep_parsed(p, i))

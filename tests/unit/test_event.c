@@ -845,6 +845,111 @@ static void test_builder_raw(void)
     sl_bb_free(bb);
 }
 
+/* A copy's body header takes the smallest form for its count. */
+static void test_builder_copy_sizes(void)
+{
+    for (uint32_t n = 14; n <= 17; n++) {
+        sl_builder *src = sl_bb_new(), *bb = sl_bb_new();
+        sl_bb_begin(src, 1);
+        sl_bb_map(src, 0);
+        sl_bb_map(src, n);
+        for (uint32_t i = 0; i < n; i++) {
+            char k[8];
+            snprintf(k, sizeof k, "k%u", i);
+            sl_bb_cstr(src, k);
+            sl_bb_uint(src, i);
+        }
+        CU_ASSERT_EQUAL_FATAL(sl_bb_end(src), 0);
+        sl_batch in = sl_bb_batch(src);
+        sl_batch_iter it;
+        sl_event ev;
+        sl_batch_iter_init(&it, &in);
+        CU_ASSERT_EQUAL_FATAL(sl_batch_next(&it, &ev), 1);
+        CU_ASSERT_EQUAL(sl_bb_copy_event(bb, &ev, NULL, 0, 1), 0);
+        sl_bb_cstr(bb, "x");
+        sl_bb_nil(bb);
+        CU_ASSERT_EQUAL(sl_bb_end(bb), 0);
+        expect_valid(bb, 1);
+        sl_batch out = sl_bb_batch(bb);
+        /* the same bytes as packing n + 1 pairs directly, less nothing */
+        CU_ASSERT_EQUAL(out.len, in.len + 3 + (n + 1 == 16 ? 2 : 0));
+        sl_batch_iter_init(&it, &out);
+        CU_ASSERT_EQUAL_FATAL(sl_batch_next(&it, &ev), 1);
+        CU_ASSERT_EQUAL(ev.body.v.n, n + 1);
+        sl_bb_free(src);
+        sl_bb_free(bb);
+    }
+}
+
+static void test_builder_append_values(void)
+{
+    sl_builder *scratch = sl_bb_new(), *bb = sl_bb_new();
+    sl_bb_cstr(scratch, "source");
+    sl_bb_cstr(scratch, "t");
+    sl_bb_cstr(scratch, "list");
+    sl_bb_array(scratch, 2);
+    sl_bb_int(scratch, 1);
+    /* the array owes one more item: not whole, refused */
+    sl_bb_begin(bb, 1);
+    sl_bb_map(bb, 2);
+    CU_ASSERT_EQUAL(sl_bb_append_values(bb, scratch), -1);
+    CU_ASSERT_EQUAL(sl_bb_end(bb), -1);
+    sl_bb_int(scratch, 2);
+    /* 4 values now: too many for a map that owes 2 */
+    sl_bb_begin(bb, 1);
+    sl_bb_map(bb, 1);
+    CU_ASSERT_EQUAL(sl_bb_append_values(bb, scratch), -1);
+    CU_ASSERT_EQUAL(sl_bb_end(bb), -1);
+    sl_bb_begin(bb, 1);
+    sl_bb_map(bb, 2);
+    CU_ASSERT_EQUAL(sl_bb_append_values(bb, scratch), 0);
+    sl_bb_map(bb, 0);
+    CU_ASSERT_EQUAL(sl_bb_end(bb), 0);
+    expect_valid(bb, 1);
+    /* after a rollback into loose values the count is unknown: refused */
+    sl_bb_reset(scratch);
+    sl_bb_cstr(scratch, "a");
+    sl_bb_mark m = sl_bb_get_mark(scratch);
+    sl_bb_cstr(scratch, "b");
+    sl_bb_rollback(scratch, m);
+    sl_bb_begin(bb, 1);
+    sl_bb_map(bb, 0);
+    CU_ASSERT_EQUAL(sl_bb_append_values(bb, scratch), -1);
+    sl_bb_abort(bb);
+    sl_bb_free(scratch);
+    sl_bb_free(bb);
+}
+
+static void test_builder_begin_from(void)
+{
+    sl_builder *src = sl_bb_new(), *bb = sl_bb_new();
+    sl_bb_begin(src, 5);
+    sl_bb_map(src, 1);
+    sl_bb_cstr(src, "source");
+    sl_bb_cstr(src, "s");
+    sl_bb_map(src, 0);
+    CU_ASSERT_EQUAL_FATAL(sl_bb_end(src), 0);
+    sl_batch in = sl_bb_batch(src);
+    sl_batch_iter it;
+    sl_event ev, out;
+    sl_value v;
+    sl_batch_iter_init(&it, &in);
+    CU_ASSERT_EQUAL_FATAL(sl_batch_next(&it, &ev), 1);
+    CU_ASSERT_EQUAL(sl_bb_begin_from(bb, &ev, 9), 0);
+    sl_bb_map(bb, 1);
+    sl_bb_cstr(bb, "k");
+    sl_bb_bool(bb, 1);
+    CU_ASSERT_EQUAL(sl_bb_end(bb), 0);
+    expect_valid(bb, 1);
+    sl_batch b = sl_bb_batch(bb);
+    sl_batch_iter_init(&it, &b);
+    CU_ASSERT_EQUAL_FATAL(sl_batch_next(&it, &out), 1);
+    CU_ASSERT_EQUAL(out.time_ns, 9);
+    CU_ASSERT(sl_map_gets(&out.meta, "source", &v) == 1 && sl_value_eq(&v, "s"));
+    sl_bb_free(src);
+    sl_bb_free(bb);
+}
+
 static void test_builder_copy_event(void)
 {
     sl_builder *src = sl_bb_new(), *bb = sl_bb_new();
@@ -944,6 +1049,9 @@ int main(void)
         {"builder_mark_rollback", test_builder_mark_rollback},
         {"builder_raw", test_builder_raw},
         {"builder_copy_event", test_builder_copy_event},
+        {"builder_append_values", test_builder_append_values},
+        {"builder_copy_sizes", test_builder_copy_sizes},
+        {"builder_begin_from", test_builder_begin_from},
         {"builder_take_right_sized", test_builder_take_right_sized},
         {0},
     };

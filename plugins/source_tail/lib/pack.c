@@ -2,9 +2,6 @@
 
 #include <string.h>
 
-/* The meta pairs before the offset's value: source, path, inode, "offset". */
-#define META_LOOSE_VALUES 7
-
 int tail_pack_init(tail_pack *k, int invalid_as_bin)
 {
     memset(k, 0, sizeof *k);
@@ -37,13 +34,11 @@ int tail_pack_prefix(tail_pack *k, int64_t time_ns, const char *source, const ch
 
 int tail_pack_line(tail_pack *k, sl_builder *bb, uint64_t offset, const char *p, size_t len)
 {
-    size_t mlen;
-    const uint8_t *meta = sl_bb_data(k->meta, &mlen);
     int bin = k->invalid_as_bin && !tail_utf8_valid(p, len);
     /* A failed call fails the open event: sl_bb_end() then drops it. */
     sl_bb_begin(bb, k->time_ns);
     sl_bb_map(bb, 4);
-    sl_bb_raw(bb, meta, mlen, META_LOOSE_VALUES);
+    sl_bb_append_values(bb, k->meta);
     sl_bb_uint(bb, offset);
     sl_bb_map(bb, 1);
     sl_bb_str(bb, "message", 7);

@@ -4,7 +4,7 @@
  * Every event of one file read at one moment shares its time and all of its
  * meta map but the line offset: [time, {source, path, inode, offset: ...},
  * {message: ...}]. Those shared meta pairs are packed once into a scratch
- * builder and copied per line with sl_bb_raw(), so a line costs a handful of
+ * builder and copied per line with sl_bb_append_values(), so a line costs a handful of
  * builder calls instead of re-encoding the path.
  */
 #ifndef TAIL_PACK_H
