@@ -2,7 +2,7 @@
 # bench/parse.sh [BUILD_DIR] [LINES]: LINES (default 1,000,000) nginx combined
 # lines through tail -> parse -> activity -> sink_null, with the enrichers of
 # pipelines/nginx-to-oneentry.yaml. Prints lines/s, CPU seconds per million
-# lines and peak RSS as a markdown table row.
+# lines and peak RSS as a markdown table row (BENCH_CALLGRIND=1: instructions).
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-$SRC/build}
@@ -56,7 +56,18 @@ t0 = time.monotonic()
 import os
 # BENCH_PERF=FILE records a perf profile of the run into FILE (numbers then include perf's cost).
 perf = ["perf", "record", "-g", "-o", os.environ["BENCH_PERF"], "--"] if os.environ.get("BENCH_PERF") else []
-subprocess.run(perf + [sluice, "run", pipeline, "--once"], check=True)
+# BENCH_CALLGRIND=1 counts the instructions of the whole process with valgrind
+# (slow; the count does not depend on the machine's load, the times do).
+cg = os.environ.get("BENCH_CALLGRIND") == "1"
+if cg:
+    perf = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + pipeline + ".cg"]
+subprocess.run(perf + [sluice, "run", pipeline, "--once"], check=True,
+               stderr=subprocess.DEVNULL if cg else None)
+if cg:
+    total = next(int(l.split()[1]) for l in open(pipeline + ".cg") if l.startswith("summary:"))
+    print(f"| {lines:,} lines | {total / 1e6:,.0f} M instructions | "
+          f"{total / lines:,.0f} instructions per line |")
+    sys.exit(0)
 wall = time.monotonic() - t0
 ru = resource.getrusage(resource.RUSAGE_CHILDREN)
 cpu = ru.ru_utime + ru.ru_stime
