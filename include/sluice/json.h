@@ -1,7 +1,7 @@
 /*
  * sluice JSON output — encode msgpack values and events as JSON, correctly for
  * every input: control characters escaped, invalid UTF-8 replaced by U+FFFD,
- * 64-bit integers exact, NaN/Infinity as null. Part of `sluice-event`.
+ * 64-bit integers exact, NaN/Infinity as null. Part of libsluice.
  */
 #ifndef SLUICE_JSON_H
 #define SLUICE_JSON_H
