@@ -60,6 +60,7 @@ typedef struct oe_cfg {
     int adaptive, concurrency, max_concurrency;
     double rate_limit;
     int64_t retry_base_ms, retry_max_ms, auth_probe_ms, drain_ms;
+    int64_t timeout_ms;      /* a whole request's limit */
     int spool_after;         /* consecutive failures before spooling */
     int max_retries;         /* strikes before a poison event is dead-lettered; 0 = never */
     int use_spool, spool_fsync, drop_oldest, dry_run, has_token;
@@ -92,7 +93,9 @@ typedef struct oe_sink {
     pthread_cond_t idle;     /* worker signals progress (flush waits) */
     oe_job *in_head, *in_tail;
     int stop;                /* destroy asks the worker to end */
+    int quiesce;             /* stopping: start no request, let those in flight end */
     int busy;                /* worker holds undelivered work */
+    int inflight;            /* requests in flight, as of the worker's last turn */
     pthread_cond_t room;     /* worker signals: memory jobs below the bound */
     atomic_long mem_jobs;    /* jobs of held batches not yet finished */
 

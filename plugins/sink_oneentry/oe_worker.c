@@ -73,6 +73,7 @@ typedef struct worker {
     int64_t spool_hold_ns;   /* a retry spooled at stop: read the spool after this */
     int64_t guest_ok_ns;     /* last time a guest request got past the app token */
     int saw_stopping;
+    int quiesce;             /* s->quiesce as of the last take_incoming */
     oe_request scratch;
     sl_buf rec;
 } worker;
@@ -468,6 +469,8 @@ static int holding(const worker *w)
 static void start_requests(worker *w, int64_t now)
 {
     oe_sink *s = w->s;
+    if (w->quiesce)
+        return; /* stopping: those in flight end, no new one starts */
     int limit = holding(w) ? 1 : oe_aimd_limit(&w->aimd);
     while (oe_http_inflight(s->http) < limit) {
         if (holding(w) && now < w->probe_due_ns)
@@ -704,8 +707,10 @@ static void update_busy(worker *w, int incoming)
                (s->spool && oe_spool_pending(s->spool));
     pthread_mutex_lock(&s->mu);
     busy |= s->in_head != NULL;
-    if (s->busy && !busy)
+    int inflight = oe_http_inflight(s->http);
+    if ((s->busy && !busy) || (s->inflight && !inflight))
         pthread_cond_broadcast(&s->idle);
+    s->inflight = inflight;
     if (atomic_load(&s->mem_jobs) <= OE_MAX_MEM_JOBS)
         pthread_cond_signal(&s->room);
     s->busy = busy;
@@ -766,6 +771,7 @@ static void take_incoming(worker *w, int *stop)
         s->in_head = s->in_tail = NULL;
     }
     *stop = s->stop;
+    w->quiesce = s->quiesce;
     pthread_mutex_unlock(&s->mu);
 }
 

@@ -233,6 +233,7 @@ static int read_options(oe_sink *s, char *err, size_t errlen)
     k->retry_max_ms = h->opt_int(c, "retry_max");
     k->auth_probe_ms = h->opt_int(c, "auth_probe_interval");
     k->drain_ms = h->opt_int(c, "stop_drain_timeout");
+    k->timeout_ms = h->opt_int(c, "timeout");
     k->spool_after = (int)h->opt_int(c, "spool_after_failures");
     k->max_retries = (int)h->opt_int(c, "max_retries");
     const char *order = h->opt_str(c, "order");
@@ -518,28 +519,56 @@ static uint64_t stop_worker(oe_sink *s)
     return left;
 }
 
-/* At stop the engine has no more batches for us: keep delivering what the
- * spool holds while OneEntry answers, for at most stop_drain_timeout, then
- * end the worker here, so the answer is final: SL_PENDING when events stay
- * spooled for the next run (run --once exits 4). */
+/* Wait on s->idle until cond(s) is false or the deadline passes; under mu. */
+static void wait_while(oe_sink *s, int (*cond)(const oe_sink *), int64_t ms)
+{
+    struct timespec dl = sl_deadline_in(ms > 0 ? ms : 0);
+    while (cond(s) && pthread_cond_timedwait(&s->idle, &s->mu, &dl) == 0)
+        ;
+}
+
+static int is_busy(const oe_sink *s) { return s->busy; }
+static int has_inflight(const oe_sink *s) { return s->inflight > 0; }
+
+/*
+ * At stop the engine has no more batches for us (it calls flush before it
+ * waits for our pending batches, within service.shutdown_timeout). Two
+ * phases, so a stop or a reload never makes the next run send again what
+ * OneEntry already took:
+ *  1. deliver: keep delivering what is queued and spooled, for
+ *     stop_drain_timeout with a spool, leaving time for phase 2;
+ *  2. quiesce: start no new request and let those in flight get their
+ *     answers (a request abandoned mid-flight may have reached OneEntry:
+ *     its event, spooled again, would be sent twice).
+ * Then the worker ends: what is left is spooled (acknowledged) or, without
+ * a spool, left unacknowledged for the source to read again. SL_PENDING
+ * when events stay spooled for the next run (run --once exits 4).
+ */
 static int oe_flush(void *state)
 {
     oe_sink *s = state;
     if (!s->host->stopping(s->ctx))
         return SL_OK;
-    /* The core calls flush before it waits for the sink's pending tickets,
-     * and gives the whole stop service.shutdown_timeout. With a spool, what
-     * is not delivered within stop_drain_timeout (and that deadline) stays
-     * on disk for the next start; without one, the requests in flight get
-     * what is left of the core's deadline, or their events would be read
-     * and sent again by the next run. */
     int64_t left = s->host->drain_left_ms(s->ctx);
-    int64_t wait_ms = s->spool && s->cfg.drain_ms < left ? s->cfg.drain_ms : left;
-    struct timespec dl = sl_deadline_in(wait_ms > 0 ? wait_ms : 0);
+    /* Phase 2 needs at most one request's time; phase 1 gets the rest. */
+    int64_t reserve = s->cfg.timeout_ms < left / 2 ? s->cfg.timeout_ms : left / 2;
+    int64_t deliver = left - reserve;
+    if (s->spool && s->cfg.drain_ms < deliver)
+        deliver = s->cfg.drain_ms;
+    int64_t t0 = sl_mono_ms();
     pthread_mutex_lock(&s->mu);
-    while (s->busy && pthread_cond_timedwait(&s->idle, &s->mu, &dl) == 0)
-        ;
+    wait_while(s, is_busy, deliver);
+    s->quiesce = 1;
     pthread_mutex_unlock(&s->mu);
+    oe_http_wakeup(s->http);
+    pthread_mutex_lock(&s->mu);
+    wait_while(s, has_inflight, left - (sl_mono_ms() - t0));
+    int abandoned = s->inflight;
+    pthread_mutex_unlock(&s->mu);
+    if (abandoned)
+        s->host->log(s->ctx, SL_LOG_WARN, "%d requests were still in flight at the stop "
+                     "deadline: OneEntry may have taken them, and their events go out again "
+                     "(from the %s)", abandoned, s->spool ? "spool" : "source");
     return stop_worker(s) ? SL_PENDING : SL_OK;
 }
 
