@@ -495,6 +495,16 @@ static int comp_load(sl_engine *e, sl_comp *c, sl_errs *errs)
     }
     if (sl_options_resolve(cs, c->plugin.p, &c->opts, errs) < 0)
         return -1;
+    if (c->plugin.p->check) {
+        /* What the option table cannot say, so validate catches what init
+         * would refuse. */
+        char why[1024] = "";
+        if (c->plugin.p->check(&c->ctx, &sl_host_api, why, sizeof why) != SL_OK) {
+            sl_errs_at(errs, cs->name_node, "%s '%s': %s", sl_kind_name(cs->kind), cs->name,
+                       why[0] ? why : "its options were refused (no reason given)");
+            return -1;
+        }
+    }
     if (cs->kind == SL_KIND_SOURCE && sl_acks_init(&c->acks, NULL, NULL) < 0)
         return -1;
     if (cs->kind != SL_KIND_SOURCE) {

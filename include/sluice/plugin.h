@@ -187,6 +187,16 @@ typedef struct sl_plugin {
 
     /** Release the instance. After stop, before unload. May be NULL. */
     void (*destroy)(void *state);
+
+    /**
+     * Optional: judge the component's options beyond what the option table
+     * says (a list of HTTP statuses, a URL's scheme), without side effects:
+     * no files, no connections, no threads. `sluice validate` and every
+     * start call it after the table's checks; return SL_OK, or SL_ERR with
+     * the reason in err (reported at the component, and validate fails).
+     * Read options through `host` with `ctx` as in init().
+     */
+    int (*check)(struct sl_ctx *ctx, const struct sl_host *host, char *err, size_t errlen);
 } sl_plugin;
 
 /** Fills the fixed fields of a descriptor for the headers in use. */

@@ -277,6 +277,16 @@ static int make_url(oe_sink *s, char *err, size_t errlen)
     return 0;
 }
 
+/* What init would refuse in the options, for `sluice validate` (the
+ * descriptor's check): no file, connection or thread, nothing kept. */
+static int oe_check(sl_ctx *ctx, const sl_host *h, char *err, size_t errlen)
+{
+    oe_sink tmp = {.ctx = ctx, .host = h};
+    int bad = read_options(&tmp, err, errlen) < 0 || make_url(&tmp, err, errlen) < 0;
+    free(tmp.url);
+    return bad ? SL_ERR : SL_OK;
+}
+
 /* ---------------------------------------------------------------- */
 /* Lifecycle                                                          */
 /* ---------------------------------------------------------------- */
@@ -593,4 +603,5 @@ SL_EXPORT const sl_plugin sluice_plugin = {
     .write = oe_write,
     .flush = oe_flush,
     .destroy = oe_destroy,
+    .check = oe_check,
 };
