@@ -9,7 +9,10 @@
 . "$(dirname "$0")/common.bash"
 . "$(dirname "$0")/oneentry_helpers.bash"
 LIMIT_MIB=64
-if ldd "$SLUICE" | grep -q 'libasan\|libtsan'; then LIMIT_MIB=256; fi
+# Under a sanitizer the resident size measures the sanitizer (shadow memory,
+# quarantine): the scenario still runs, the bound is not checked.
+SANITIZED=""
+if ldd "$SLUICE" | grep -q 'libasan\|libtsan'; then SANITIZED=1; fi
 
 start_emu --latency-ms 500
 sed "s|^    token: \${ONEENTRY_TOKEN:-}|&\n    ca_file: $TMP/cert.pem|" \
@@ -43,8 +46,12 @@ hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status")
 got=$(lines "$TMP/events")
 echo "VmHWM ${hwm} kB after 45,000 lines; ${got} events delivered so far"
 [ "$got" -gt 0 ] || { cat "$TMP/log"; fail "nothing delivered"; }
-[ "$hwm" -lt $((LIMIT_MIB * 1024)) ] || fail "peak RSS ${hwm} kB over ${LIMIT_MIB} MiB"
-ok "a 500 ms OneEntry and 3,000 lines/s: peak resident memory ${hwm} kB under ${LIMIT_MIB} MiB"
+if [ -n "$SANITIZED" ]; then
+    ok "a 500 ms OneEntry and 3,000 lines/s: runs (sanitizer build: the memory bound is not checked)"
+else
+    [ "$hwm" -lt $((LIMIT_MIB * 1024)) ] || fail "peak RSS ${hwm} kB over ${LIMIT_MIB} MiB"
+    ok "a 500 ms OneEntry and 3,000 lines/s: peak resident memory ${hwm} kB under ${LIMIT_MIB} MiB"
+fi
 kill -9 "$pid"
 wait "$pid" 2>/dev/null || true
 finish
