@@ -35,6 +35,25 @@ expect_in "$TMP/err" "is writable by every user"
 chmod 0700 "$TMP/state"
 ok "a world-writable state_dir is refused"
 
+# A symlink planted where a state file's temporary goes is not followed.
+seq 1 5 | sed 's/^/line /' >"$TMP/a.log"
+cat >"$TMP/t.yaml" <<YAML
+service: { state_dir: $TMP/tstate }
+sources:
+  t: { plugin: tail, paths: [$TMP/a.log] }
+sinks:
+  out: { plugin: null, inputs: [t] }
+YAML
+mkdir -p "$TMP/tstate/t"
+chmod 700 "$TMP/tstate" "$TMP/tstate/t"
+echo precious >"$TMP/victim"
+ln -s "$TMP/victim" "$TMP/tstate/t/checkpoints.tmp"
+expect_rc 0 "$SLUICE" run "$TMP/t.yaml" --once
+[ "$(cat "$TMP/victim")" = precious ] || fail "the planted symlink was written through"
+[ -f "$TMP/tstate/t/checkpoints" ] && [ ! -L "$TMP/tstate/t/checkpoints" ] || fail "no checkpoint saved"
+[ "$(stat -c %a "$TMP/tstate/t/checkpoints")" = 600 ] || fail "the checkpoint file is not 0600"
+ok "a symlink planted at checkpoints.tmp is not followed; the checkpoint is a private file"
+
 if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
     chown nobody "$TMP/state"
     expect_rc 3 "$SLUICE" run "$TMP/p.yaml" --once </dev/null
