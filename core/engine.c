@@ -62,8 +62,10 @@ static void origin_release(sl_origin *o, int ok)
         atomic_store(&o->failed, 1);
     if (atomic_fetch_sub(&o->pending, 1) != 1)
         return;
-    if (!atomic_load(&o->failed))
+    if (!atomic_load(&o->failed)) {
+        atomic_fetch_sub(&o->src->unacked_events, o->events);
         sl_acks_complete(&o->src->acks, o->seq);
+    }
     free(o);
 }
 
@@ -287,6 +289,8 @@ int sl_engine_emit(sl_comp *c, sl_builder *bb, uint64_t *seq)
     }
     o->src = c;
     o->seq = s;
+    o->events = m->batch.count;
+    atomic_fetch_add(&c->unacked_events, o->events);
     atomic_init(&o->pending, 1);
     atomic_init(&o->failed, 0);
     sl_counter_add(c->m_out, m->batch.count);
@@ -731,6 +735,16 @@ static void abort_all(sl_engine *e)
     }
 }
 
+/* Events sources emitted that were not acknowledged (in flight or failed). */
+static uint64_t unacked_events(const sl_engine *e)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < e->n; i++)
+        if (e->comps[i].spec->kind == SL_KIND_SOURCE)
+            n += atomic_load(&e->comps[i].unacked_events);
+    return n;
+}
+
 /* The names of components whose thread has not ended, for the log (static
  * buffer: shutdown runs on one thread). */
 static const char *busy_names(const sl_engine *e)
@@ -783,9 +797,11 @@ sl_run_result sl_engine_shutdown(sl_engine *e)
     join_kind(e, SL_KIND_ENRICHER, &grace);
     join_kind(e, SL_KIND_SINK, &grace);
     if (left)
-        sl_log(SL_LOG_WARN, NULL, "drain did not finish within %lld ms: %llu batches not "
-               "acknowledged; sources will read them again",
-               (long long)e->spec->service.shutdown_timeout_ms, (unsigned long long)left);
+        sl_log(SL_LOG_WARN, NULL, "drain did not finish within %lld ms: %llu batches (%llu "
+               "events) not acknowledged; sources will read them again, and what a sink had "
+               "already sent of them will be sent twice",
+               (long long)e->spec->service.shutdown_timeout_ms, (unsigned long long)left,
+               (unsigned long long)unacked_events(e));
     else
         sl_log(SL_LOG_WARN, NULL, "drain did not finish within %lld ms: every batch was "
                "acknowledged, but a component was still busy (%s)",

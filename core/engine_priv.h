@@ -30,6 +30,7 @@ typedef struct sl_origin {
     uint64_t seq;
     atomic_int pending;
     atomic_int failed; /* some path could not take it: never report it acked */
+    uint32_t events;   /* as emitted, for the count of what may repeat */
 } sl_origin;
 
 /* A batch in flight, shared by every sink queue it was pushed to. */
@@ -70,6 +71,7 @@ struct sl_comp {
     pthread_mutex_t emu;     /* enricher: one process() at a time */
     sl_builder *out;         /* enricher output, reused under emu */
     sl_acks acks;            /* source */
+    atomic_ullong unacked_events; /* source: emitted, not (yet) acknowledged */
     sl_queue q;              /* enricher and sink input */
     int has_queue;
     sl_ticket_ring tickets;  /* sink in-flight batches */

@@ -80,7 +80,7 @@ rc=0
 wait "$pid" || rc=$?
 exec 3>&-
 [ "$rc" -eq 4 ] || { cat "$TMP/log"; fail "exit $rc, expected 4: the held sink cannot drain"; }
-expect_in "$TMP/log" "batches not acknowledged; sources will read them again"
+expect_in "$TMP/log" "events) not acknowledged; sources will read them again"
 ok "SIGTERM with a sink that never acknowledges: exit 4 after shutdown_timeout"
 
 cat >"$TMP/remote.yaml" <<YAML
