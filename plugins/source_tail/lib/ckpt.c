@@ -32,37 +32,115 @@ void tail_ckpts_free(tail_ckpts *c)
     for (size_t i = 0; i < c->n; i++)
         free(c->v[i].path);
     free(c->v);
+    free(c->freed);
+    free(c->index);
     memset(c, 0, sizeof *c);
 }
 
-long tail_ckpts_find(const tail_ckpts *c, uint64_t dev, uint64_t ino)
+/* Home bucket of (dev, ino): inode numbers come in runs, so mix them. */
+static size_t home(const tail_ckpts *c, uint64_t dev, uint64_t ino)
 {
+    uint64_t h = (ino ^ (dev * 0x9e3779b97f4a7c15ULL)) * 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 31;
+    return (size_t)(h & (c->buckets - 1));
+}
+
+static void index_put(tail_ckpts *c, uint32_t slot)
+{
+    size_t mask = c->buckets - 1;
+    size_t b = home(c, c->v[slot].dev, c->v[slot].ino);
+    while (c->index[b])
+        b = (b + 1) & mask;
+    c->index[b] = slot + 1;
+}
+
+/* Room in the index for one more used slot. 0 or -1 (out of memory). */
+static int index_reserve(tail_ckpts *c)
+{
+    if ((c->nused + 1) * 2 <= c->buckets)
+        return 0;
+    size_t nb = c->buckets ? c->buckets * 2 : 64;
+    uint32_t *ni = calloc(nb, sizeof *ni);
+    if (!ni)
+        return -1;
+    free(c->index);
+    c->index = ni;
+    c->buckets = nb;
     for (size_t i = 0; i < c->n; i++)
-        if (c->v[i].used && c->v[i].dev == dev && c->v[i].ino == ino)
-            return (long)i;
-    return -1;
+        if (c->v[i].used)
+            index_put(c, (uint32_t)i);
+    return 0;
+}
+
+/* Bucket of (dev, ino), or -1. */
+static long index_find(const tail_ckpts *c, uint64_t dev, uint64_t ino, uint64_t *probes)
+{
+    if (!c->buckets)
+        return -1;
+    size_t mask = c->buckets - 1;
+    for (size_t b = home(c, dev, ino);; b = (b + 1) & mask) {
+        ++*probes;
+        uint32_t e = c->index[b];
+        if (!e)
+            return -1;
+        if (c->v[e - 1].dev == dev && c->v[e - 1].ino == ino)
+            return (long)b;
+    }
+}
+
+/* Empty bucket b, moving later entries of its run back so that every
+ * entry stays reachable from its home bucket (no tombstones to pile up). */
+static void index_del(tail_ckpts *c, size_t b)
+{
+    size_t mask = c->buckets - 1;
+    c->index[b] = 0;
+    for (size_t j = (b + 1) & mask; c->index[j]; j = (j + 1) & mask) {
+        const tail_ckpt *k = &c->v[c->index[j] - 1];
+        size_t h = home(c, k->dev, k->ino);
+        /* Stays when its home lies cyclically in (b, j]. */
+        if (b <= j ? (b < h && h <= j) : (b < h || h <= j))
+            continue;
+        c->index[b] = c->index[j];
+        c->index[j] = 0;
+        b = j;
+    }
+}
+
+long tail_ckpts_find(tail_ckpts *c, uint64_t dev, uint64_t ino)
+{
+    long b = index_find(c, dev, ino, &c->probes);
+    return b < 0 ? -1 : (long)c->index[b] - 1;
+}
+
+/* A slot for a new entry: the last freed, or a new one. -1 out of memory. */
+static long take_slot(tail_ckpts *c)
+{
+    if (c->nfreed)
+        return (long)c->freed[--c->nfreed];
+    if (c->n == c->cap) {
+        size_t ncap = c->cap ? c->cap * 2 : 16;
+        if (ncap > UINT32_MAX - 1)
+            return -1; /* slots are uint32_t, index entries slot + 1 */
+        tail_ckpt *nv = realloc(c->v, ncap * sizeof *nv);
+        if (!nv)
+            return -1;
+        c->v = nv;
+        uint32_t *nf = realloc(c->freed, ncap * sizeof *nf);
+        if (!nf)
+            return -1;
+        c->freed = nf;
+        c->cap = ncap;
+    }
+    return (long)c->n++;
 }
 
 long tail_ckpts_add(tail_ckpts *c, uint64_t dev, uint64_t ino, const char *path)
 {
     char *p = strdup(path);
-    if (!p)
+    long i = p && index_reserve(c) == 0 ? take_slot(c) : -1;
+    if (i < 0) {
+        free(p);
         return -1;
-    size_t i = 0;
-    while (i < c->n && c->v[i].used)
-        i++;
-    if (i == c->n) {
-        if (c->n == c->cap) {
-            size_t ncap = c->cap ? c->cap * 2 : 16;
-            tail_ckpt *nv = realloc(c->v, ncap * sizeof *nv);
-            if (!nv) {
-                free(p);
-                return -1;
-            }
-            c->v = nv;
-            c->cap = ncap;
-        }
-        c->n++;
     }
     tail_ckpt *k = &c->v[i];
     memset(k, 0, sizeof *k);
@@ -70,7 +148,9 @@ long tail_ckpts_add(tail_ckpts *c, uint64_t dev, uint64_t ino, const char *path)
     k->ino = ino;
     k->path = p;
     k->used = 1;
-    return (long)i;
+    c->nused++;
+    index_put(c, (uint32_t)i);
+    return i;
 }
 
 int tail_ckpts_set_path(tail_ckpts *c, size_t i, const char *path)
@@ -87,8 +167,16 @@ int tail_ckpts_set_path(tail_ckpts *c, size_t i, const char *path)
 
 void tail_ckpts_remove(tail_ckpts *c, size_t i)
 {
+    if (!c->v[i].used)
+        return; /* free already */
+    size_t mask = c->buckets - 1, b = home(c, c->v[i].dev, c->v[i].ino);
+    while (c->index[b] != i + 1) /* a used slot is in the index */
+        b = (b + 1) & mask;
+    index_del(c, b);
     free(c->v[i].path);
     memset(&c->v[i], 0, sizeof c->v[i]);
+    c->freed[c->nfreed++] = (uint32_t)i; /* room: nfreed < n <= cap */
+    c->nused--;
 }
 
 /* One data line (NUL-terminated, without "\n"). 0 or -1. */
@@ -101,6 +189,8 @@ static int parse_line(tail_ckpts *c, char *s)
                " %" SCNx64 " %n", &dev, &ino, &off, &fpl, &fph, &tll, &tlh, &pos) != 7 ||
         pos < 0 || s[pos] == '\0' || fpl > TAIL_FP_MAX || tll > TAIL_HASH_MAX || tll > off)
         return -1;
+    if (tail_ckpts_find(c, dev, ino) >= 0)
+        return 0; /* never written twice; the first line wins, as it always did */
     long i = tail_ckpts_add(c, dev, ino, s + pos);
     if (i < 0)
         return -2;

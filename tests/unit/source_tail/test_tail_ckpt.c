@@ -1,4 +1,5 @@
 /* Checkpoint store of the tail source, and the in-flight FIFO. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +91,83 @@ static void test_load_file(void)
     rmdir(dir);
 }
 
+/*
+ * 100k entries, as a state dir that followed many files over time holds:
+ * loading them and finding each must cost O(n), not O(n^2) (11 s before).
+ * The index counts the buckets it looks at, so the bound needs no clock.
+ */
+#define MANY 100000
+static void test_many_entries(void)
+{
+    char *text = malloc((size_t)MANY * 64 + 64), *p = text;
+    CU_ASSERT_FATAL(text != NULL);
+    p += sprintf(p, "# sluice tail checkpoints v1\n");
+    for (uint64_t i = 0; i < MANY; i++) /* inodes in a run, as a file system hands them out */
+        p += sprintf(p, "2049 %" PRIu64 " %" PRIu64 " 0 0 0 0 /var/log/app/a.log.%" PRIu64 "\n",
+                     1000 + i, i * 7, i);
+    p += sprintf(p, "2049 1000 5 0 0 0 0 /dup\n"); /* a second line for (2049, 1000) */
+    tail_ckpts c;
+    char err[128] = "";
+    tail_ckpts_init(&c);
+    CU_ASSERT_EQUAL_FATAL(tail_ckpts_parse(&c, text, (size_t)(p - text), err, sizeof err), 0);
+    CU_ASSERT_EQUAL(c.nused, MANY);
+    CU_ASSERT(c.probes < 4ULL * MANY);
+    c.probes = 0;
+    for (uint64_t i = 0; i < MANY; i++) {
+        long k = tail_ckpts_find(&c, 2049, 1000 + i);
+        CU_ASSERT_FATAL(k >= 0);
+        CU_ASSERT_EQUAL(c.v[k].offset, i * 7); /* the first line wins */
+    }
+    CU_ASSERT_EQUAL(tail_ckpts_find(&c, 2049, 1000 + MANY), -1);
+    CU_ASSERT_EQUAL(tail_ckpts_find(&c, 2050, 1000), -1);
+    CU_ASSERT(c.probes < 4ULL * MANY);
+    /* Written back: one line each, the duplicate gone. */
+    char *out;
+    size_t len, lines = 0;
+    CU_ASSERT_EQUAL_FATAL(tail_ckpts_format(&c, &out, &len), 0);
+    for (size_t i = 0; i < len; i++)
+        lines += out[i] == '\n';
+    CU_ASSERT_EQUAL(lines, MANY + 1);
+    free(out);
+    free(text);
+    tail_ckpts_free(&c);
+}
+
+/* Adds and removes in any order keep every key findable (the index moves
+ * entries back on removal) and slots are reused, checked against a list. */
+static void test_add_remove_random(void)
+{
+    enum { KEYS = 3000, OPS = 60000 };
+    static long slot_of[KEYS];
+    tail_ckpts c;
+    unsigned seed = 12345;
+    tail_ckpts_init(&c);
+    for (size_t i = 0; i < KEYS; i++)
+        slot_of[i] = -1;
+    for (size_t op = 0; op < OPS; op++) {
+        seed = seed * 1103515245u + 12345u;
+        size_t key = (seed >> 8) % KEYS;
+        uint64_t dev = key % 3, ino = key / 3 * 4096; /* collide on purpose */
+        if (slot_of[key] < 0) {
+            slot_of[key] = tail_ckpts_add(&c, dev, ino, "/p");
+            CU_ASSERT_FATAL(slot_of[key] >= 0);
+        } else {
+            tail_ckpts_remove(&c, (size_t)slot_of[key]);
+            slot_of[key] = -1;
+        }
+        if (op % 997 == 0 || op == OPS - 1) {
+            size_t used = 0;
+            for (size_t k = 0; k < KEYS; k++) {
+                CU_ASSERT_EQUAL_FATAL(tail_ckpts_find(&c, k % 3, k / 3 * 4096), slot_of[k]);
+                used += slot_of[k] >= 0;
+            }
+            CU_ASSERT_EQUAL(c.nused, used);
+            CU_ASSERT(c.n <= KEYS); /* freed slots are taken again */
+        }
+    }
+    tail_ckpts_free(&c);
+}
+
 static void test_pending_fifo(void)
 {
     tail_pending p;
@@ -122,6 +200,8 @@ int main(void)
         {"malformed and torn checkpoint files are refused", test_parse_errors},
         {"load a file; a missing file is not an error", test_load_file},
         {"in-flight FIFO keeps order across growth", test_pending_fifo},
+        {"100k entries load and are found in O(n)", test_many_entries},
+        {"random adds and removes keep every entry findable", test_add_remove_random},
         {NULL, NULL},
     };
     return sl_test_run("tail_ckpt", cases);
