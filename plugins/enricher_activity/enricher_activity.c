@@ -22,11 +22,13 @@
 #include <string.h>
 
 #include "act.h"
+#include "throttle.h"
 #include "sluice/event.h"
 #include "sluice/host.h"
 #include "sluice/plugin.h"
 
 #define REJECT_LOG_EVERY 10000 /* log the 1st, 10001st, ... rejection */
+#define LIMIT_LOG_MS 60000     /* at most one regex-limit warning a minute */
 
 typedef struct activity {
     sl_ctx *ctx;
@@ -39,9 +41,10 @@ typedef struct activity {
     act_ident ident;
     act_fields fields;
     act_keys keys;         /* fields, ready for the per-event walk */
-    sl_metric *m_unmatched, *m_bots, *m_excluded, *m_rejected, *m_dead;
+    sl_metric *m_unmatched, *m_bots, *m_excluded, *m_rejected, *m_dead, *m_limit;
     sl_metric *m_code[ACT_NREJECT]; /* rejected_<code> */
     uint64_t rejected;
+    sl_throttle limit_log;
 } activity;
 
 #define NONEMPTY NULL, NULL, SL_OPT_F_NONEMPTY
@@ -324,6 +327,7 @@ static void register_metrics(activity *a)
     a->m_excluded = h->metric(a->ctx, "excluded", SL_METRIC_COUNTER);
     a->m_rejected = h->metric(a->ctx, "rejected", SL_METRIC_COUNTER);
     a->m_dead = h->metric(a->ctx, "dead_lettered", SL_METRIC_COUNTER);
+    a->m_limit = h->metric(a->ctx, "regex_limit_hits", SL_METRIC_COUNTER);
     for (int i = 0; i < ACT_NREJECT; i++) {
         snprintf(name, sizeof name, "rejected_%s", act_reject_codes[i]);
         a->m_code[i] = h->metric(a->ctx, name, SL_METRIC_COUNTER);
@@ -429,6 +433,29 @@ static void count_tally(activity *a, const tally *t)
     h->metric_add(a->m_dead, t->rejected);
 }
 
+/*
+ * Requests whose path or parameter cost a rule's regex more than PCRE2's
+ * limits allow (rxlimit.h): they did not match that rule. Counted, and
+ * named in a warning at most once a minute, so a costly rule shows without
+ * flooding the log.
+ */
+static void count_limit_hits(activity *a)
+{
+    for (size_t i = 0; i < a->nrules; i++) {
+        act_rule *r = &a->rules[i];
+        if (!r->limit_hits)
+            continue;
+        a->host->metric_add(a->m_limit, r->limit_hits);
+        if (sl_throttle_pass(&a->limit_log, LIMIT_LOG_MS, NULL))
+            a->host->log(a->ctx, SL_LOG_WARN, "%s: %" PRIu64 " request(s) in a batch cost its "
+                         "regex more than %u matching steps and were taken as no match for "
+                         "it (counted in regex_limit_hits; warned at most once a minute); a "
+                         "regex without nested or overlapping repeats like (a|aa)+ avoids it",
+                         r->label, r->limit_hits, SL_RX_MATCH_LIMIT);
+        r->limit_hits = 0;
+    }
+}
+
 static int activity_process(void *state, const sl_batch *in, sl_builder *out, char *err,
                             size_t errlen)
 {
@@ -455,8 +482,10 @@ static int activity_process(void *state, const sl_batch *in, sl_builder *out, ch
         goto fail;
     }
     count_tally(a, &t);
+    count_limit_hits(a);
     return SL_OK;
 fail:
+    count_limit_hits(a);
     /* The core passes `in` on unchanged; nothing of this attempt stays. */
     sl_bb_rollback(out, mark);
     return SL_ERR;
@@ -473,8 +502,10 @@ SL_EXPORT const sl_plugin sluice_plugin = {
                    "(type, productId/pageId/categoryId, query, meta, guest_id, user_token) "
                    "by ordered rules; excludes bots; rejects invalid events: each goes to the "
                    "component's dead letters with the reason `<code>: <why> (<rule>)`, code "
-                   "bad_id, missing_id, empty_query or no_identity. Counters: unmatched, "
-                   "excluded, excluded_bots, rejected, rejected_<code>, dead_lettered.",
+                   "bad_id, missing_id, empty_query or no_identity. A path or parameter "
+                   "that costs a rule's regex more than 100,000 matching steps does not "
+                   "match that rule. Counters: unmatched, excluded, excluded_bots, rejected, "
+                   "rejected_<code>, dead_lettered, regex_limit_hits.",
     .options = options,
     .init = activity_init,
     .process = activity_process,

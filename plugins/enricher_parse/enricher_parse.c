@@ -19,11 +19,13 @@
 #include <string.h>
 
 #include "pline.h"
+#include "throttle.h"
 #include "sluice/event.h"
 #include "sluice/host.h"
 #include "sluice/plugin.h"
 
 #define ERROR_LOG_EVERY 10000 /* log the 1st, 10001st, ... bad line */
+#define LIMIT_LOG_MS 60000    /* at most one regex-limit warning a minute */
 
 typedef enum on_error { ON_ERROR_KEEP, ON_ERROR_DROP, ON_ERROR_DEAD_LETTER } on_error;
 
@@ -44,8 +46,9 @@ typedef struct parse {
     int dedupe;            /* formats whose fields may repeat a name */
     in_pair *in;           /* the current event's body pairs, read once */
     uint32_t nin, capin;
-    sl_metric *m_errors, *m_dropped, *m_dead;
+    sl_metric *m_errors, *m_dropped, *m_dead, *m_limit;
     uint64_t errors;
+    sl_throttle limit_log;
 } parse;
 
 static const sl_option options[] = {
@@ -135,6 +138,7 @@ static int configure(parse *p, char *err, size_t errlen)
     p->m_errors = h->metric(p->ctx, "parse_errors", SL_METRIC_COUNTER);
     p->m_dropped = h->metric(p->ctx, "dropped", SL_METRIC_COUNTER);
     p->m_dead = h->metric(p->ctx, "dead_lettered", SL_METRIC_COUNTER);
+    p->m_limit = h->metric(p->ctx, "regex_limit_hits", SL_METRIC_COUNTER);
     return 0;
 }
 
@@ -313,6 +317,25 @@ static int one_event(parse *p, const sl_event *ev, sl_builder *out, tally *t)
     return write_failed(ev, why, out);
 }
 
+/*
+ * Lines that cost `pattern` more than PCRE2's limits allow (rxlimit.h):
+ * parse errors like any other, and counted apart, with a warning at most
+ * once a minute, so a pattern that is too costly shows.
+ */
+static void count_limit_hits(parse *p)
+{
+    uint64_t n = pline_take_limit_hits(&p->pl);
+    if (!n)
+        return;
+    p->host->metric_add(p->m_limit, n);
+    if (sl_throttle_pass(&p->limit_log, LIMIT_LOG_MS, NULL))
+        p->host->log(p->ctx, SL_LOG_WARN, "pattern: %" PRIu64 " line(s) in a batch cost it "
+                     "more than %u matching steps and were taken as not parsing (counted in "
+                     "regex_limit_hits; warned at most once a minute); a pattern without "
+                     "nested or overlapping repeats like (a|aa)+ avoids it", n,
+                     SL_RX_MATCH_LIMIT);
+}
+
 static int parse_process(void *state, const sl_batch *in, sl_builder *out, char *err,
                          size_t errlen)
 {
@@ -341,8 +364,10 @@ static int parse_process(void *state, const sl_batch *in, sl_builder *out, char 
     p->host->metric_add(p->m_errors, t.errors);
     p->host->metric_add(p->m_dropped, t.dropped);
     p->host->metric_add(p->m_dead, t.dead);
+    count_limit_hits(p);
     return SL_OK;
 fail:
+    count_limit_hits(p);
     /* Leave `out` as we found it: the core passes `in` on unchanged. */
     sl_bb_rollback(out, mark);
     return SL_ERR;
@@ -362,7 +387,8 @@ static void parse_destroy(void *state)
     "split into method, path, query and protocol. A line that does not parse is kept with " \
     "`_parse_error` (on_error: keep), dropped (drop), or set aside with its reason in the "  \
     "component's dead letters (dead_letter); counters parse_errors, dropped, "              \
-    "dead_lettered.\n"                                                                      \
+    "dead_lettered, and regex_limit_hits: lines that cost `pattern` more than 100,000 "    \
+    "matching steps, which do not parse.\n"                                                \
     "\n"                                                                                   \
     "Fields it adds (combined = nginx_combined and apache_combined; json, regex and "      \
     "logfmt get the request fields from request_key's field; `types` casts afterwards):\n" \

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rxlimit.h"
 #include "sluice/event.h"
 #include "uamemo.h"
 #include "uaset.h"
@@ -67,6 +68,10 @@ typedef struct act_rule {
     size_t nex_path;
     char **ex_ua_src;        /* the substrings, until finish builds ex_ua */
     size_t nex_ua;
+    /* every regex of the rule matches within rxlimit.h's limits */
+    pcre2_match_context *mc; /* made with the rule's first regex */
+    uint64_t limit_hits;     /* subjects that hit them (no match); the
+                              * plugin counts and clears it */
 } act_rule;
 
 /* Names of the request fields in a parsed event body. */
@@ -139,7 +144,8 @@ int act_event_next(sl_batch_iter *it, sl_event *ev, act_req *q, const act_keys *
  * found (*s, *n set), 0 absent or not text. */
 int act_param_value(const act_req *q, const char *name, size_t len, const char **s, size_t *n);
 
-/* 1 when r matches q (r->md then holds the path captures), else 0. */
+/* 1 when r matches q (r->md then holds the path captures), else 0. A
+ * regex that hits its limits does not match and adds to r->limit_hits. */
 int act_rule_match(act_rule *r, const act_req *q);
 
 /* 1 when the rule's own exclude list names the request (after a match). */

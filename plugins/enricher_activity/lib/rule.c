@@ -38,11 +38,23 @@ static pcre2_code *compile(const char *pattern, uint32_t flags, int *jit, char *
     return re;
 }
 
-static int run(pcre2_code *re, pcre2_match_data *md, int jit, const char *s, size_t n)
+/* The rule's match context (limits, see rxlimit.h), made with its first
+ * regex. 0 or -1 (out of memory). */
+static int need_limits(act_rule *r, char *err, size_t errlen)
 {
-    int rc = jit ? pcre2_jit_match(re, (PCRE2_SPTR)s, n, 0, 0, md, NULL)
-                 : pcre2_match(re, (PCRE2_SPTR)s, n, 0, 0, md, NULL);
-    return rc >= 0;
+    if (!r->mc && !(r->mc = sl_rx_context()))
+        return oom(err, errlen);
+    return 0;
+}
+
+/* A subject that costs more than the limits allow is no match, counted. */
+static int run(act_rule *r, pcre2_code *re, pcre2_match_data *md, int jit, const char *s,
+               size_t n)
+{
+    int m = sl_rx_match(re, jit, r->mc, md, s, n);
+    if (m == SL_RX_LIMIT)
+        r->limit_hits++;
+    return m == SL_RX_MATCH;
 }
 
 int act_rule_init(act_rule *r, int index, const char *type, char *err, size_t errlen)
@@ -109,6 +121,8 @@ int act_rule_path(act_rule *r, const char *regex, char *err, size_t errlen)
         return -1;
     if (!(r->md = pcre2_match_data_create_from_pattern(r->re, NULL)))
         return oom(err, errlen);
+    if (need_limits(r, err, errlen) != 0)
+        return -1;
     if (!r->prefix) {
         char buf[256];
         size_t n;
@@ -148,7 +162,7 @@ int act_rule_param(act_rule *r, const char *name, const char *regex, char *err, 
         return -1;
     if (!(p->md = pcre2_match_data_create_from_pattern(p->re, NULL)))
         return oom(err, errlen);
-    return 0;
+    return need_limits(r, err, errlen);
 }
 
 int act_rule_status(act_rule *r, const char *spec, char *err, size_t errlen)
@@ -278,7 +292,7 @@ static int finish_excludes(act_rule *r, char *err, size_t errlen)
         return -1;
     if (!(r->ex_md = pcre2_match_data_create(1, NULL)))
         return oom(err, errlen);
-    return 0;
+    return need_limits(r, err, errlen);
 }
 
 /* Resolve a capture name to its group number in the path regex. */
@@ -349,6 +363,7 @@ void act_rule_free(act_rule *r)
     free(r->prefix);
     pcre2_match_data_free(r->md);
     pcre2_code_free(r->re);
+    pcre2_match_context_free(r->mc);
     for (size_t i = 0; i < r->nparams; i++) {
         free(r->params[i].name);
         pcre2_match_data_free(r->params[i].md);
@@ -427,7 +442,7 @@ static int params_ok(act_rule *r, const act_req *q)
         size_t n;
         if (!act_param_value(q, p->name, p->len, &s, &n))
             return 0;
-        if (!p->re ? n == 0 : !run(p->re, p->md, 0, s, n))
+        if (!p->re ? n == 0 : !run(r, p->re, p->md, 0, s, n))
             return 0;
     }
     return 1;
@@ -442,14 +457,15 @@ int act_rule_match(act_rule *r, const act_req *q)
         return 0;
     if (r->nparams && !params_ok(r, q))
         return 0;
-    return !r->re || run(r->re, r->md, r->jit, q->path, q->path_len);
+    return !r->re || run(r, r->re, r->md, r->jit, q->path, q->path_len);
 }
 
 int act_rule_excluded(act_rule *r, const act_req *q)
 {
     if (r->nex_ua && q->ua && uaset_match(&r->ex_ua, q->ua, q->ua_len))
         return 1;
-    return r->ex_path && q->path && run(r->ex_path, r->ex_md, r->ex_jit, q->path, q->path_len);
+    return r->ex_path && q->path &&
+           run(r, r->ex_path, r->ex_md, r->ex_jit, q->path, q->path_len);
 }
 
 static int vsrc_is_cookie(const vsrc *v)

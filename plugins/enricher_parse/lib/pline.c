@@ -194,3 +194,12 @@ int pline_parse(pline *p, const char *s, size_t n, pf_out *o, int64_t *time_ns,
         return -1;
     return 0;
 }
+
+uint64_t pline_take_limit_hits(pline *p)
+{
+    if (p->format != PL_REGEX)
+        return 0;
+    uint64_t n = p->rx.limit_hits;
+    p->rx.limit_hits = 0;
+    return n;
+}

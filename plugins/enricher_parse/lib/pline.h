@@ -63,4 +63,8 @@ void pline_free(pline *p);
 int pline_parse(pline *p, const char *s, size_t n, pf_out *o, int64_t *time_ns,
                 int *has_time, char *err, size_t errlen);
 
+/* Lines that cost the regex format more than rxlimit.h allows, since the
+ * last call (they did not parse). 0 for the other formats. */
+uint64_t pline_take_limit_hits(pline *p);
+
 #endif

@@ -32,7 +32,8 @@ int rxfmt_init(rxfmt *r, const char *pattern, char *err, size_t errlen)
     }
     r->groups = calloc(count, sizeof *r->groups);
     r->md = pcre2_match_data_create_from_pattern(r->re, NULL);
-    if (!r->groups || !r->md) {
+    r->mc = sl_rx_context();
+    if (!r->groups || !r->md || !r->mc) {
         snprintf(err, errlen, "out of memory");
         rxfmt_free(r);
         return -1;
@@ -49,6 +50,7 @@ int rxfmt_init(rxfmt *r, const char *pattern, char *err, size_t errlen)
 void rxfmt_free(rxfmt *r)
 {
     pcre2_match_data_free(r->md);
+    pcre2_match_context_free(r->mc);
     pcre2_code_free(r->re);
     free(r->groups);
     memset(r, 0, sizeof *r);
@@ -56,11 +58,15 @@ void rxfmt_free(rxfmt *r)
 
 int rxfmt_fields(rxfmt *r, const char *s, size_t n, pf_out *o, char *err, size_t errlen)
 {
-    int rc = r->jit ? pcre2_jit_match(r->re, (PCRE2_SPTR)s, n, 0, 0, r->md, NULL)
-                    : pcre2_match(r->re, (PCRE2_SPTR)s, n, 0, 0, r->md, NULL);
+    int rc = r->jit ? pcre2_jit_match(r->re, (PCRE2_SPTR)s, n, 0, 0, r->md, r->mc)
+                    : pcre2_match(r->re, (PCRE2_SPTR)s, n, 0, 0, r->md, r->mc);
     if (rc < 0) {
         if (rc == PCRE2_ERROR_NOMATCH) {
             snprintf(err, errlen, "regex: the line does not match the pattern");
+        } else if (sl_rx_result(rc) == SL_RX_LIMIT) {
+            r->limit_hits++;
+            snprintf(err, errlen, "regex: the line costs the pattern more than %u matching "
+                     "steps; taken as no match", SL_RX_MATCH_LIMIT);
         } else {
             PCRE2_UCHAR msg[160];
             pcre2_get_error_message(rc, msg, sizeof msg);

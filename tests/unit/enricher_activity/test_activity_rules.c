@@ -616,6 +616,63 @@ static void test_reject_reason(void)
     teardown();
 }
 
+/*
+ * A rule regex that backtracks exponentially, `(a|aa)+$`, and a visitor's
+ * 40-character path of a's: without PCRE2 limits one such line cost 42 ms
+ * (ten million steps). It must be "no match", counted in the rule's
+ * limit_hits, while an ordinary path still matches the same rule and a
+ * costly exclude regex is counted too.
+ */
+static void test_regex_limit(void)
+{
+    static const char *const costly[] = {"type=page_view", "path=(a|aa)+$", "pageId=7", NULL};
+    char hostile[41], err[300];
+    hostile[0] = '/';
+    memset(hostile + 1, 'a', 38);
+    strcpy(hostile + 39, "!"); /* 40 characters; the '!' makes every split fail */
+    nrules = 0;
+    add_rule(costly);
+    act_rule *r = &rules[0];
+    sl_builder *sb = sl_bb_new();
+    CU_ASSERT_FATAL(sb != NULL);
+    sl_value body;
+    act_req q;
+    pack_body(sb, "GET", hostile, NULL, 200, UA, "gid=x", NULL);
+    read_loose(sb, &body);
+    act_req_load(&q, &body, &FIELDS);
+    CU_ASSERT_EQUAL(q.path_len, 40);
+    long long t0 = sl_test_now_ms();
+    for (int i = 0; i < 3; i++)
+        CU_ASSERT_EQUAL(act_rule_match(r, &q), 0);
+    CU_ASSERT_EQUAL(r->limit_hits, 3);
+    /* Not a timing assertion: a bound so loose only a missing limit fails it. */
+    CU_ASSERT(sl_test_now_ms() - t0 < 3000);
+    sl_bb_reset(sb);
+    pack_body(sb, "GET", "/aaaa", NULL, 200, UA, "gid=x", NULL);
+    read_loose(sb, &body);
+    act_req_load(&q, &body, &FIELDS);
+    CU_ASSERT_EQUAL(act_rule_match(r, &q), 1);
+    CU_ASSERT_EQUAL(r->limit_hits, 3);
+    teardown();
+
+    /* The same regex as an exclude: the hostile path is not excluded. */
+    static const char *const view[] = {"type=page_view", "path=^/", "pageId=7", NULL};
+    nrules = 0;
+    add_rule(view);
+    r = &rules[0];
+    CU_ASSERT_EQUAL(act_rule_exclude_path(r, "(a|aa)+$", err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(act_rule_finish(r, err, sizeof err), 0);
+    sl_bb_reset(sb);
+    pack_body(sb, "GET", hostile, NULL, 200, UA, "gid=x", NULL);
+    read_loose(sb, &body);
+    act_req_load(&q, &body, &FIELDS);
+    CU_ASSERT_EQUAL(act_rule_match(r, &q), 1);
+    CU_ASSERT_EQUAL(act_rule_excluded(r, &q), 0);
+    CU_ASSERT_EQUAL(r->limit_hits, 1);
+    sl_bb_free(sb);
+    teardown();
+}
+
 int main(void)
 {
     static const sl_test_case tests[] = {
@@ -631,6 +688,7 @@ int main(void)
         {"one-walk event reader equals sl_batch_next", test_event_reader},
         {"per-rule exclude: user agents and paths", test_rule_exclude},
         {"dead-letter reason of a rejected event", test_reject_reason},
+        {"a costly regex is no match, counted", test_regex_limit},
         {NULL, NULL},
     };
     return sl_test_run("enricher_activity rules", tests);

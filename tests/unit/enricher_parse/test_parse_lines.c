@@ -179,6 +179,34 @@ static void test_regex(void)
     pf_free(&o);
 }
 
+/* A pattern that backtracks exponentially against a hostile 40-character
+ * line: no parse, counted as a limit hit; ordinary lines still parse. */
+static void test_regex_limit(void)
+{
+    pline p;
+    pf_out o;
+    char err[256] = "", line[41];
+    int64_t ns;
+    int has;
+    memset(line, 'a', 39);
+    strcpy(line + 39, "!");
+    CU_ASSERT_EQUAL_FATAL(pf_init(&o), 0);
+    CU_ASSERT_EQUAL_FATAL(pline_init(&p, PL_REGEX, "(?<word>(?:a|aa)+)$", NULL, NULL, NULL,
+                                     err, sizeof err), 0);
+    for (int i = 0; i < 3; i++) {
+        CU_ASSERT_EQUAL(pline_parse(&p, line, 40, &o, &ns, &has, err, sizeof err), -1);
+        CU_ASSERT(strstr(err, "matching steps") != NULL);
+    }
+    CU_ASSERT_EQUAL(pline_take_limit_hits(&p), 3);
+    CU_ASSERT_EQUAL(pline_take_limit_hits(&p), 0); /* taken */
+    CU_ASSERT_EQUAL(pline_parse(&p, "aaaa", 4, &o, &ns, &has, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(pline_parse(&p, "bbb!", 4, &o, &ns, &has, err, sizeof err), -1);
+    CU_ASSERT(strstr(err, "does not match") != NULL);
+    CU_ASSERT_EQUAL(pline_take_limit_hits(&p), 0);
+    pline_free(&p);
+    pf_free(&o);
+}
+
 static void test_casts(void)
 {
     pline p;
@@ -327,6 +355,7 @@ int main(void)
     static const sl_test_case tests[] = {
         {"every format, good and malformed lines", test_table},
         {"regex format, casts and pattern errors", test_regex},
+        {"a costly regex is no parse, counted", test_regex_limit},
         {"type casting and its errors", test_casts},
         {"huge fields stay bounded", test_huge_fields},
         {"fields stay in place while the arena grows", test_arena_growth},
