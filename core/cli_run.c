@@ -64,6 +64,10 @@ static void install_signals(void)
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
+    /* The handler only takes note; the run loop acts once start returns.
+     * Without SA_RESTART a signal during a plugin's init broke the call it
+     * was blocked in (EINTR) and failed the start (exit 3) instead. */
+    sa.sa_flags = SA_RESTART;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
