@@ -27,7 +27,8 @@ struct sl_admin {
     sl_admin_reload_fn reload; /* POST /reload; NULL answers 501 */
     void *reload_arg;
     char hosts[4][300];        /* Host values a loopback endpoint answers */
-    size_t n_hosts;            /* 0: any (allow_remote) */
+    int check_host;            /* loopback: only those Host values */
+    atomic_size_t n_hosts;     /* published once the port is known */
     atomic_int taps;
 };
 
@@ -305,9 +306,10 @@ static enum MHD_Result serve_tap(sl_admin *a, struct MHD_Connection *conn, const
     return rc;
 }
 
-static int host_known(const sl_admin *a, const char *h)
+static int host_known(sl_admin *a, const char *h)
 {
-    for (size_t i = 0; i < a->n_hosts; i++)
+    size_t n = atomic_load_explicit(&a->n_hosts, memory_order_acquire);
+    for (size_t i = 0; i < n; i++)
         if (strcmp(a->hosts[i], h) == 0)
             return 1;
     return 0;
@@ -318,11 +320,11 @@ static int host_known(const sl_admin *a, const char *h)
  * endpoint's address (DNS rebinding) or an Origin other than the endpoint
  * itself (a page posting to /reload). NULL when the request may go on.
  */
-static const char *foreign_request(const sl_admin *a, struct MHD_Connection *conn)
+static const char *foreign_request(sl_admin *a, struct MHD_Connection *conn)
 {
     const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
     const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
-    if (host && a->n_hosts && !host_known(a, host))
+    if (host && a->check_host && !host_known(a, host))
         return "Host is not this endpoint's address\n";
     if (origin && (strncmp(origin, "http://", 7) != 0 || !host || strcmp(origin + 7, host) != 0))
         return "cross-origin requests are refused\n";
@@ -425,8 +427,10 @@ static void known_hosts(sl_admin *a, const char *listen, unsigned port)
     snprintf(a->hosts[1], sizeof a->hosts[1], "localhost:%u", port);
     snprintf(a->hosts[2], sizeof a->hosts[2], "127.0.0.1:%u", port);
     snprintf(a->hosts[3], sizeof a->hosts[3], "[::1]:%u", port);
-    /* 127.0.0.2 listens only there: "localhost" would not reach it. */
-    a->n_hosts = strncmp(listen, "localhost:", 10) == 0 ? 4 : 2;
+    /* 127.0.0.2 listens only there: "localhost" would not reach it. The
+     * count is published last: connection threads read the names after it. */
+    atomic_store_explicit(&a->n_hosts, strncmp(listen, "localhost:", 10) == 0 ? 4 : 2,
+                          memory_order_release);
 }
 
 int sl_admin_start(sl_engine *e, sl_admin_reload_fn reload, void *reload_arg, sl_admin **out,
@@ -449,6 +453,7 @@ int sl_admin_start(sl_engine *e, sl_admin_reload_fn reload, void *reload_arg, sl
     a->e = e;
     a->reload = reload;
     a->reload_arg = reload_arg;
+    a->check_host = !e->spec->service.admin_allow_remote;
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
                      (v6 ? MHD_USE_IPv6 : 0);
     a->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, a, MHD_OPTION_SOCK_ADDR, &ss,
@@ -463,7 +468,7 @@ int sl_admin_start(sl_engine *e, sl_admin_reload_fn reload, void *reload_arg, sl
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(a->d, MHD_DAEMON_INFO_BIND_PORT);
     unsigned port = info ? info->port : 0;
-    if (!e->spec->service.admin_allow_remote)
+    if (a->check_host)
         known_hosts(a, listen, port);
     sl_log(SL_LOG_INFO, NULL, "admin endpoint on %.*s:%u (/metrics /health /tap/<name>)",
            (int)(strrchr(listen, ':') - listen), listen, port);
