@@ -51,6 +51,8 @@ static void on_signal(int sig)
         g_reload = 1;
         return;
     }
+    /* host->stopping() turns true now, even while plugins' init runs. */
+    sl_engine_stop_async();
     if (++g_signals >= 2) {
         static const char msg[] = "sluice: second signal, exiting without draining\n";
         ssize_t w = write(2, msg, sizeof msg - 1);

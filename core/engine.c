@@ -416,7 +416,7 @@ static void *sink_main(void *arg)
         if (r == 0) {
             /* Not while stopping: the flush after the loop is the last
              * one, and a sink may end its work there (see plugin.h). */
-            if (dirty && p->flush && !atomic_load(&c->eng->stopping))
+            if (dirty && p->flush && !atomic_load(&c->eng->stopping) && !sl_engine_stop_signalled())
                 p->flush(c->state);
             dirty = 0;
             continue;
@@ -617,6 +617,20 @@ void sl_engine_request_stop(sl_engine *e)
     atomic_store(&e->stopping, 1);
     pthread_cond_broadcast(&e->cond);
     pthread_mutex_unlock(&e->mu);
+}
+
+/* Raised from a signal handler: a flag of the process, not of an engine,
+ * so the handler never touches an engine that may be going away. */
+static atomic_int g_stop_signal;
+
+void sl_engine_stop_async(void)
+{
+    atomic_store(&g_stop_signal, 1);
+}
+
+int sl_engine_stop_signalled(void)
+{
+    return atomic_load(&g_stop_signal);
 }
 
 int sl_engine_should_stop(sl_engine *e)

@@ -39,6 +39,12 @@ int sl_engine_create(const sl_pipeline_spec *spec, const sl_engine_opts *opts,
  * On failure nothing keeps running. Returns 0 or -1 with err. */
 int sl_engine_start(sl_engine *e, char *err, size_t errlen);
 
+/* Only raise the process's stop flag (host->stopping() turns true for every
+ * component, so a plugin's long init can give up early): async-signal-safe,
+ * for a signal handler. The stop itself is still sl_engine_shutdown. */
+void sl_engine_stop_async(void);
+int sl_engine_stop_signalled(void);
+
 /* Ask sources to stop. Safe from any thread (not from a signal handler). */
 void sl_engine_request_stop(sl_engine *e);
 

@@ -41,14 +41,17 @@ static const char *h_state_dir(sl_ctx *ctx)
     return c->state_dir;
 }
 
-static int h_stopping(sl_ctx *ctx) { return atomic_load(&ctx->comp->eng->stopping); }
+static int h_stopping(sl_ctx *ctx)
+{
+    return atomic_load(&ctx->comp->eng->stopping) || sl_engine_stop_signalled();
+}
 
 static int h_once(sl_ctx *ctx) { return ctx->comp->eng->opts.once; }
 
 static int64_t h_drain_left_ms(sl_ctx *ctx)
 {
     sl_engine *e = ctx->comp->eng;
-    if (!atomic_load(&e->stopping))
+    if (!atomic_load(&e->stopping) && !sl_engine_stop_signalled())
         return -1;
     /* Stopping may be asked (a fatal sink) before the drain has a deadline:
      * then the whole shutdown_timeout is still ahead. */
