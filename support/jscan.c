@@ -178,7 +178,7 @@ static int scan_string(sl_jscan *j, char *buf, size_t cap, size_t *len)
         }
         if (buf) {
             if (n + k >= cap)
-                return fail(j, "string too long");
+                return 1; /* too long for buf: nothing consumed */
             memcpy(buf + n, tmp, k);
         }
         n += k;
@@ -202,12 +202,20 @@ int sl_jscan_key(sl_jscan *j, char *buf, size_t cap, size_t *len)
 {
     if (sl_jscan_peek(j) != '"')
         return fail(j, "expected a key");
-    if (scan_string(j, buf, cap, len) < 0)
+    int r = scan_string(j, buf, cap, len);
+    if (r == 1) { /* longer than buf: none the caller knows */
+        if (scan_string(j, NULL, 0, NULL) < 0)
+            return -1;
+        buf[0] = 0;
+        if (len)
+            *len = 0;
+    }
+    if (r < 0)
         return -1;
     if (sl_jscan_peek(j) != ':')
         return fail(j, "expected ':'");
     j->p++;
-    return 0;
+    return r;
 }
 
 static int is_digit(const char *p, const char *end)

@@ -48,12 +48,13 @@ int sl_jscan_enter(sl_jscan *j, char open);
 int sl_jscan_more(sl_jscan *j, char close);
 
 /* An object member's key (decoded into buf, NUL-terminated) and its ':'.
- * 0, or -1 (malformed, or longer than cap - 1 bytes). */
+ * 0; 1 when the key is longer than cap - 1 bytes (consumed, buf ""); -1
+ * when malformed. */
 int sl_jscan_key(sl_jscan *j, char *buf, size_t cap, size_t *len);
 
 /* A string value decoded into buf (cap bytes, NUL-terminated), *len its
- * length. 0; 1 when the value is not a string (nothing consumed); -1 when
- * malformed or too long. */
+ * length. 0; 1 when the value is not a string or longer than cap - 1 bytes
+ * (nothing consumed: skip it); -1 when malformed. */
 int sl_jscan_string(sl_jscan *j, char *buf, size_t cap, size_t *len);
 
 /* An integer value (no fraction or exponent) in int64 range. 0; 1 when the

@@ -54,9 +54,19 @@ static void test_strings(void)
     CU_ASSERT_EQUAL(sl_jscan_string(&j, buf, sizeof buf, &n), 0);
     CU_ASSERT_EQUAL(n, 10);
     CU_ASSERT_EQUAL(memcmp(buf, "a\n\t/\\\xf0\x9f\x98\x80z", 10), 0);
-    /* too long for the buffer */
+    /* too long for the buffer: left to skip */
     sl_jscan_init(&j, "\"abcdef\"", 8);
-    CU_ASSERT_EQUAL(sl_jscan_string(&j, buf, 4, &n), -1);
+    CU_ASSERT_EQUAL(sl_jscan_string(&j, buf, 4, &n), 1);
+    CU_ASSERT_EQUAL(sl_jscan_skip(&j, NULL, NULL), 0);
+    CU_ASSERT_EQUAL(sl_jscan_end(&j), 0);
+    /* a key too long for the buffer is consumed, with its ':' */
+    sl_jscan_init(&j, "{\"longer-key\": 1}", 17);
+    CU_ASSERT_EQUAL(sl_jscan_enter(&j, '{'), 0);
+    CU_ASSERT_EQUAL(sl_jscan_more(&j, '}'), 1);
+    CU_ASSERT_EQUAL(sl_jscan_key(&j, buf, 4, &n), 1);
+    CU_ASSERT_STRING_EQUAL(buf, "");
+    CU_ASSERT_EQUAL(sl_jscan_skip(&j, NULL, NULL), 0);
+    CU_ASSERT_EQUAL(sl_jscan_more(&j, '}'), 0);
     /* not a string: nothing consumed */
     sl_jscan_init(&j, " 12", 3);
     CU_ASSERT_EQUAL(sl_jscan_string(&j, buf, sizeof buf, &n), 1);
