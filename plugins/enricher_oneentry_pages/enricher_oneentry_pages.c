@@ -316,7 +316,7 @@ static void load_saved(pages *p)
                          p->save_path, err);
         return;
     }
-    if (pg_tab_init(&map) < 0 ||
+    if (pg_tab_init(&map, 0) < 0 ||
         pg_save_decode(text, len, (const char *const *)p->hold.codes, p->hold.ncodes, &map,
                        err, sizeof err) < 0) {
         p->host->log(p->ctx, SL_LOG_WARN, "ignoring the saved page map %s: %s", p->save_path,

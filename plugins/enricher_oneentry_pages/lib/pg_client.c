@@ -348,7 +348,7 @@ static void start_refresh(pg_client *c)
     c->refresh_failed = 0;
     c->skipped = 0;
     c->refresh_left = (int)c->cfg.ncodes;
-    if (pg_tab_init(&c->building) < 0) {
+    if (pg_tab_init(&c->building, 0) < 0) {
         c->refresh_left = 0;
         refresh_fail(c, "page list%s: %s", "", "no random key");
         end_refresh(c);

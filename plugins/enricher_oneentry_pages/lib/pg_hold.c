@@ -6,19 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pg_walk.h"
 #include "sluice/plugin.h"
-
-static const sl_edit edits[] = {
-    {"pageUrl", 7, SL_EDIT_REMOVE, NULL, 0},
-    {"pageLang", 8, SL_EDIT_REMOVE, NULL, 0},
-    {"pageId", 6, SL_EDIT_REMOVE, NULL, 0},
-};
 
 int pg_hold_init(pg_hold *h, const char *const *codes, size_t ncodes, const char *const *lang_names,
                  const unsigned *lang_codes, size_t nlangs, char *err, size_t errlen)
 {
     memset(h, 0, sizeof *h);
-    if (pg_tab_init(&h->map) < 0 || pg_tab_init(&h->miss) < 0) {
+    if (pg_tab_init(&h->map, 0) < 0 || pg_tab_init(&h->miss, 1) < 0) {
         snprintf(err, errlen, "no random key for the page tables");
         return -1;
     }
@@ -164,32 +159,6 @@ static const char *decode(pg_hold *h, const char *s, size_t n, size_t *out)
     return h->handle;
 }
 
-/* pageUrl and pageLang of a body, in one walk. -1 when malformed. */
-static int find_fields(const sl_value *body, sl_value *url, int *has_url, sl_value *lang,
-                       int *has_lang)
-{
-    sl_iter it;
-    sl_value k, v;
-    int r;
-    *has_url = *has_lang = 0;
-    if (sl_iter_init(&it, body) != 0)
-        return -1;
-    while ((r = sl_iter_next(&it, &k, &v)) == 1) {
-        if (k.type != SL_STR || k.v.s.len < 7 || k.v.s.len > 8 || k.v.s.ptr[0] != 'p')
-            continue;
-        if (k.v.s.len == 7 && memcmp(k.v.s.ptr, "pageUrl", 7) == 0) {
-            *url = v;
-            *has_url = 1;
-        } else if (k.v.s.len == 8 && memcmp(k.v.s.ptr, "pageLang", 8) == 0) {
-            *lang = v;
-            *has_lang = 1;
-        }
-        if (*has_url && *has_lang)
-            return 0;
-    }
-    return r;
-}
-
 static int unresolved(look *lk, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The event will not get a pageId: why, for its dead letter. Returns 0. */
@@ -280,30 +249,27 @@ static int from_lookups(pg_hold *h, unsigned lang, const char *k, size_t n, int 
     return 0;
 }
 
-/* What to do with one event. `final`: waiting is over, nothing is asked.
- * 0, or -1 (malformed, out of memory). */
-static int classify(pg_hold *h, const sl_event *ev, int final, look *lk)
+/* What to do with one event (its fields read by pg_walk_next). `final`:
+ * waiting is over, nothing is asked. 0, or -1 (out of memory). */
+static int classify(pg_hold *h, const pg_walk *w, int final, look *lk)
 {
-    sl_value url = {.type = SL_NIL}, lang = {.type = SL_NIL};
-    int has_url, has_lang;
-    if (find_fields(&ev->body, &url, &has_url, &lang, &has_lang) < 0)
-        return -1;
-    if (!has_url) {
+    if (!(w->has & (1u << PG_F_URL))) {
         lk->kind = EV_PASS;
         return 0;
     }
-    if (url.type != SL_STR || url.v.s.len == 0)
+    const sl_value *url = &w->field[PG_F_URL], *lang = &w->field[PG_F_LANG];
+    if (url->type != SL_STR || url->v.s.len == 0)
         return unresolved(lk, "missing_id: pageUrl is empty or not text");
     int code = 0;
-    if (has_lang) {
-        const char *ls = lang.type == SL_STR ? lang.v.s.ptr : "";
-        size_t ln = lang.type == SL_STR ? lang.v.s.len : 0;
+    if (w->has & (1u << PG_F_LANG)) {
+        const char *ls = lang->type == SL_STR ? lang->v.s.ptr : "";
+        size_t ln = lang->type == SL_STR ? lang->v.s.len : 0;
         if ((code = pg_hold_lang(h, ls, ln)) < 0)
             return unresolved(lk, "unknown_lang: pageLang '%.*s' is not in the langs table",
                               SHOWN(ln), ls);
     }
     size_t n;
-    const char *k = decode(h, url.v.s.ptr, url.v.s.len, &n);
+    const char *k = decode(h, url->v.s.ptr, url->v.s.len, &n);
     if (n > PG_HANDLE_MAX)
         return unresolved(lk, "unknown_page: a pageUrl of %zu bytes is no page handle", n);
     pg_entry *p = pg_tab_get(&h->map, (unsigned)code, k, n);
@@ -319,23 +285,19 @@ static int classify(pg_hold *h, const sl_event *ev, int final, look *lk)
 
 /* Write one classified event (not EV_WAIT) to out. 0, -1 out of memory,
  * -2 the dead letter was not written. */
-static int emit(pg_hold *h, const sl_event *ev, const look *lk, sl_builder *out)
+static int emit(pg_hold *h, const pg_walk *w, const look *lk, sl_builder *out)
 {
     switch (lk->kind) {
     case EV_HIT:
         h->counts.hits++;
-        if (sl_bb_copy_event(out, ev, edits, 3, 1) != 0)
-            return -1;
-        sl_bb_str(out, "pageId", 6);
-        sl_bb_int(out, lk->id);
-        return sl_bb_end(out);
+        return pg_walk_write_id(w, lk->id, out);
     case EV_UNRESOLVED:
         h->counts.unresolved++;
         if (h->pass_unresolved)
-            return sl_bb_append_event(out, ev);
-        return h->io.dead_letter(h->io.ud, ev, lk->reason) == SL_OK ? 0 : -2;
+            return sl_bb_append_event(out, &w->ev);
+        return h->io.dead_letter(h->io.ud, &w->ev, lk->reason) == SL_OK ? 0 : -2;
     default:
-        return sl_bb_append_event(out, ev);
+        return sl_bb_append_event(out, &w->ev);
     }
 }
 
@@ -358,13 +320,13 @@ static int fail(int rc, uint32_t i, char *err, size_t errlen)
 static int finish(pg_hold *h, sl_batch_iter it, uint32_t i, sl_builder *out, char *err,
                   size_t errlen)
 {
-    sl_event ev;
+    pg_walk w;
     look lk;
     int r, rc;
-    while ((r = sl_batch_next(&it, &ev)) == 1) {
-        if (classify(h, &ev, 1, &lk) < 0)
+    while ((r = pg_walk_next(&it, &w)) == 1) {
+        if (classify(h, &w, 1, &lk) < 0)
             return fail(-1, i, err, errlen);
-        if ((rc = emit(h, &ev, &lk, out)) != 0)
+        if ((rc = emit(h, &w, &lk, out)) != 0)
             return fail(rc, i, err, errlen);
         i++;
     }
@@ -376,7 +338,7 @@ int pg_hold_process(pg_hold *h, const sl_batch *in, sl_builder *out, char *err, 
     sl_bb_mark mark = sl_bb_get_mark(out);
     int64_t deadline = h->io.now_ms(h->io.ud) + h->max_wait_ms;
     sl_batch_iter it, held;
-    sl_event ev;
+    pg_walk w;
     look lk;
     uint32_t i = 0, first_held = 0;
     int r, rc = SL_OK, holding = 0;
@@ -386,9 +348,9 @@ int pg_hold_process(pg_hold *h, const sl_batch *in, sl_builder *out, char *err, 
     sl_batch_iter_init(&it, in);
     for (;;) {
         sl_batch_iter before = it;
-        if ((r = sl_batch_next(&it, &ev)) != 1)
+        if ((r = pg_walk_next(&it, &w)) != 1)
             break;
-        if (classify(h, &ev, 0, &lk) < 0) {
+        if (classify(h, &w, 0, &lk) < 0) {
             rc = fail(-1, i, err, errlen);
             break;
         }
@@ -397,7 +359,7 @@ int pg_hold_process(pg_hold *h, const sl_batch *in, sl_builder *out, char *err, 
             held = before;
             first_held = i;
         }
-        if (!holding && (r = emit(h, &ev, &lk, out)) != 0) {
+        if (!holding && (r = emit(h, &w, &lk, out)) != 0) {
             rc = fail(r, i, err, errlen);
             break;
         }

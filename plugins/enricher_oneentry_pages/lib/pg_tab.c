@@ -7,19 +7,47 @@
 
 #include "siphash.h"
 
-int pg_tab_init(pg_tab *t)
+int pg_tab_init(pg_tab *t, int keyed)
 {
     memset(t, 0, sizeof *t);
+    t->keyed = keyed;
     return getrandom(t->key, sizeof t->key, 0) == (ssize_t)sizeof t->key ? 0 : -1;
+}
+
+#define MIX 0x9E3779B97F4A7C15ull
+
+/* Eight bytes at a time, multiply-xor, then murmur3's finaliser. */
+static uint64_t fast_hash(uint64_t seed, const char *k, size_t n)
+{
+    uint64_t h = seed ^ (n * MIX), w;
+    for (; n >= 8; k += 8, n -= 8) {
+        memcpy(&w, k, 8);
+        h = (h ^ w) * MIX;
+        h ^= h >> 29;
+    }
+    w = 0;
+    memcpy(&w, k, n);
+    h = (h ^ w) * MIX;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 33);
 }
 
 static uint64_t hash(const pg_tab *t, unsigned lang, const char *k, size_t n)
 {
-    uint8_t out[16];
     uint64_t h;
-    siphash128(t->key, k, n, out);
-    memcpy(&h, out, sizeof h);
-    h ^= (uint64_t)(lang + 1) * 0x9E3779B97F4A7C15ull;
+    if (t->keyed) {
+        uint8_t out[16];
+        siphash128(t->key, k, n, out);
+        memcpy(&h, out, sizeof h);
+    } else {
+        uint64_t seed;
+        memcpy(&seed, t->key, sizeof seed);
+        h = fast_hash(seed, k, n);
+    }
+    h ^= (uint64_t)(lang + 1) * MIX;
     return h ? h : 1; /* 0 marks an empty slot */
 }
 

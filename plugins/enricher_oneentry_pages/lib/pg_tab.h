@@ -5,7 +5,9 @@
  * table that entries come and go from keeps no tombstones. Keys are hashed
  * with SipHash under a random key: the lookups table holds handles taken
  * from request URLs, which anyone can choose, and must not be made to
- * collide. Not thread-safe: one owner at a time.
+ * collide. The page map holds only OneEntry's handles (a lookup of any other
+ * handle inserts nothing), so it takes a cheaper seeded hash: it is looked
+ * up for every page view. Not thread-safe: one owner at a time.
  */
 #ifndef PG_TAB_H
 #define PG_TAB_H
@@ -38,10 +40,12 @@ typedef struct pg_tab {
     pg_entry *slots;
     size_t cap, n; /* cap: a power of two, or 0 */
     uint8_t key[16];
+    int keyed;     /* SipHash; else the seeded multiply-xor hash */
 } pg_tab;
 
-/* An empty table with a fresh random hash key. 0, or -1 (no entropy). */
-int pg_tab_init(pg_tab *t);
+/* An empty table with a fresh random hash key: keyed (SipHash) for handles
+ * anyone can choose, else for handles from OneEntry. 0, or -1 (no entropy). */
+int pg_tab_init(pg_tab *t, int keyed);
 
 /* The entry of (lang, handle), or NULL. */
 pg_entry *pg_tab_get(const pg_tab *t, unsigned lang, const char *k, size_t n);

@@ -393,7 +393,7 @@ static void test_new_map(void)
     static const char *const in[] = {"page_view fresh", "page_view about-us", NULL};
     setup(0);
     pg_tab m;
-    CU_ASSERT_EQUAL_FATAL(pg_tab_init(&m), 0);
+    CU_ASSERT_EQUAL_FATAL(pg_tab_init(&m, 0), 0);
     pg_entry *e = pg_tab_put(&m, 0, "fresh", 5);
     e->state = PG_PAGE;
     e->value = 99;

@@ -11,7 +11,7 @@
 static void test_put_get_del(void)
 {
     pg_tab t;
-    CU_ASSERT_EQUAL_FATAL(pg_tab_init(&t), 0);
+    CU_ASSERT_EQUAL_FATAL(pg_tab_init(&t, 0), 0);
     CU_ASSERT_PTR_NULL(pg_tab_get(&t, 0, "x", 1));
     pg_entry *e = pg_tab_put(&t, 0, "about", 5);
     CU_ASSERT_FATAL(e != NULL);
@@ -40,11 +40,11 @@ static void test_put_get_del(void)
 
 /* Many entries, half deleted in a scattered order: every survivor is still
  * found (backward-shift deletion keeps probe runs whole). */
-static void test_growth_and_deletes(void)
+static void growth_and_deletes(int keyed)
 {
     pg_tab t;
     char k[32];
-    CU_ASSERT_EQUAL_FATAL(pg_tab_init(&t), 0);
+    CU_ASSERT_EQUAL_FATAL(pg_tab_init(&t, keyed), 0);
     for (int i = 0; i < 20000; i++) {
         int n = snprintf(k, sizeof k, "page-%d", i);
         pg_entry *e = pg_tab_put(&t, (unsigned)(i % 3), k, (size_t)n);
@@ -72,6 +72,12 @@ static void test_growth_and_deletes(void)
     pg_tab_free(&t);
 }
 
+static void test_growth_and_deletes(void)
+{
+    growth_and_deletes(0);
+    growth_and_deletes(1);
+}
+
 static int odd_value(const pg_entry *e, void *arg)
 {
     (void)arg;
@@ -82,7 +88,7 @@ static void test_sweep(void)
 {
     pg_tab t;
     char k[32];
-    CU_ASSERT_EQUAL_FATAL(pg_tab_init(&t), 0);
+    CU_ASSERT_EQUAL_FATAL(pg_tab_init(&t, 0), 0);
     for (int i = 0; i < 5000; i++) {
         int n = snprintf(k, sizeof k, "h%d", i);
         pg_entry *e = pg_tab_put(&t, 0, k, (size_t)n);
@@ -106,12 +112,14 @@ static void test_sweep(void)
 static void test_random_key(void)
 {
     pg_tab a, b;
-    CU_ASSERT_EQUAL_FATAL(pg_tab_init(&a), 0);
-    CU_ASSERT_EQUAL_FATAL(pg_tab_init(&b), 0);
-    CU_ASSERT(memcmp(a.key, b.key, sizeof a.key) != 0);
-    CU_ASSERT(pg_tab_put(&a, 0, "x", 1)->hash != pg_tab_put(&b, 0, "x", 1)->hash);
-    pg_tab_free(&a);
-    pg_tab_free(&b);
+    for (int keyed = 0; keyed < 2; keyed++) {
+        CU_ASSERT_EQUAL_FATAL(pg_tab_init(&a, keyed), 0);
+        CU_ASSERT_EQUAL_FATAL(pg_tab_init(&b, keyed), 0);
+        CU_ASSERT(memcmp(a.key, b.key, sizeof a.key) != 0);
+        CU_ASSERT(pg_tab_put(&a, 0, "x", 1)->hash != pg_tab_put(&b, 0, "x", 1)->hash);
+        pg_tab_free(&a);
+        pg_tab_free(&b);
+    }
 }
 
 static int64_t id_of(const pg_tab *t, unsigned lang, const char *k)
@@ -134,7 +142,7 @@ static void test_read_list(void)
     pg_tab t;
     size_t skipped = 0;
     char err[200] = "";
-    CU_ASSERT_EQUAL_FATAL(pg_tab_init(&t), 0);
+    CU_ASSERT_EQUAL_FATAL(pg_tab_init(&t, 0), 0);
     CU_ASSERT_EQUAL(pg_read_list(ans, strlen(ans), &t, 1, &skipped, err, sizeof err), 0);
     CU_ASSERT_EQUAL(skipped, 3);
     CU_ASSERT_EQUAL(t.n, 3);
@@ -173,9 +181,9 @@ static void test_save_round_trip(void)
     pg_tab t, back, other;
     sl_buf b = {0};
     char err[200] = "";
-    CU_ASSERT_EQUAL_FATAL(pg_tab_init(&t), 0);
-    CU_ASSERT_EQUAL_FATAL(pg_tab_init(&back), 0);
-    CU_ASSERT_EQUAL_FATAL(pg_tab_init(&other), 0);
+    CU_ASSERT_EQUAL_FATAL(pg_tab_init(&t, 0), 0);
+    CU_ASSERT_EQUAL_FATAL(pg_tab_init(&back, 0), 0);
+    CU_ASSERT_EQUAL_FATAL(pg_tab_init(&other, 0), 0);
     const char *keys[] = {"about-us", "quote\"d", "t-shirts"};
     for (int i = 0; i < 3; i++) {
         pg_entry *e = pg_tab_put(&t, (unsigned)(i % 2), keys[i], strlen(keys[i]));
