@@ -113,14 +113,13 @@ static void drain(pages *p)
     if (!pg_client_news(p->client))
         return;
     pg_client_take(p->client, &map, &has_map, &p->answers);
-    if (has_map) {
+    if (has_map)
         pg_hold_set_map(&p->hold, &map);
-        atomic_store(&p->known, p->hold.map.n);
-        p->host->metric_set(p->m_pages, (int64_t)p->hold.map.n);
-    }
     for (size_t i = 0; i < p->answers.n; i++)
         pg_hold_result(&p->hold, &p->answers.v[i]);
     pg_answers_clear(&p->answers);
+    atomic_store(&p->known, p->hold.map.n);
+    p->host->metric_set(p->m_pages, (int64_t)p->hold.map.n);
 }
 
 static int64_t io_now(void *ud)

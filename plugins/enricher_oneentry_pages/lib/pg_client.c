@@ -480,10 +480,16 @@ void pg_client_take(pg_client *c, pg_tab *map, int *has_map, pg_answers *answers
         memset(&c->ready, 0, sizeof c->ready);
         c->has_ready = 0;
     }
-    for (size_t i = 0; i < c->answers.n; i++)
-        if (answers_push(answers, &c->answers.v[i]) < 0)
-            break; /* lost; asked again once stale */
-    pg_answers_clear(&c->answers);
+    if (answers->n == 0) { /* the usual case: hand the whole list over */
+        pg_answers t = *answers;
+        *answers = c->answers;
+        c->answers = t;
+    } else {
+        for (size_t i = 0; i < c->answers.n; i++)
+            if (answers_push(answers, &c->answers.v[i]) < 0)
+                break; /* lost; asked again once stale */
+        pg_answers_clear(&c->answers);
+    }
     pthread_mutex_unlock(&c->mu);
 }
 

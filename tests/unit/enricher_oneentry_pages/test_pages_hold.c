@@ -146,6 +146,8 @@ static void setup(int pass)
 /* Batches in, bodies out                                              */
 /* ------------------------------------------------------------------ */
 
+static int64_t first_time = 1000; /* before 1970 takes the general reader */
+
 /* One event per spec: "TYPE URL LANG" ("-" = absent) or "product_view". */
 static sl_builder *batch_of(const char *const *specs)
 {
@@ -155,7 +157,7 @@ static sl_builder *batch_of(const char *const *specs)
         char type[32], url[64], lang[16];
         int n = sscanf(specs[i], "%31s %63s %15s", type, url, lang);
         int has_url = n >= 2 && strcmp(url, "-") != 0, has_lang = n >= 3;
-        sl_bb_begin(bb, 1000 + i);
+        sl_bb_begin(bb, first_time + i);
         sl_bb_map(bb, 1);
         sl_bb_cstr(bb, "n");
         sl_bb_int(bb, i);
@@ -245,6 +247,24 @@ static void test_hits(void)
     CU_ASSERT_EQUAL(W.now, 1000000);
     CU_ASSERT_EQUAL(H.counts.hits, 4);
     CU_ASSERT_EQUAL(H.counts.misses, 0);
+    free(got);
+    pg_hold_free(&H);
+}
+
+/* Events in a form the one-walk reader leaves to sl_batch_next (a time
+ * before 1970 is a 12-byte timestamp) come out the same. */
+static void test_general_reader(void)
+{
+    static const char *const in[] = {"page_view about-us", "product_view", "page_view ueber-uns de",
+                                     NULL};
+    setup(0);
+    first_time = -5000000000;
+    char *got = run(in, SL_OK);
+    first_time = 1000;
+    expect(got,
+           "0:{\"type\":\"page_view\",\"guest_id\":\"g\",\"pageId\":11}\n"
+           "1:{\"type\":\"product_view\"" G
+           "2:{\"type\":\"page_view\",\"guest_id\":\"g\",\"pageId\":51}\n");
     free(got);
     pg_hold_free(&H);
 }
@@ -459,6 +479,7 @@ int main(void)
 {
     static const sl_test_case cases[] = {
         {"a loaded map: one pass, no lookup", test_hits},
+        {"events the one-walk reader leaves to the general one", test_general_reader},
         {"a miss holds the batch in order until the answer", test_miss_then_found},
         {"a 404 is dead-lettered and remembered for negative_ttl", test_not_found_and_negative_cache},
         {"no answer within max_wait: timeout, the rest cancelled", test_max_wait},
