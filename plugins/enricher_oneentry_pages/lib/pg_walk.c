@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#define NS 1000000000LL
+#include "mpfast.h"
 
 static const struct {
     const char *name;
@@ -27,105 +27,17 @@ static int key_index(const char *s, size_t n)
     return -1;
 }
 
-/* A fixstr or str8 at p (what nearly every key is): *s, *n and the bytes
- * it spans; 0 for anything else. */
-static size_t short_str(const uint8_t *p, const uint8_t *end, const char **s, size_t *n)
-{
-    if (p < end && (*p & 0xe0) == 0xa0) {
-        *n = *p & 0x1f;
-        *s = (const char *)p + 1;
-        return (size_t)(end - p) > *n ? 1 + *n : 0;
-    }
-    if (end - p >= 2 && *p == 0xd9) {
-        *n = p[1];
-        *s = (const char *)p + 2;
-        return (size_t)(end - p) >= 2 + *n ? 2 + *n : 0;
-    }
-    return 0;
-}
-
-/* The timestamp forms sluice packs for times after 1970 (4 and 8 bytes),
- * or an integer; -1 for the rest (the general reader decides). */
-static int fast_time(const sl_value *t, int64_t *ns)
-{
-    if (t->type == SL_UINT || t->type == SL_INT)
-        return sl_value_to_int(t, ns);
-    if (t->type != SL_EXT || t->ext_type != -1)
-        return -1;
-    const uint8_t *d = (const uint8_t *)t->v.s.ptr;
-    uint64_t sec, nsec = 0;
-    if (t->v.s.len == 4) {
-        sec = (uint64_t)d[0] << 24 | (uint64_t)d[1] << 16 | (uint64_t)d[2] << 8 | d[3];
-    } else if (t->v.s.len == 8) {
-        uint64_t x = 0;
-        for (int i = 0; i < 8; i++)
-            x = x << 8 | d[i];
-        nsec = x >> 34;
-        sec = x & ((1ULL << 34) - 1);
-    } else {
-        return -1;
-    }
-    if (nsec >= (uint64_t)NS || sec > (uint64_t)(INT64_MAX / NS) - 1)
-        return -1;
-    *ns = (int64_t)sec * NS + (int64_t)nsec;
-    return 0;
-}
-
-static size_t map_head(const uint8_t *p, const uint8_t *end, uint32_t *pairs)
-{
-    if (p >= end)
-        return 0;
-    if ((*p & 0xf0) == 0x80) {
-        *pairs = *p & 0x0f;
-        return 1;
-    }
-    if (*p == 0xde && end - p >= 3) {
-        *pairs = (uint32_t)p[1] << 8 | p[2];
-        return 3;
-    }
-    if (*p == 0xdf && end - p >= 5) {
-        *pairs = (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 8 | p[4];
-        return 5;
-    }
-    return 0;
-}
-
-/* Bytes of a scalar at p that needs no decoding to be skipped (a short
- * string, a number, nil, a bool: nearly every body value), 0 for the
- * rest, which goes through sl_read_value. */
-static size_t plain_scalar(const uint8_t *p, const uint8_t *end)
-{
-    static const uint8_t fixed[32] = {
-        /* c0 nil, c1 never, c2 c3 bool */ 1, 0, 1, 1,
-        /* c4-c9 bin, ext: variable */ 0, 0, 0, 0, 0, 0,
-        /* ca cb float32/64 */ 5, 9,
-        /* cc-cf uint8..64 */ 2, 3, 5, 9,
-        /* d0-d3 int8..64 */ 2, 3, 5, 9,
-    };
-    const char *s;
-    size_t n, len;
-    if (p >= end)
-        return 0;
-    if (*p <= 0x7f || *p >= 0xe0)
-        return 1;
-    if ((len = short_str(p, end, &s, &n)))
-        return len;
-    if (*p >= 0xc0 && *p < 0xe0 && (len = fixed[*p - 0xc0]) && (size_t)(end - p) >= len)
-        return len;
-    return 0;
-}
-
 /* A map of plain scalars at *p (a source's meta: names, paths, offsets)
  * as *v, walked here; anything else through sl_read_value. 0 or -1. */
 static int read_map(const uint8_t **p, const uint8_t *end, sl_value *v)
 {
     const uint8_t *s = *p;
     uint32_t pairs;
-    size_t hl = map_head(s, end, &pairs), used;
+    size_t hl = sl_mp_map_head(s, end, &pairs), used;
     if (hl) {
         const uint8_t *q = s + hl;
         uint64_t items = 2 * (uint64_t)pairs;
-        for (; items && (used = plain_scalar(q, end)); items--)
+        for (; items && (used = sl_mp_plain_scalar(q, end)); items--)
             q += used;
         if (!items) {
             memset(v, 0, sizeof *v);
@@ -158,7 +70,7 @@ static const uint8_t *walk_pairs(pg_walk *w, const uint8_t *p, const uint8_t *en
         size_t kn, used;
         sl_value kv, v;
         int f = -1;
-        if ((used = short_str(p, end, &k, &kn))) {
+        if ((used = sl_mp_short_str(p, end, &k, &kn))) {
             p += used;
             f = key_index(k, kn);
         } else if (sl_read_value(&p, end, &kv) != 0) {
@@ -167,7 +79,7 @@ static const uint8_t *walk_pairs(pg_walk *w, const uint8_t *p, const uint8_t *en
             f = key_index(kv.v.s.ptr, kv.v.s.len);
         }
         if (f < 0) { /* not ours: skip the value, cheaply when it is plain */
-            if ((used = plain_scalar(p, end)))
+            if ((used = sl_mp_plain_scalar(p, end)))
                 p += used;
             else if (sl_read_value(&p, end, &v) != 0)
                 return NULL;
@@ -193,8 +105,8 @@ static int fast(const uint8_t *p, const uint8_t *end, pg_walk *w)
     sl_value t;
     size_t hl;
     if (p >= end || *p != 0x93 || sl_read_value(&s, end, &t) != 0 ||
-        fast_time(&t, &w->ev.time_ns) != 0 || read_map(&s, end, &w->ev.meta) != 0 ||
-        !(hl = map_head(s, end, &w->npairs)))
+        sl_mp_fast_time(&t, &w->ev.time_ns) != 0 || read_map(&s, end, &w->ev.meta) != 0 ||
+        !(hl = sl_mp_map_head(s, end, &w->npairs)))
         return 0;
     body = s;
     w->pairs = s + hl;
@@ -256,7 +168,8 @@ static int copy_run(sl_builder *out, const uint8_t *from, const uint8_t *to, uin
     while (pairs && from < to) {
         const char *k, *v;
         size_t kn, vn, ku, vu;
-        if (!(ku = short_str(from, to, &k, &kn)) || !(vu = short_str(from + ku, to, &v, &vn)))
+        if (!(ku = sl_mp_short_str(from, to, &k, &kn)) ||
+            !(vu = sl_mp_short_str(from + ku, to, &v, &vn)))
             break;
         rc |= sl_bb_str(out, k, kn) | sl_bb_str(out, v, vn);
         from += ku + vu;
