@@ -64,7 +64,7 @@ void pg_hold_set_map(pg_hold *h, pg_tab *map)
 /* Answers                                                             */
 /* ------------------------------------------------------------------ */
 
-static void remember(pg_hold *h, pg_entry *e, pg_state state, int64_t until, const char *why)
+static void remember(pg_entry *e, pg_state state, int64_t until, const char *why)
 {
     free(e->why);
     e->why = why ? strdup(why) : NULL;
@@ -94,9 +94,9 @@ void pg_hold_result(pg_hold *h, const pg_result *r)
         if (!e)
             e = pg_tab_put(&h->miss, r->lang, r->handle, r->len);
         if (e && r->kind == PG_R_NOT_FOUND)
-            remember(h, e, PG_NOT_FOUND, now + h->negative_ttl_ms, NULL);
+            remember(e, PG_NOT_FOUND, now + h->negative_ttl_ms, NULL);
         else if (e)
-            remember(h, e, PG_FAILED, now + PG_ERROR_TTL_MS, r->why ? r->why : "failed");
+            remember(e, PG_FAILED, now + PG_ERROR_TTL_MS, r->why ? r->why : "failed");
         break;
     case PG_R_CANCELLED:
         if (e && e->state == PG_PENDING)
