@@ -3,6 +3,13 @@
  * events (body: type, productId/pageId/categoryId, query, meta, guest_id,
  * user_token; the contract is docs/oneentry-contract.md, the rules act.h).
  *
+ * A page or category view may name its page by handle (pageUrl, with the
+ * URL's language as pageLang) instead of pageId: the event then goes on
+ * without pageId, and the enricher that knows the project's pages
+ * (oneentry_pages) sets it, or dead-letters the event, at the end of the
+ * chain; the contract check for pageId is made there (and again by the
+ * oneentry sink, which rejects a page view without one).
+ *
  * Ordered rules, first match wins. Bots (the global list) and the rule's
  * own `exclude` are checked after a rule matched, so the user-agent scan
  * runs only on requests that would become events; an excluded request is
@@ -51,7 +58,8 @@ typedef struct activity {
 static const sl_option options[] = {
     {"rules", SL_OPT_ANY, NULL, 1,
      "ordered rules {type, method, path, path_prefix, params, status, exclude: {user_agents, "
-     "paths}, productId, pageId, categoryId, query, query_param, meta}; first match wins",
+     "paths}, productId, pageId, pageUrl, pageLang, categoryId, query, query_param, meta}; "
+     "first match wins",
      NULL, NULL, NULL, 0},
     {"unmatched", SL_OPT_STRING, "drop", 0, "requests no rule matches", "drop|pass", NULL, NULL,
      0},
@@ -215,12 +223,13 @@ static int rule_key(const sl_host *h, const char *key, const sl_node *v, act_rul
         snprintf(spec, sizeof spec, "param:%s", s);
         rc = act_rule_value(r, "query", spec, 0, why, sizeof why);
     } else if (!strcmp(key, "productId") || !strcmp(key, "pageId") ||
-               !strcmp(key, "categoryId") || !strcmp(key, "query"))
+               !strcmp(key, "categoryId") || !strcmp(key, "query") || !strcmp(key, "pageUrl") ||
+               !strcmp(key, "pageLang"))
         rc = act_rule_value(r, key, s, h->node_quoted(v), why, sizeof why);
     else {
         snprintf(why, sizeof why, "unknown rule key '%s' (type, method, path, path_prefix, "
-                 "params, status, exclude, productId, pageId, categoryId, query, query_param, meta)",
-                 key);
+                 "params, status, exclude, productId, pageId, pageUrl, pageLang, categoryId, "
+                 "query, query_param, meta)", key);
         rc = -1;
     }
     return rc ? at_err(h, v, why, err, errlen) : 0;
@@ -502,10 +511,13 @@ SL_EXPORT const sl_plugin sluice_plugin = {
                    "(type, productId/pageId/categoryId, query, meta, guest_id, user_token) "
                    "by ordered rules; excludes bots; rejects invalid events: each goes to the "
                    "component's dead letters with the reason `<code>: <why> (<rule>)`, code "
-                   "bad_id, missing_id, empty_query or no_identity. A path or parameter "
-                   "that costs a rule's regex more than 100,000 matching steps does not "
-                   "match that rule. Counters: unmatched, excluded, excluded_bots, rejected, "
-                   "rejected_<code>, dead_lettered, regex_limit_hits.",
+                   "bad_id, missing_id, empty_query or no_identity. A page or category view "
+                   "whose rule names pageUrl (a page handle) instead of pageId is sent on with "
+                   "pageUrl (and pageLang) for the oneentry_pages enricher, which sets pageId "
+                   "or rejects it at the end of the chain. A path or parameter that costs a "
+                   "rule's regex more than 100,000 matching steps does not match that rule. "
+                   "Counters: unmatched, excluded, excluded_bots, rejected, rejected_<code>, "
+                   "dead_lettered, regex_limit_hits.",
     .options = options,
     .init = activity_init,
     .process = activity_process,

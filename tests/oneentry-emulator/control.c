@@ -16,10 +16,11 @@ typedef struct changes {
     char err[256];
     int nkeys;
     int has_script, has_down, has_latency, has_token, has_fail;
+    int has_pages_down, has_pages_latency, has_pages_fail;
     oe_action *script;
-    oe_fail fail;
+    oe_fail fail, pages_fail;
     size_t script_len;
-    unsigned long down_ms, latency_ms;
+    unsigned long down_ms, latency_ms, pages_down_ms, pages_latency_ms;
     const char *token; /* points into MHD's argument storage, valid for this request */
 } changes;
 
@@ -60,9 +61,22 @@ static enum MHD_Result on_arg(void *cls, enum MHD_ValueKind kind, const char *ke
         ch->has_fail = 1;
         if (oe_fail_parse(v, &ch->fail, ch->err, sizeof ch->err) < 0)
             return MHD_NO;
+    } else if (strcmp(key, "pages_down_ms") == 0 && !ch->has_pages_down) {
+        ch->has_pages_down = 1;
+        if (parse_ms(v, &ch->pages_down_ms) < 0)
+            goto bad_ms;
+    } else if (strcmp(key, "pages_latency_ms") == 0 && !ch->has_pages_latency) {
+        ch->has_pages_latency = 1;
+        if (parse_ms(v, &ch->pages_latency_ms) < 0)
+            goto bad_ms;
+    } else if (strcmp(key, "pages_fail") == 0 && !ch->has_pages_fail) {
+        ch->has_pages_fail = 1;
+        if (oe_fail_parse(v, &ch->pages_fail, ch->err, sizeof ch->err) < 0)
+            return MHD_NO;
     } else {
-        snprintf(ch->err, sizeof ch->err, "unknown or repeated key '%s' "
-                 "(keys: script, down_ms, latency_ms, token, fail)", key);
+        snprintf(ch->err, sizeof ch->err, "unknown or repeated key '%s' (keys: script, "
+                 "down_ms, latency_ms, token, fail, pages_down_ms, pages_latency_ms, "
+                 "pages_fail)", key);
         return MHD_NO;
     }
     return MHD_YES;
@@ -88,6 +102,13 @@ static int apply(oe_server *s, changes *ch)
     if (ch->has_down)
         atomic_store(&s->down_until_ns,
                      ch->down_ms ? oe_now_ns() + (uint64_t)ch->down_ms * 1000000u : 0);
+    if (ch->has_pages_fail)
+        oe_set_pages_fail(s, &ch->pages_fail);
+    if (ch->has_pages_latency)
+        atomic_store(&s->pages_latency_ms, (unsigned)ch->pages_latency_ms);
+    if (ch->has_pages_down)
+        atomic_store(&s->pages_down_until_ns, ch->pages_down_ms
+                     ? oe_now_ns() + (uint64_t)ch->pages_down_ms * 1000000u : 0);
     return 0;
 }
 

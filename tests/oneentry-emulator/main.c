@@ -24,6 +24,8 @@ static void usage(FILE *f)
             "         [--events FILE] [--token T] [--path P] [--latency-ms N]\n"
             "         [--threads N] [--script S] [--down-ms N] [--fail SPEC] [--seed N]\n"
             "         [--tls-cert FILE --tls-key FILE] [--backlog N] [--quiet]\n"
+            "         [--pages FILE [--pages-path P] [--pages-latency-ms N] [--pages-fail SPEC]\n"
+            "          [--pages-down-ms N]]\n"
             "  --listen     loopback address only; PORT 0 picks a free port (default 127.0.0.1:0)\n"
             "  --port-file  write the bound port there once listening\n"
             "  --events     append each accepted event as a JSON line\n"
@@ -38,7 +40,10 @@ static void usage(FILE *f)
             "  --tls-cert   PEM certificate (chain): speak HTTPS only, with --tls-key\n"
             "  --tls-key    PEM private key of --tls-cert\n"
             "  --backlog    listen(2) backlog (default 1024)\n"
-            "  --quiet      no log lines on stderr\n");
+            "  --quiet      no log lines on stderr\n"
+            "  --pages      serve the Pages API from this JSON file (re-read when it changes)\n"
+            "  --pages-path the Pages API path (default /api/content/pages)\n"
+            "  --pages-latency-ms, --pages-fail, --pages-down-ms: the Pages API's own faults\n");
 }
 
 static int parse_uint(const char *v, unsigned long max, unsigned *out)
@@ -135,7 +140,8 @@ static uint64_t default_seed(void)
 }
 
 enum { O_LISTEN = 1, O_PORT_FILE, O_EVENTS, O_TOKEN, O_PATH, O_LATENCY, O_THREADS,
-       O_SCRIPT, O_DOWN, O_FAIL, O_SEED, O_TLS_CERT, O_TLS_KEY, O_BACKLOG, O_QUIET, O_HELP };
+       O_SCRIPT, O_DOWN, O_FAIL, O_SEED, O_TLS_CERT, O_TLS_KEY, O_BACKLOG, O_QUIET, O_HELP,
+       O_PAGES, O_PAGES_PATH, O_PAGES_LATENCY, O_PAGES_FAIL, O_PAGES_DOWN };
 
 /* Everything parse_args checks after the options themselves. */
 static int check_args(oe_config *cfg, const char *listen, int seeded, char *err, size_t errlen)
@@ -169,6 +175,11 @@ static int parse_args(int argc, char **argv, oe_config *cfg, const char **port_f
         {"backlog", required_argument, NULL, O_BACKLOG},
         {"quiet", no_argument, NULL, O_QUIET},
         {"help", no_argument, NULL, O_HELP},
+        {"pages", required_argument, NULL, O_PAGES},
+        {"pages-path", required_argument, NULL, O_PAGES_PATH},
+        {"pages-latency-ms", required_argument, NULL, O_PAGES_LATENCY},
+        {"pages-fail", required_argument, NULL, O_PAGES_FAIL},
+        {"pages-down-ms", required_argument, NULL, O_PAGES_DOWN},
         {NULL, 0, NULL, 0},
     };
     const char *listen = "127.0.0.1:0";
@@ -198,6 +209,14 @@ static int parse_args(int argc, char **argv, oe_config *cfg, const char **port_f
         case O_TLS_KEY: cfg->tls_key = optarg; break;
         case O_BACKLOG: bad = parse_uint(optarg, 65535, &cfg->backlog) < 0 || !cfg->backlog; break;
         case O_QUIET: cfg->quiet = 1; break;
+        case O_PAGES: cfg->pages_file = optarg; break;
+        case O_PAGES_PATH: cfg->pages_api = optarg; bad = optarg[0] != '/'; break;
+        case O_PAGES_LATENCY: bad = parse_uint(optarg, 86400000, &cfg->pages_latency_ms) < 0; break;
+        case O_PAGES_DOWN: bad = parse_uint(optarg, 86400000, &cfg->pages_down_ms) < 0; break;
+        case O_PAGES_FAIL:
+            if (oe_fail_parse(optarg, &cfg->pages_fail, err, errlen) < 0)
+                return -1;
+            break;
         case O_HELP: usage(stdout); exit(0);
         default:
             snprintf(err, errlen, "unknown or incomplete option '%s'", argv[optind - 1]);

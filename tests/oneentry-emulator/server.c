@@ -22,7 +22,7 @@
 
 #define BODY_MAX (1u << 20)
 
-typedef struct req {
+struct req {
     sl_buf body;
     int too_large;
     int waiting;  /* suspended; the answer below is decided */
@@ -32,11 +32,14 @@ typedef struct req {
     char *who;       /* identity to record, set when the event is accepted */
     oe_server *counted; /* set while the request counts in s->inflight */
     int proxied;     /* the target was in absolute form */
-} req;
+    char *reply;     /* a JSON answer to send with 200 instead of true (Pages API) */
+    size_t reply_len;
+};
 
 static void req_free(req *r)
 {
     sl_buf_free(&r->body);
+    free(r->reply);
     free(r->msg);
     free(r->who);
     free(r);
@@ -121,7 +124,7 @@ enum MHD_Result oe_reply_error(struct MHD_Connection *c, unsigned status, const 
  * after it goes nowhere. Linger 0 still makes its close a reset where that
  * does not work.
  */
-static enum MHD_Result reset_connection(struct MHD_Connection *c)
+enum MHD_Result oe_reset_connection(struct MHD_Connection *c)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
@@ -141,6 +144,27 @@ static int decide(req *r, unsigned status, const char *msg)
     return r->msg ? 0 : -1;
 }
 
+int oe_req_error(req *r, unsigned status, const char *msg)
+{
+    return decide(r, status, msg);
+}
+
+int oe_req_json(req *r, const char *json, size_t len)
+{
+    if (!(r->reply = malloc(len ? len : 1)))
+        return -1;
+    memcpy(r->reply, json, len);
+    r->reply_len = len;
+    r->status = 200;
+    return 0;
+}
+
+int oe_req_fault(req *r, int status, const char retry_after[OE_RETRY_AFTER_MAX], const char *msg)
+{
+    memcpy(r->retry_after, retry_after, sizeof r->retry_after);
+    return decide(r, (unsigned)status, msg);
+}
+
 /* A fault's status: no contract check, not recorded, counted injected. */
 static int inject(oe_server *s, req *r, int status,
                   const char retry_after[OE_RETRY_AFTER_MAX], const char *msg)
@@ -150,7 +174,7 @@ static int inject(oe_server *s, req *r, int status,
     return decide(r, (unsigned)status, msg);
 }
 
-static int check_token(oe_server *s, struct MHD_Connection *c, char *err, size_t errlen)
+int oe_check_token(oe_server *s, struct MHD_Connection *c, char *err, size_t errlen)
 {
     const char *got = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "x-app-token");
     int ok = 1;
@@ -190,7 +214,7 @@ static int check_request(oe_server *s, struct MHD_Connection *c, req *r, const c
                                                                "Content-Type"),
                                    err, sizeof err) < 0)
         st = 415;
-    else if (check_token(s, c, err, sizeof err) < 0)
+    else if (oe_check_token(s, c, err, sizeof err) < 0)
         st = 401;
     else if (check_identity(r, c, err, sizeof err) < 0)
         st = 400;
@@ -208,12 +232,28 @@ static int check_request(oe_server *s, struct MHD_Connection *c, req *r, const c
     return decide(r, st, err);
 }
 
+static enum MHD_Result reply_json(struct MHD_Connection *c, const char *json, size_t len)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, (void *)json, MHD_RESPMEM_MUST_COPY);
+    if (!resp)
+        return MHD_NO;
+    enum MHD_Result rc =
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    if (rc == MHD_YES)
+        rc = MHD_queue_response(c, MHD_HTTP_OK, resp);
+    MHD_destroy_response(resp);
+    return rc;
+}
+
 /* Record (when accepted) and queue the decided answer. */
 static enum MHD_Result answer(oe_server *s, struct MHD_Connection *c, req *r)
 {
     char err[256];
     if (r->status != 200)
         return oe_reply_error(c, r->status, r->msg, r->retry_after);
+    if (r->reply)
+        return reply_json(c, r->reply, r->reply_len);
     if (s->events_fd >= 0) {
         sl_buf line = {0};
         int rc = oe_events_append(s->events_fd, &line, r->who, r->body.data, r->body.len,
@@ -229,8 +269,7 @@ static enum MHD_Result answer(oe_server *s, struct MHD_Connection *c, req *r)
     return MHD_queue_response(c, MHD_HTTP_OK, s->true_response);
 }
 
-static enum MHD_Result answer_after(oe_server *s, struct MHD_Connection *c, req *r,
-                                    unsigned ms)
+enum MHD_Result oe_req_answer_after(oe_server *s, struct MHD_Connection *c, req *r, unsigned ms)
 {
     if (ms == 0)
         return answer(s, c, r);
@@ -287,12 +326,12 @@ static enum MHD_Result api_request(oe_server *s, struct MHD_Connection *c, req *
     count_inflight(s, r);
     if (is_down(s)) {
         atomic_fetch_add(&s->injected, 1);
-        return reset_connection(c);
+        return oe_reset_connection(c);
     }
     int have = next_action(s, &a);
     if (have && a.kind == OE_ACT_RESET) {
         atomic_fetch_add(&s->injected, 1);
-        return reset_connection(c);
+        return oe_reset_connection(c);
     }
     if (have && a.kind == OE_ACT_STATUS) {
         if (inject(s, r, a.status, a.retry_after, "injected by the emulator's script") < 0)
@@ -306,7 +345,7 @@ static enum MHD_Result api_request(oe_server *s, struct MHD_Connection *c, req *
         if (check_request(s, c, r, url, method) < 0)
             return MHD_NO;
     }
-    return answer_after(s, c, r, atomic_load(&s->latency_ms) + extra);
+    return oe_req_answer_after(s, c, r, atomic_load(&s->latency_ms) + extra);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -343,6 +382,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return oe_stats(s, c, method);
     if (strcmp(url, "/_transport") == 0)
         return oe_transport(s, c, method);
+    if (strcmp(url, "/_pages") == 0)
+        return oe_pages_stats(s, c, method);
+    if (oe_pages_route(s, url))
+        return oe_pages_request(s, c, r, url, method);
     return api_request(s, c, r, url, method);
 }
 
@@ -371,6 +414,7 @@ static int init_state(oe_server *s, const oe_config *cfg, char *err, size_t errl
     pthread_mutex_init(&s->token_mu, NULL);
     pthread_mutex_init(&s->script_mu, NULL);
     pthread_mutex_init(&s->fail_mu, NULL);
+    pthread_mutex_init(&s->pages_mu, NULL);
     s->seed = cfg->seed;
     oe_set_fail(s, &cfg->fail);
     atomic_store(&s->latency_ms, cfg->latency_ms);
@@ -390,6 +434,8 @@ static int init_state(oe_server *s, const oe_config *cfg, char *err, size_t errl
         oe_set_script(s, acts, n);
     }
     if (cfg->events_path && (s->events_fd = oe_events_open(cfg->events_path, err, errlen)) < 0)
+        return -1;
+    if (oe_pages_init(s, cfg, err, errlen) < 0)
         return -1;
     s->delay = oe_delay_start(wake, err, errlen);
     return s->delay ? 0 : -1;
@@ -418,6 +464,8 @@ static void free_state(oe_server *s)
     pthread_mutex_destroy(&s->token_mu);
     pthread_mutex_destroy(&s->script_mu);
     pthread_mutex_destroy(&s->fail_mu);
+    oe_pages_fini(s);
+    pthread_mutex_destroy(&s->pages_mu);
     free(s);
 }
 

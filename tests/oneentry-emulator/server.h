@@ -22,6 +22,13 @@ typedef struct oe_config {
     uint64_t seed;                /* of the random failures' draws */
     unsigned latency_ms, down_ms, threads, backlog;
     int quiet;
+    /* The Pages API (pages_api.c): served when pages_file is set. Its
+     * faults are its own, so the Pages API can be away while UserActivity
+     * answers, and the other way round. */
+    const char *pages_file;       /* JSON pages (pages.h); reloaded when it changes */
+    const char *pages_api;        /* path prefix, default /api/content/pages */
+    oe_fail pages_fail;
+    unsigned pages_latency_ms, pages_down_ms;
 } oe_config;
 
 typedef struct oe_server oe_server;

@@ -11,7 +11,10 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include <sys/stat.h>
+
 #include "delay.h"
+#include "pages.h"
 #include "script.h"
 #include "server.h"
 
@@ -47,7 +50,52 @@ struct oe_server {
      * requests sent to a proxy (absolute-form target), the most API requests
      * in progress at once, and TCP connections accepted. */
     atomic_uint_fast64_t proxied, inflight, peak_inflight, connections;
+
+    /* The Pages API (pages_api.c), when a pages file is given: the pages,
+     * read again when the file changes (checked on each request), and the
+     * Pages API's own faults, drawn from the same seed. */
+    char *pages_file, *pages_api;
+    pthread_mutex_t pages_mu;
+    oe_pages pages;
+    struct stat pages_st;     /* of the file the pages were read from */
+    atomic_uint pages_latency_ms;
+    atomic_uint_fast64_t pages_down_until_ns;
+    oe_fail pages_fail;       /* under fail_mu */
+    atomic_int pages_fail_on;
+    atomic_uint_fast64_t pages_draws;
+    atomic_uint_fast64_t pages_requests, pages_lists, pages_lookups, pages_found,
+        pages_not_found, pages_injected, pages_rejected;
 };
+
+/* A request being decided (server.c); the Pages API decides its answer
+ * with these. */
+typedef struct req req;
+
+/* Answer with status and a JSON error {"statusCode","message"}. 0 or -1. */
+int oe_req_error(req *r, unsigned status, const char *msg);
+/* Answer 200 with this JSON body (copied). 0 or -1. */
+int oe_req_json(req *r, const char *json, size_t len);
+/* A fault's status (no check, counted by the caller). 0 or -1. */
+int oe_req_fault(req *r, int status, const char retry_after[OE_RETRY_AFTER_MAX], const char *msg);
+/* Send the decided answer after ms milliseconds. */
+enum MHD_Result oe_req_answer_after(oe_server *s, struct MHD_Connection *c, req *r, unsigned ms);
+/* Close the connection with a TCP reset, no answer. */
+enum MHD_Result oe_reset_connection(struct MHD_Connection *c);
+/* The x-app-token check: 0, or -1 with the message. */
+int oe_check_token(oe_server *s, struct MHD_Connection *c, char *err, size_t errlen);
+
+/* The Pages API: set up from the config (pages_api.c). 0, or -1 with err. */
+int oe_pages_init(oe_server *s, const oe_config *cfg, char *err, size_t errlen);
+void oe_pages_fini(oe_server *s);
+/* Non-zero when url is a Pages API path of a server that serves pages. */
+int oe_pages_route(oe_server *s, const char *url);
+/* GET {pages_api}?langCode= and GET {pages_api}/url/{handle}?langCode= */
+enum MHD_Result oe_pages_request(oe_server *s, struct MHD_Connection *c, req *r, const char *url,
+                                 const char *method);
+/* GET /_pages: the Pages API's counters. */
+enum MHD_Result oe_pages_stats(oe_server *s, struct MHD_Connection *c, const char *method);
+/* Replace the Pages API's random failures; chance 0 turns them off. */
+void oe_set_pages_fail(oe_server *s, const oe_fail *f);
 
 /* Queue a response with a JSON error body {"statusCode":N,"message":msg}. */
 enum MHD_Result oe_reply_error(struct MHD_Connection *c, unsigned status, const char *msg,

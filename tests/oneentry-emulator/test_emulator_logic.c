@@ -9,6 +9,7 @@
 #include "delay.h"
 #include "events.h"
 #include "json_check.h"
+#include "pages.h"
 #include "pem.h"
 #include "script.h"
 #include "sl_test.h"
@@ -359,6 +360,60 @@ static void test_read_pem(void)
     rmdir(dir);
 }
 
+static int pages_of(oe_pages *p, const char *text, char *err, size_t errlen)
+{
+    char *copy = strdup(text);
+    CU_ASSERT_FATAL(copy != NULL);
+    return oe_pages_parse(p, copy, strlen(text), err, errlen);
+}
+
+/* The Pages API's content: one list for every langCode, or one per code;
+ * each object served as written; found by its decoded handle. */
+static void test_pages(void)
+{
+    oe_pages p;
+    char err[300] = "";
+    CU_ASSERT_EQUAL_FATAL(pages_of(&p, " [ {\"id\":1, \"pageUrl\":\"a\\u002Db\"},\n"
+                                       "{\"pageUrl\":\"c\",\"id\":2,\"x\":[{}]} ] ", err, sizeof err), 0);
+    const oe_lang_pages *l = oe_pages_lang(&p, "fr_FR"); /* any langCode */
+    CU_ASSERT_FATAL(l != NULL);
+    CU_ASSERT_EQUAL(oe_pages_count(&p), 2);
+    CU_ASSERT_STRING_EQUAL(l->list, "[{\"id\":1, \"pageUrl\":\"a\\u002Db\"},"
+                                    "{\"pageUrl\":\"c\",\"id\":2,\"x\":[{}]}]");
+    const oe_page *pg = oe_pages_find(l, "a-b");
+    CU_ASSERT_FATAL(pg != NULL);
+    CU_ASSERT_EQUAL(pg->raw_len, strlen("{\"id\":1, \"pageUrl\":\"a\\u002Db\"}"));
+    CU_ASSERT_PTR_NULL(oe_pages_find(l, "a\\u002Db"));
+    oe_pages_free(&p);
+
+    CU_ASSERT_EQUAL_FATAL(pages_of(&p, "{\"en_US\":[{\"id\":1,\"pageUrl\":\"about\"}],"
+                                       "\"de_DE\":[]}", err, sizeof err), 0);
+    CU_ASSERT_PTR_NOT_NULL(oe_pages_find(oe_pages_lang(&p, "en_US"), "about"));
+    CU_ASSERT_STRING_EQUAL(oe_pages_lang(&p, "de_DE")->list, "[]");
+    CU_ASSERT_PTR_NULL(oe_pages_lang(&p, "fr_FR"));
+    CU_ASSERT_PTR_NULL(oe_pages_find(NULL, "about"));
+    oe_pages_free(&p);
+
+    static const struct { const char *text, *want; } bad[] = {
+        {"[{\"id\":1}]", "has no pageUrl"},
+        {"[{\"pageUrl\":\"a\"},{\"pageUrl\":\"a\"}]", "'a' twice"},
+        {"[1]", "expected an object"},
+        {"[{\"pageUrl\":\"a\"},]", "trailing comma"},
+        {"\"x\"", "expected an array"},
+        {"[] []", "text after"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err[0] = 0;
+        CU_ASSERT_EQUAL(pages_of(&p, bad[i].text, err, sizeof err), -1);
+        if (!strstr(err, bad[i].want)) {
+            fprintf(stderr, "\n%s: got '%s', wanted '%s'\n", bad[i].text, err, bad[i].want);
+            CU_FAIL("pages error");
+        }
+    }
+    CU_ASSERT_EQUAL(oe_pages_load(&p, "/nonexistent/pages.json", err, sizeof err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "cannot open pages file"));
+}
+
 int main(void)
 {
     static const sl_test_case cases[] = {
@@ -377,6 +432,7 @@ int main(void)
         {"delay wakes in order and on stop", test_delay_order_and_stop},
         {"events file lines", test_events_line},
         {"PEM files for TLS", test_read_pem},
+        {"the Pages API's pages", test_pages},
         {NULL, NULL},
     };
     return sl_test_run("oneentry-emulator", cases);

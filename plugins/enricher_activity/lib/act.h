@@ -57,6 +57,9 @@ typedef struct act_rule {
     size_t nstatuses;
     int status_set;          /* the rule named statuses; else 2xx and 3xx */
     vsrc product, page, category, query;
+    /* pageUrl (+ pageLang): a page handle sent on for a later enricher
+     * (oneentry_pages) to turn into pageId, when the rule has no pageId */
+    vsrc page_url, page_lang;
     act_meta *meta;
     size_t nmeta;
     /* exclude: requests this rule matched but must not turn into events */
@@ -115,7 +118,7 @@ int act_rule_path_prefix(act_rule *r, const char *prefix, char *err, size_t errl
 int act_rule_param(act_rule *r, const char *name, const char *regex, char *err, size_t errlen);
 /* "2xx", "3xx", ..., an exact "404", or "any". */
 int act_rule_status(act_rule *r, const char *spec, char *err, size_t errlen);
-/* which: productId, pageId, categoryId or query. */
+/* which: productId, pageId, categoryId, query, pageUrl or pageLang. */
 int act_rule_value(act_rule *r, const char *which, const char *src, int quoted, char *err,
                    size_t errlen);
 int act_rule_meta(act_rule *r, const char *key, const char *src, int quoted, char *err,
@@ -194,6 +197,7 @@ typedef struct act_result {
     const act_rule *r;
     int64_t id[3];           /* productId, pageId, categoryId */
     int has_id[3];
+    vval page_url, page_lang; /* found when pageId is left to a later enricher */
     vval query, guest, token;
     vval meta[ACT_MAX_META]; /* of the rule's meta entries, in order */
     uint32_t nmeta;          /* how many of them were found */

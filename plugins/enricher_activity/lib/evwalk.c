@@ -14,6 +14,8 @@
 
 #include <string.h>
 
+#include "mpfast.h"
+
 void act_keys_init(act_keys *k, const act_fields *f, unsigned want)
 {
     const char *names[7] = {f->method, f->path, f->query, f->status,
@@ -45,26 +47,6 @@ static int field_of(const act_keys *k, unsigned left, const char *s, size_t n)
             memcmp(s, k->name[i], n) == 0)
             return i;
     return -1;
-}
-
-/*
- * A short string at p (fixstr or str8, what every body key and most values
- * are): *s, *n and the bytes it spans; 0 when p holds anything else, which
- * then goes through the general reader.
- */
-static size_t short_str(const uint8_t *p, const uint8_t *end, const char **s, size_t *n)
-{
-    if (p < end && (*p & 0xe0) == 0xa0) {
-        *n = *p & 0x1f;
-        *s = (const char *)p + 1;
-        return (size_t)(end - p) > *n ? 1 + *n : 0;
-    }
-    if (end - p >= 2 && *p == 0xd9) {
-        *n = p[1];
-        *s = (const char *)p + 2;
-        return (size_t)(end - p) >= 2 + *n ? 2 + *n : 0;
-    }
-    return 0;
 }
 
 static void take(int i, const sl_value *v, act_req *q)
@@ -101,7 +83,7 @@ static const uint8_t *walk(const uint8_t *p, const uint8_t *end, uint32_t pairs,
         size_t kn, vn, used;
         sl_value v;
         int i = -1;
-        if ((used = short_str(p, end, &k, &kn))) {
+        if ((used = sl_mp_short_str(p, end, &k, &kn))) {
             p += used;
             i = field_of(f, left, k, kn);
         } else if (sl_read_value(&p, end, &v) != 0) {
@@ -110,7 +92,7 @@ static const uint8_t *walk(const uint8_t *p, const uint8_t *end, uint32_t pairs,
             i = field_of(f, left, v.v.s.ptr, v.v.s.len);
         }
         if (i < 0) { /* not wanted: skip the value */
-            if ((used = short_str(p, end, &vs, &vn)))
+            if ((used = sl_mp_short_str(p, end, &vs, &vn)))
                 p += used;
             else if (sl_read_value(&p, end, &v) != 0)
                 return NULL;
@@ -140,57 +122,6 @@ void act_req_load(act_req *q, const sl_value *body, const act_fields *names)
     act_req_load_keys(q, body, &k);
 }
 
-
-#define NS 1000000000LL
-
-/* Event time from the timestamp forms sluice itself packs for times after
- * 1970 (4 and 8 bytes) or an integer; -1 for the rest (then the general
- * reader decides). */
-static int fast_time(const sl_value *t, int64_t *ns)
-{
-    if (t->type == SL_UINT || t->type == SL_INT)
-        return sl_value_to_int(t, ns);
-    if (t->type != SL_EXT || t->ext_type != -1)
-        return -1;
-    const uint8_t *d = (const uint8_t *)t->v.s.ptr;
-    uint64_t sec, nsec = 0;
-    if (t->v.s.len == 4) {
-        sec = (uint64_t)d[0] << 24 | (uint64_t)d[1] << 16 | (uint64_t)d[2] << 8 | d[3];
-    } else if (t->v.s.len == 8) {
-        uint64_t w = 0;
-        for (int i = 0; i < 8; i++)
-            w = w << 8 | d[i];
-        nsec = w >> 34;
-        sec = w & ((1ULL << 34) - 1);
-    } else {
-        return -1;
-    }
-    if (nsec >= (uint64_t)NS || sec > (uint64_t)(INT64_MAX / NS) - 1)
-        return -1;
-    *ns = (int64_t)sec * NS + (int64_t)nsec;
-    return 0;
-}
-
-/* A map header at p: pairs and header length, 0 when p is not a map. */
-static size_t map_head(const uint8_t *p, const uint8_t *end, uint32_t *pairs)
-{
-    if (p >= end)
-        return 0;
-    if ((*p & 0xf0) == 0x80) {
-        *pairs = *p & 0x0f;
-        return 1;
-    }
-    if (*p == 0xde && end - p >= 3) {
-        *pairs = (uint32_t)p[1] << 8 | p[2];
-        return 3;
-    }
-    if (*p == 0xdf && end - p >= 5) {
-        *pairs = (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 8 | p[4];
-        return 5;
-    }
-    return 0;
-}
-
 /* The fast path; 0 when the event is not in the common form. */
 static int fast_event(const uint8_t *p, const uint8_t *end, sl_event *ev, act_req *q,
                       const act_keys *k)
@@ -200,8 +131,8 @@ static int fast_event(const uint8_t *p, const uint8_t *end, sl_event *ev, act_re
     uint32_t pairs;
     size_t hl;
     if (p >= end || *p != 0x93 || sl_read_value(&s, end, &t) != 0 ||
-        fast_time(&t, &ev->time_ns) != 0 || sl_read_value(&s, end, &ev->meta) != 0 ||
-        ev->meta.type != SL_MAP || !(hl = map_head(s, end, &pairs)))
+        sl_mp_fast_time(&t, &ev->time_ns) != 0 || sl_read_value(&s, end, &ev->meta) != 0 ||
+        ev->meta.type != SL_MAP || !(hl = sl_mp_map_head(s, end, &pairs)))
         return 0;
     body = s;
     memset(q, 0, sizeof *q);

@@ -98,13 +98,38 @@ static int reject(act_reject *rej, const char *code, const char *why)
     return 1;
 }
 
+/* No pageId, but a page handle: sent on as pageUrl (+ pageLang) for the
+ * oneentry_pages enricher, which sets pageId or rejects the event. */
+static int resolve_page_url(const act_rule *r, const act_req *q, act_result *out,
+                            act_reject *rej)
+{
+    out->page_url = resolve(&r->page_url, r, q);
+    out->page_lang = resolve(&r->page_lang, r, q);
+    if (out->page_lang.is_int)
+        out->page_lang.found = 0;
+    if (!out->page_url.found) {
+        snprintf(rej->why, sizeof rej->why, "pageId: missing (no pageId, no pageUrl)");
+        rej->code = "missing_id";
+        return 1;
+    }
+    if (out->page_url.is_int) {
+        snprintf(rej->why, sizeof rej->why, "pageUrl: %lld is not a page handle",
+                 (long long)out->page_url.i);
+        rej->code = "bad_id";
+        return 1;
+    }
+    return 0;
+}
+
 /* productId, pageId, categoryId: required ones present, all numbers. */
 static int resolve_ids(const act_rule *r, const act_req *q, act_result *out, act_reject *rej)
 {
     static const char *names[3] = {"productId", "pageId", "categoryId"};
     const vsrc *src[3] = {&r->product, &r->page, &r->category};
+    int by_url = r->page_url.kind != VS_NONE;
     int need[3] = {r->product.kind != VS_NONE && !strncmp(act_type_names[r->type], "product_", 8),
-                   r->type == 1 || r->type == 2, 0};
+                   (r->type == 1 || r->type == 2) && !by_url, 0};
+    out->page_url.found = out->page_lang.found = 0;
     for (int i = 0; i < 3; i++) {
         out->has_id[i] = 0;
         if (src[i]->kind == VS_NONE && !need[i])
@@ -130,6 +155,8 @@ static int resolve_ids(const act_rule *r, const act_req *q, act_result *out, act
         }
         out->has_id[i] = 1;
     }
+    if (by_url && !out->has_id[1])
+        return resolve_page_url(r, q, out, rej);
     return 0;
 }
 
@@ -217,6 +244,7 @@ int act_pack_result(const act_result *res, sl_builder *bb)
     static const size_t id_lens[3] = {9, 6, 10};
     const char *type = act_type_names[res->r->type];
     uint32_t n = 1 + (uint32_t)(res->has_id[0] + res->has_id[1] + res->has_id[2]) +
+                 (uint32_t)res->page_url.found + (uint32_t)res->page_lang.found +
                  (uint32_t)res->query.found + (res->nmeta > 0) + (uint32_t)res->guest.found +
                  (uint32_t)res->token.found;
     int rc = sl_bb_map(bb, n);
@@ -224,6 +252,10 @@ int act_pack_result(const act_result *res, sl_builder *bb)
     for (int i = 0; i < 3; i++)
         if (res->has_id[i])
             rc |= sl_bb_str(bb, id_names[i], id_lens[i]) | sl_bb_int(bb, res->id[i]);
+    if (res->page_url.found)
+        rc |= KV(bb, "pageUrl", res->page_url.s, res->page_url.n);
+    if (res->page_lang.found)
+        rc |= KV(bb, "pageLang", res->page_lang.s, res->page_lang.n);
     if (res->query.found)
         rc |= KV(bb, "query", res->query.s, res->query.n);
     if (res->nmeta)

@@ -196,7 +196,9 @@ static vsrc *value_slot(act_rule *r, const char *which)
     return !strcmp(which, "productId") ? &r->product
          : !strcmp(which, "pageId") ? &r->page
          : !strcmp(which, "categoryId") ? &r->category
-         : !strcmp(which, "query") ? &r->query : NULL;
+         : !strcmp(which, "query") ? &r->query
+         : !strcmp(which, "pageUrl") ? &r->page_url
+         : !strcmp(which, "pageLang") ? &r->page_lang : NULL;
 }
 
 int act_rule_value(act_rule *r, const char *which, const char *src, int quoted, char *err,
@@ -204,7 +206,8 @@ int act_rule_value(act_rule *r, const char *which, const char *src, int quoted, 
 {
     vsrc *v = value_slot(r, which);
     if (!v) {
-        snprintf(err, errlen, "'%s' is not productId, pageId, categoryId or query", which);
+        snprintf(err, errlen, "'%s' is not productId, pageId, categoryId, query, pageUrl or "
+                 "pageLang", which);
         return -1;
     }
     vsrc_free(v);
@@ -321,16 +324,44 @@ static int default_capture(act_rule *r, vsrc *v, const char *name, char *err, si
     return vsrc_parse(v, spec, 0, 0, err, errlen);
 }
 
+/* pageUrl and pageLang: only for page and category views, pageLang only
+ * beside a pageUrl. */
+static int finish_page_url(const act_rule *r, char *err, size_t errlen)
+{
+    const char *type = act_type_names[r->type];
+    if ((r->page_url.kind != VS_NONE || r->page_lang.kind != VS_NONE) && r->type != 1 &&
+        r->type != 2) {
+        snprintf(err, errlen, "%s: pageUrl and pageLang are for page_view and category_view",
+                 type);
+        return -1;
+    }
+    if (r->page_lang.kind != VS_NONE && r->page_url.kind == VS_NONE) {
+        snprintf(err, errlen, "%s: pageLang needs a pageUrl", type);
+        return -1;
+    }
+    if ((r->type == 1 || r->type == 2) && r->page.kind == VS_NONE &&
+        r->page_url.kind == VS_NONE) {
+        snprintf(err, errlen, "%s needs pageId: a (?<pageId>...) group in path, or "
+                 "pageId: param:NAME / capture:NAME / field:NAME, or pageUrl: capture:NAME "
+                 "for a page handle the oneentry_pages enricher turns into pageId", type);
+        return -1;
+    }
+    return 0;
+}
+
 int act_rule_finish(act_rule *r, char *err, size_t errlen)
 {
-    static const char *names[] = {"productId", "pageId", "categoryId", "query"};
-    vsrc *slots[] = {&r->product, &r->page, &r->category, &r->query};
+    static const char *names[] = {"productId", "pageId", "categoryId", "query", "pageUrl",
+                                  "pageLang"};
+    vsrc *slots[] = {&r->product, &r->page, &r->category, &r->query, &r->page_url,
+                     &r->page_lang};
     if (!r->status_set)
         r->status_class[2] = r->status_class[3] = 1;
     if (finish_excludes(r, err, errlen) != 0)
         return -1;
-    for (int i = 0; i < 4; i++)
-        if (default_capture(r, slots[i], names[i], err, errlen) != 0 ||
+    int page_type = r->type == 1 || r->type == 2;
+    for (int i = 0; i < 6; i++)
+        if (((i < 4 || page_type) && default_capture(r, slots[i], names[i], err, errlen) != 0) ||
             resolve_capture(r, slots[i], names[i], err, errlen) != 0)
             return -1;
     for (size_t i = 0; i < r->nmeta; i++)
@@ -342,11 +373,8 @@ int act_rule_finish(act_rule *r, char *err, size_t errlen)
                  "productId: param:NAME / capture:NAME / field:NAME", type);
         return -1;
     }
-    if ((r->type == 1 || r->type == 2) && r->page.kind == VS_NONE) {
-        snprintf(err, errlen, "%s needs pageId: a (?<pageId>...) group in path, or "
-                 "pageId: param:NAME / capture:NAME / field:NAME", type);
+    if (finish_page_url(r, err, errlen) != 0)
         return -1;
-    }
     if (r->type == 3 && r->query.kind == VS_NONE) {
         snprintf(err, errlen, "search needs query: e.g. query: param:q");
         return -1;
@@ -375,6 +403,8 @@ void act_rule_free(act_rule *r)
     vsrc_free(&r->page);
     vsrc_free(&r->category);
     vsrc_free(&r->query);
+    vsrc_free(&r->page_url);
+    vsrc_free(&r->page_lang);
     for (size_t i = 0; i < r->nmeta; i++) {
         free(r->meta[i].key);
         vsrc_free(&r->meta[i].src);
@@ -476,7 +506,8 @@ static int vsrc_is_cookie(const vsrc *v)
 int act_rule_uses_cookie(const act_rule *r)
 {
     int c = vsrc_is_cookie(&r->product) || vsrc_is_cookie(&r->page) ||
-            vsrc_is_cookie(&r->category) || vsrc_is_cookie(&r->query);
+            vsrc_is_cookie(&r->category) || vsrc_is_cookie(&r->query) ||
+            vsrc_is_cookie(&r->page_url) || vsrc_is_cookie(&r->page_lang);
     for (size_t i = 0; i < r->nmeta; i++)
         c |= vsrc_is_cookie(&r->meta[i].src);
     return c;

@@ -673,6 +673,75 @@ static void test_regex_limit(void)
     teardown();
 }
 
+
+/* OneEntry's own storefront: category and page views by handle. The event
+ * goes on with pageUrl (and pageLang) instead of pageId, for the
+ * oneentry_pages enricher; a rule with both takes pageId when it is there. */
+static void test_page_url(void)
+{
+    static const char *const cat[] = {"type=category_view", "method=GET",
+        "path=^/(?<lang>[a-z]{2})/shop/category/(?<pageUrl>[^/]+)/?$", "pageLang=capture:lang",
+        NULL};
+    static const char *const both[] = {"type=page_view", "path=^/p$", "pageId=param:id",
+        "pageUrl=param:h", NULL};
+    static const char *const page[] = {"type=page_view", "method=GET",
+        "path=^/(?<pageLang>[a-z]{2})/(?<pageUrl>[a-z0-9-]+)/?$", NULL};
+    static const act_case pc[] = {
+        {"GET", "/en/shop/category/t-shirts", NULL, 200, UA, "gid=g", NULL,
+         "{\"type\":\"category_view\",\"pageUrl\":\"t-shirts\",\"pageLang\":\"en\",\"guest_id\":\"g\"}"},
+        {"GET", "/p", "id=5&h=x", 200, UA, "gid=g", NULL,
+         "{\"type\":\"page_view\",\"pageId\":5,\"guest_id\":\"g\"}"},
+        {"GET", "/p", "h=about", 200, UA, "gid=g", NULL,
+         "{\"type\":\"page_view\",\"pageUrl\":\"about\",\"guest_id\":\"g\"}"},
+        {"GET", "/p", "id=x&h=about", 200, UA, "gid=g", NULL, "reject:bad_id"},
+        {"GET", "/p", "h=-", 200, UA, "gid=g", NULL, "reject:missing_id"},
+        {"GET", "/de/ueber-uns/", NULL, 200, UA, "gid=g", NULL,
+         "{\"type\":\"page_view\",\"pageUrl\":\"ueber-uns\",\"pageLang\":\"de\",\"guest_id\":\"g\"}"},
+    };
+    char err[200];
+    nrules = 0;
+    add_rule(cat);
+    add_rule(both);
+    add_rule(page);
+    CU_ASSERT_EQUAL_FATAL(act_bots_init(&bots, NULL, 0, err, sizeof err), 0);
+    memset(&ident, 0, sizeof ident);
+    CU_ASSERT_EQUAL_FATAL(vsrc_parse(&ident.guest, "cookie:gid", 0, 1, err, sizeof err), 0);
+    for (size_t i = 0; i < sizeof pc / sizeof pc[0]; i++) {
+        char *got = run_one(&pc[i]);
+        if (!got || strcmp(got, pc[i].want) != 0) {
+            fprintf(stderr, "\n%s %s\n got %s\nwant %s\n", pc[i].method, pc[i].path,
+                    got ? got : "-", pc[i].want);
+            CU_FAIL("pageUrl case");
+        }
+        free(got);
+    }
+    teardown();
+}
+
+/* pageUrl only on page and category views, pageLang only with a pageUrl;
+ * a page view needs pageId or pageUrl. */
+static void test_page_url_errors(void)
+{
+    act_rule r;
+    char err[400];
+    CU_ASSERT_EQUAL_FATAL(act_rule_init(&r, 0, "product_view", err, sizeof err), 0);
+    CU_ASSERT_EQUAL(act_rule_path(&r, "^/p/(?<productId>[0-9]+)$", err, sizeof err), 0);
+    CU_ASSERT_EQUAL(act_rule_value(&r, "pageUrl", "param:h", 0, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(act_rule_finish(&r, err, sizeof err), -1);
+    CU_ASSERT(strstr(err, "pageUrl and pageLang are for page_view and category_view") != NULL);
+    act_rule_free(&r);
+    CU_ASSERT_EQUAL_FATAL(act_rule_init(&r, 0, "page_view", err, sizeof err), 0);
+    CU_ASSERT_EQUAL(act_rule_value(&r, "pageLang", "param:l", 0, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(act_rule_finish(&r, err, sizeof err), -1);
+    CU_ASSERT(strstr(err, "pageLang needs a pageUrl") != NULL);
+    act_rule_free(&r);
+    CU_ASSERT_EQUAL_FATAL(act_rule_init(&r, 0, "category_view", err, sizeof err), 0);
+    CU_ASSERT_EQUAL(act_rule_path(&r, "^/c/(?<slug>[a-z]+)$", err, sizeof err), 0);
+    CU_ASSERT_EQUAL(act_rule_finish(&r, err, sizeof err), -1);
+    CU_ASSERT(strstr(err, "needs pageId") != NULL && strstr(err, "pageUrl") != NULL);
+    act_rule_free(&r);
+}
+
 int main(void)
 {
     static const sl_test_case tests[] = {
@@ -689,6 +758,8 @@ int main(void)
         {"per-rule exclude: user agents and paths", test_rule_exclude},
         {"dead-letter reason of a rejected event", test_reject_reason},
         {"a costly regex is no match, counted", test_regex_limit},
+        {"pageUrl: page and category views by handle", test_page_url},
+        {"pageUrl and pageLang configuration errors", test_page_url_errors},
         {NULL, NULL},
     };
     return sl_test_run("enricher_activity rules", tests);
