@@ -56,6 +56,9 @@ with open(sys.argv[1], "r+b") as f:
     f.seek(at); f.write(bytes([data[at] ^ 0x04]))
 PY
 control "down_ms=0"
+# The restart sends the spool while it stops (--once with nothing to read):
+# the default stop_drain_timeout, not the 1 s the filling run had.
+pipeline "$TMP/p.yaml" "spool_max_bytes: 64MiB"
 "$SLUICE" run "$TMP/p.yaml" --once </dev/null 2>"$TMP/log" || { cat "$TMP/log"; fail "run"; }
 expect_in "$TMP/log" "spool: cut"
 expect_in "$TMP/log" "damaged region"
