@@ -1,7 +1,8 @@
 /*
  * source nats, internals shared by source_nats.c (options, lifecycle, the
  * fetch loop), nsrc_setup.c (stream, consumer, subscription) and
- * nsrc_held.c (messages held until sluice acknowledges them).
+ * nsrc_pull.c (pull requests and what answers them), nsrc_held.c
+ * (messages held until sluice acknowledges them).
  *
  * Each fetched batch of messages becomes one emitted batch. Its messages
  * are held, in emit order, until acked(seq) says every sink downstream
@@ -50,10 +51,18 @@ typedef struct nats_src {
     int fetch_batch;
     int raw_only;
     int in_progress;
-    /* NATS (the source thread's, but acked() and the ticker use msgs) */
+    /* NATS (the source thread's; acked() and the ticker only publish) */
     natsConnection *nc;
     jsCtx *js;
-    natsSubscription *sub;
+    int ready;                 /* stream and consumer checked, inbox subscribed */
+    natsSubscription *inbox_sub; /* answers to our pull requests: <inbox>.<n> */
+    char *inbox;
+    size_t inbox_len;
+    char *next_subj;           /* $JS.API.CONSUMER.MSG.NEXT.<stream>.<durable> */
+    uint64_t req_id;           /* the last pull request */
+    int req_open;              /* it may still deliver */
+    uint32_t req_left;         /* messages it may still deliver */
+    int64_t req_ends_ms;       /* when it expires (monotonic) */
     atomic_llong consumer_ack_wait_ms; /* of the consumer in use (the ticker reads it) */
     sl_builder *bb;
     uint64_t next_seq;
@@ -69,10 +78,25 @@ typedef struct nats_src {
     nsrc_metrics m;
 } nats_src;
 
-/* nsrc_setup.c: connect-independent setup of stream, consumer and the pull
- * subscription. SL_NATS_OK / SL_NATS_RETRY / SL_NATS_FATAL, msg says what
- * happened. */
+/* nsrc_setup.c: stream, consumer and the inbox subscription.
+ * SL_NATS_OK / SL_NATS_RETRY / SL_NATS_FATAL, msg says what happened. */
 int nsrc_setup(nats_src *s, char *msg, size_t msglen);
+
+/* nsrc_pull.c */
+enum { PULL_MSGS = 0, PULL_IDLE = 1, PULL_ERROR = -1, PULL_RESETUP = -2 };
+/*
+ * Collect up to max messages into out (*n): ask for them when no request
+ * is open, wait up to ~100 ms for the first, then take what follows
+ * without a pause. PULL_MSGS (maybe *n == 0 while a request is open),
+ * PULL_IDLE (a request ended with nothing), PULL_ERROR (with the reason
+ * in msg), PULL_RESETUP (JetStream says the consumer is gone).
+ */
+int nsrc_pull(nats_src *s, natsMsg **out, uint32_t max, uint32_t *n, char *msg,
+              size_t msglen);
+/* At stop: wait for the open request to end, hand back what it brings. */
+int nsrc_pull_drain(nats_src *s);
+/* Acknowledge ("+ACK"), hand back ("-NAK") or renew ("+WPI") a message. */
+natsStatus nsrc_reply(nats_src *s, natsMsg *m, const char *what);
 
 /* nsrc_held.c */
 int nsrc_hold(nats_src *s, uint64_t seq, natsMsg **msgs, uint32_t n);

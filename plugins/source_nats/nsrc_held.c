@@ -34,7 +34,7 @@ static void finish(nats_src *s, nsrc_held *h, int ack)
     for (uint32_t i = 0; i < h->n; i++) {
         /* A publish into the connection's buffer: quick, fine on any thread.
          * A failed ack (no connection) means a redelivery, not a loss. */
-        natsStatus st = ack ? natsMsg_Ack(h->msgs[i], NULL) : natsMsg_Nak(h->msgs[i], NULL);
+        natsStatus st = nsrc_reply(s, h->msgs[i], ack ? "+ACK" : "-NAK");
         errors += st != NATS_OK;
         natsMsg_Destroy(h->msgs[i]);
     }
@@ -125,7 +125,7 @@ static void touch_old(nats_src *s, int64_t every)
         if (now - h->touched_ms < every)
             continue;
         for (uint32_t i = 0; i < h->n; i++)
-            n += natsMsg_InProgress(h->msgs[i], NULL) == NATS_OK;
+            n += nsrc_reply(s, h->msgs[i], "+WPI") == NATS_OK;
         h->touched_ms = now;
     }
     s->host->metric_add(s->m.in_progress, n);

@@ -5,6 +5,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "nsrc.h"
@@ -86,19 +87,34 @@ static int ensure_consumer(nats_src *s, char *msg, size_t msglen)
     return sl_nats_classify(st, jerr);
 }
 
+/* The inbox our pull requests are answered on, made once. */
 static int subscribe(nats_src *s, char *msg, size_t msglen)
 {
-    jsSubOptions so;
-    jsSubOptions_Init(&so);
-    so.Stream = s->stream.name;
-    so.Consumer = s->durable; /* bound: the consumer is used as it is */
-    jsErrCode jerr = 0;
-    natsStatus st = js_PullSubscribe(&s->sub, s->js, NULL, s->durable, NULL, &so, &jerr);
+    if (s->inbox_sub)
+        return SL_NATS_OK;
+    natsInbox *inbox = NULL;
+    char subj[300];
+    natsStatus st = natsInbox_Create(&inbox);
+    if (st == NATS_OK && !(s->inbox = strdup(inbox)))
+        st = NATS_NO_MEMORY;
+    natsInbox_Destroy(inbox);
+    if (st == NATS_OK) {
+        s->inbox_len = strlen(s->inbox);
+        snprintf(subj, sizeof subj, "%s.*", s->inbox);
+        st = natsConnection_SubscribeSync(&s->inbox_sub, s->nc, subj);
+    }
+    /* The queue holds at most one request's messages (fetch_batch). */
+    if (st == NATS_OK)
+        st = natsSubscription_SetPendingLimits(s->inbox_sub, -1, -1);
+    if (st == NATS_OK && asprintf(&s->next_subj, "$JS.API.CONSUMER.MSG.NEXT.%s.%s",
+                                  s->stream.name, s->durable) < 0) {
+        s->next_subj = NULL;
+        st = NATS_NO_MEMORY;
+    }
     if (st == NATS_OK)
         return SL_NATS_OK;
-    s->sub = NULL;
-    sl_nats_errmsg(msg, msglen, "subscribing", st, jerr);
-    return sl_nats_classify(st, jerr);
+    sl_nats_errmsg(msg, msglen, "subscribing", st, 0);
+    return sl_nats_classify(st, 0);
 }
 
 int nsrc_setup(nats_src *s, char *msg, size_t msglen)
@@ -119,5 +135,6 @@ int nsrc_setup(nats_src *s, char *msg, size_t msglen)
     if ((r = subscribe(s, msg, msglen)) != SL_NATS_OK)
         return r;
     snprintf(msg + n, msglen > n ? msglen - n : 0, "; %s", cmsg);
+    s->ready = 1;
     return SL_NATS_OK;
 }

@@ -16,13 +16,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "ackmeta.h"
 #include "nsrc.h"
 #include "sl_clock.h"
 #include "sluice/plugin.h"
 
-#define FETCH_WAIT_MS 100  /* a fetch returns within this when idle: stop() is seen */
 #define SETUP_RETRY_MS 500
-#define RESUBSCRIBE_AFTER_MS 2000
 #define LOG_EVERY_MS 5000
 
 #define NONEMPTY NULL, NULL, SL_OPT_F_NONEMPTY
@@ -144,12 +143,14 @@ static void src_free(nats_src *s)
 {
     nsrc_ticker_stop(s);
     nsrc_release_all(s);
-    natsSubscription_Destroy(s->sub);
+    natsSubscription_Destroy(s->inbox_sub);
     if (s->nc)
         natsConnection_FlushTimeout(s->nc, 1000); /* the naks and last acks */
     jsCtx_Destroy(s->js);
     natsConnection_Destroy(s->nc);
     sl_nats_stream_free(&s->stream);
+    free(s->inbox);
+    free(s->next_subj);
     sl_bb_free(s->bb);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->tick);
@@ -204,27 +205,30 @@ static void kv_uint(sl_builder *bb, const char *k, uint64_t v)
 /* One message as one event. 0, or -1 (the event was dropped). */
 static int pack_message(nats_src *s, natsMsg *m)
 {
-    jsMsgMetaData *md = NULL;
-    if (natsMsg_GetMetaData(&md, m) != NATS_OK)
-        md = NULL;
+    nsrc_ackmeta md;
+    int has_md = nsrc_ackmeta_parse(natsMsg_GetReply(m), &md) == 0;
     const uint8_t *data = (const uint8_t *)natsMsg_GetData(m);
     int len = natsMsg_GetDataLength(m);
     sl_event ev;
     const uint8_t *p = data;
     int is_event = !s->raw_only && len > 0 && sl_event_parse(&p, data + len, &ev) == 0 &&
                    p == data + len;
-    uint64_t delivered = md ? md->NumDelivered : 1;
+    uint64_t delivered = has_md ? md.delivered : 1;
     if (delivered > 1)
         s->host->metric_add(s->m.redelivered, 1);
     if (!is_event)
         s->host->metric_add(s->m.raw, 1);
     sl_builder *bb = s->bb;
-    sl_bb_begin(bb, is_event ? ev.time_ns : md ? md->Timestamp : sl_now_ns());
+    sl_bb_begin(bb, is_event ? ev.time_ns : has_md ? md.time_ns : sl_now_ns());
     sl_bb_map(bb, is_event ? 6 : 5);
     kv_str(bb, "source", s->name);
     kv_str(bb, "subject", natsMsg_GetSubject(m));
-    kv_str(bb, "stream", md && md->Stream ? md->Stream : s->stream.name);
-    kv_uint(bb, "seq", md ? md->Sequence.Stream : 0);
+    sl_bb_cstr(bb, "stream");
+    if (has_md)
+        sl_bb_str(bb, md.stream, md.stream_len);
+    else
+        sl_bb_cstr(bb, s->stream.name);
+    kv_uint(bb, "seq", has_md ? md.stream_seq : 0);
     kv_uint(bb, "delivered", delivered);
     if (is_event) {
         sl_bb_cstr(bb, "origin");
@@ -235,23 +239,21 @@ static int pack_message(nats_src *s, natsMsg *m)
         sl_bb_cstr(bb, "message");
         sl_bb_str(bb, (const char *)data, len > 0 ? (size_t)len : 0);
     }
-    jsMsgMetaData_Destroy(md);
     return sl_bb_end(bb);
 }
 
-/* The fetched messages as events in s->bb; the ones kept go to msgs. */
-static uint32_t pack_all(nats_src *s, natsMsgList *list, natsMsg **msgs)
+/* The messages as events in s->bb; the ones kept stay in msgs. */
+static uint32_t pack_all(nats_src *s, natsMsg **msgs, uint32_t got)
 {
     uint32_t n = 0;
-    for (int i = 0; i < list->Count; i++) {
-        natsMsg *m = list->Msgs[i];
-        list->Msgs[i] = NULL; /* ours now */
+    for (uint32_t i = 0; i < got; i++) {
+        natsMsg *m = msgs[i];
         if (pack_message(s, m) == 0) {
             msgs[n++] = m;
             continue;
         }
         s->host->log(s->ctx, SL_LOG_ERROR, "out of memory packing a message; handed back");
-        natsMsg_Nak(m, NULL);
+        nsrc_reply(s, m, "-NAK");
         natsMsg_Destroy(m);
     }
     return n;
@@ -263,7 +265,7 @@ static int emit_held(nats_src *s, natsMsg **msgs, uint32_t n)
     uint64_t seq = s->next_seq, got = 0;
     if (nsrc_hold(s, seq, msgs, n) != 0) {
         for (uint32_t i = 0; i < n; i++) {
-            natsMsg_Nak(msgs[i], NULL);
+            nsrc_reply(s, msgs[i], "-NAK");
             natsMsg_Destroy(msgs[i]);
         }
         free(msgs);
@@ -296,55 +298,36 @@ static void nap(nats_src *s, int64_t ms)
     }
 }
 
-/* A fetch failed (not a timeout): wait a little; when it goes on failing
- * while connected, subscribe again (the consumer may have been deleted). */
-static void fetch_failed(nats_src *s, natsStatus st, jsErrCode jerr, int64_t *failing_since)
+static void pull_failed(nats_src *s, const char *msg)
 {
-    char msg[400];
     unsigned long long held;
-    int64_t now = sl_mono_ms();
     s->host->metric_add(s->m.fetch_errors, 1);
-    if (!*failing_since)
-        *failing_since = now;
-    if (sl_throttle_pass(&s->log_errors, LOG_EVERY_MS, &held)) {
-        sl_nats_errmsg(msg, sizeof msg, "fetch", st, jerr);
+    if (sl_throttle_pass(&s->log_errors, LOG_EVERY_MS, &held))
         s->host->log(s->ctx, SL_LOG_WARN, "%s (%llu more not logged)", msg, held);
-    }
-    if (now - *failing_since >= RESUBSCRIBE_AFTER_MS && sl_nats_connected(s->nc)) {
-        natsSubscription_Destroy(s->sub);
-        s->sub = NULL;
-        *failing_since = 0;
-    }
     nap(s, 100);
 }
 
-/* One fetch. 0 fine, 1 stopping, 2 nothing there (idle). */
-static int fetch_once(nats_src *s, int64_t *failing_since)
+/* One pull. 0 fine, 1 stopping, 2 nothing there (idle). */
+static int fetch_once(nats_src *s)
 {
-    natsMsgList list = {0};
-    jsErrCode jerr = 0;
-    natsStatus st = natsSubscription_Fetch(&list, s->sub, s->fetch_batch, FETCH_WAIT_MS, &jerr);
-    if (st == NATS_TIMEOUT)
-        return 2;
-    if (st != NATS_OK) {
-        fetch_failed(s, st, jerr, failing_since);
-        return 0;
-    }
-    *failing_since = 0;
-    s->host->metric_add(s->m.fetched, (uint64_t)list.Count);
-    natsMsg **msgs = malloc((size_t)list.Count * sizeof *msgs);
+    char msg[400];
+    uint32_t n = 0;
+    natsMsg **msgs = malloc((size_t)s->fetch_batch * sizeof *msgs);
     if (!msgs) {
-        natsMsgList_Destroy(&list); /* unacknowledged: delivered again */
         nap(s, 100);
         return 0;
     }
-    uint32_t n = pack_all(s, &list, msgs);
-    natsMsgList_Destroy(&list);
-    if (n == 0) {
-        free(msgs);
-        return 0;
-    }
-    return emit_held(s, msgs, n);
+    int r = nsrc_pull(s, msgs, (uint32_t)s->fetch_batch, &n, msg, sizeof msg);
+    if (r == PULL_ERROR)
+        pull_failed(s, msg);
+    if (r == PULL_RESETUP)
+        s->ready = 0;
+    if (n > 0)
+        s->host->metric_add(s->m.fetched, n);
+    if (n > 0 && (n = pack_all(s, msgs, n)) > 0)
+        return emit_held(s, msgs, n);
+    free(msgs);
+    return r == PULL_IDLE ? 2 : 0;
 }
 
 /* Stream, consumer, subscription. 0 ready, 1 not yet, -1 fatal. */
@@ -367,22 +350,31 @@ static int ensure_setup(nats_src *s)
     return 1;
 }
 
+/* What the last request brings after the stop is handed back at once:
+ * never read, it would wait out ack_wait before another process got it. */
+static void hand_back_late(nats_src *s)
+{
+    int n = nsrc_pull_drain(s);
+    if (n)
+        s->host->log(s->ctx, SL_LOG_INFO, "%d messages that came at the stop handed back", n);
+}
+
 static int nsrc_run(void *state)
 {
     nats_src *s = state;
-    int64_t failing_since = 0;
     while (!s->host->stopping(s->ctx)) {
-        if (!s->sub) {
+        if (!s->ready) {
             int r = ensure_setup(s);
             if (r < 0)
                 return SL_ERR;
             if (r > 0)
                 continue;
         }
-        int r = fetch_once(s, &failing_since);
+        int r = fetch_once(s);
         if (r == 1 || (r == 2 && s->host->once(s->ctx)))
             break; /* stopping, or --once and nothing left for us */
     }
+    hand_back_late(s);
     return SL_OK;
 }
 
