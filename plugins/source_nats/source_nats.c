@@ -359,6 +359,18 @@ static void hand_back_late(nats_src *s)
         s->host->log(s->ctx, SL_LOG_INFO, "%d messages that came at the stop handed back", n);
 }
 
+/* --once: a pull that ended empty means nothing is left only when the
+ * consumer has no undelivered message (it may be at max_ack_pending). */
+static int nothing_left(nats_src *s)
+{
+    jsConsumerInfo *ci = NULL;
+    if (js_GetConsumerInfo(&ci, s->js, s->stream.name, s->durable, NULL, NULL) != NATS_OK)
+        return 0;
+    int done = ci->NumPending == 0;
+    jsConsumerInfo_Destroy(ci);
+    return done;
+}
+
 static int nsrc_run(void *state)
 {
     nats_src *s = state;
@@ -371,8 +383,8 @@ static int nsrc_run(void *state)
                 continue;
         }
         int r = fetch_once(s);
-        if (r == 1 || (r == 2 && s->host->once(s->ctx)))
-            break; /* stopping, or --once and nothing left for us */
+        if (r == 1 || (r == 2 && s->host->once(s->ctx) && nothing_left(s)))
+            break; /* stopping, or --once and nothing left */
     }
     hand_back_late(s);
     return SL_OK;
@@ -392,7 +404,8 @@ SL_EXPORT const sl_plugin sluice_plugin = {
                    "a crash means a redelivery, never a loss; processes on the same durable "
                    "share the messages. A payload written by sink nats keeps its time and "
                    "body (its meta becomes meta.origin). Creates the stream and the consumer "
-                   "when absent. With --once, stops when a fetch finds nothing.",
+                   "when absent. With --once, stops once the consumer has no undelivered "
+                   "message left.",
     .options = options,
     .init = nsrc_init,
     .run = nsrc_run,

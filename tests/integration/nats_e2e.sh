@@ -11,7 +11,8 @@
 # (across aggregators it is not guaranteed).
 #
 # CI size: E2E_EVENTS (default 20000, both edges together) at E2E_LATENCY_MS
-# (default 5) of emulator latency; bench/nats.sh runs the 200,000-event
+# (default 5) of emulator latency, E2E_RATE lines/s per writer, E2E_WAIT s for
+# the last delivery; bench/nats.sh runs the 200,000-event
 # version at 20 ms.
 . "$(dirname "$0")/common.bash"
 OE_TRANSPORT=http
@@ -91,7 +92,7 @@ wait "$W1" && wait "$W2" || fail "a writer failed"
 all_in() {
     [ "$(sort -u "$TMP/events" | wc -l)" -ge "$TOTAL" ] && consumer_done ACTIVITY oneentry
 }
-wait_for 180 all_in || fail "$(sort -u "$TMP/events" | wc -l) distinct of $TOTAL delivered"
+wait_for "${E2E_WAIT:-180}" all_in || fail "$(sort -u "$TMP/events" | wc -l) distinct of $TOTAL delivered"
 for p in e1 e2 a1 a2 a3; do
     kill -TERM "$(eval echo "\$PID_$p")"
     wait "$(eval echo "\$PID_$p")" || { cat "$TMP/$p/log"; fail "$p did not stop cleanly"; }
