@@ -49,8 +49,8 @@
      "as it is",                                                                              \
      NULL, NULL, NULL, 0},                                                                    \
     {"stream_subjects", SL_OPT_LIST, NULL, 0,                                                 \
-     "subjects of a created stream (default: the subject's first tokens followed by >, e.g. " \
-     "activity.>)",                                                                           \
+     "subjects of a created stream (default: for the sink, the subject's first tokens and >, " \
+     "e.g. activity.>; for the source, filter_subject)",                                     \
      NULL, NULL, NULL, SL_OPT_F_NONEMPTY},                                                    \
     {"retention", SL_OPT_STRING, "limits", 0,                                                 \
      "of a created stream: limits (kept until max_age or max_bytes), interest (until every "  \
