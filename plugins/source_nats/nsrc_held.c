@@ -1,8 +1,7 @@
 /*
  * Messages held between fetch and sluice's acknowledgement: a FIFO of
  * emitted batches (acked() comes in emit order), and the ticker that tells
- * JetStream, every third of ack_wait, that held messages are still being
- * worked on.
+ * JetStream that held messages are still being worked on.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -131,18 +130,23 @@ static void touch_old(nats_src *s, int64_t every)
     s->host->metric_add(s->m.in_progress, n);
 }
 
+/*
+ * A held batch is renewed once half its ack_wait has passed since it was
+ * fetched or last renewed, so it is renewed with half of ack_wait to spare
+ * (a quarter at worst, given the tick) and not more often than needed:
+ * every renewal is one publish per message.
+ */
 static void *ticker_main(void *arg)
 {
     nats_src *s = arg;
     pthread_mutex_lock(&s->mu);
     while (!atomic_load(&s->stop)) {
-        int64_t wait = atomic_load(&s->consumer_ack_wait_ms) / 3;
-        if (wait < 100)
-            wait = 100;
-        struct timespec dl = sl_deadline_in(wait < 1000 ? wait : 1000);
+        int64_t half = atomic_load(&s->consumer_ack_wait_ms) / 2;
+        int64_t tick = half / 2 < 50 ? 50 : half / 2 > 1000 ? 1000 : half / 2;
+        struct timespec dl = sl_deadline_in(tick);
         pthread_cond_timedwait(&s->tick, &s->mu, &dl);
         if (!atomic_load(&s->stop) && s->in_progress)
-            touch_old(s, wait);
+            touch_old(s, half);
     }
     pthread_mutex_unlock(&s->mu);
     return NULL;

@@ -58,8 +58,8 @@ static const sl_option options[] = {
      "meta.origin; anything else becomes body {message}. raw: always body {message}",
      "auto|raw", NULL, NULL, 0},
     {"in_progress", SL_OPT_BOOL, "true", 0,
-     "while messages wait downstream, renew their ack_wait every third of it, so slow "
-     "delivery is not taken for a dead process", NULL, NULL, NULL, 0},
+     "while messages wait downstream, renew their ack_wait when half of it has passed, so "
+     "slow delivery is not taken for a dead process", NULL, NULL, NULL, 0},
     {0},
 };
 

@@ -23,7 +23,7 @@ TOTAL=${E2E_EVENTS:-20000}
 PER_EDGE=$((TOTAL / 2))
 RATE=${E2E_RATE:-2500}   # lines per second each writer appends
 TOKEN=e2e-token
-export SLUICE_GUEST_ID_KEY=e2e-guest-key-0123456789 NATS_ACK_WAIT=${E2E_ACK_WAIT:-3s} \
+export SLUICE_GUEST_ID_KEY=e2e-guest-key-0123456789 NATS_ACK_WAIT=${E2E_ACK_WAIT:-10s} \
     NATS_STREAM=ACTIVITY NATS_DURABLE=oneentry NATS_REPLICAS=1
 
 start_nats
