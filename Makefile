@@ -48,7 +48,7 @@ test: test-normal test-asan test-busy tsan
 # ThreadSanitizer (its own build): the core unit tests and the integration
 # tests that exercise the engine's threads; any race report fails them.
 TSAN_BUILD ?= build-tsan
-TSAN_TESTS ?= ^unit\.test_|^integration\.(cli|graph|stdin_fanout|reload|admin|kit_pipetest|activity_pipeline|activity_deadletter|parse_formats|harden_nofile|oneentry_pages\.h1|tail_[a-z_]+)$$
+TSAN_TESTS ?= ^unit\.test_|^integration\.(cli|graph|stdin_fanout|reload|admin|kit_pipetest|activity_pipeline|activity_deadletter|parse_formats|harden_nofile|oneentry_pages\.h1|tail_[a-z_]+|nats_[a-z0-9]+)$$
 # test_allocfail replaces malloc itself, as TSan does: it has no threads to check.
 TSAN_SKIP  ?= ^unit\.test_allocfail$$
 tsan: deps

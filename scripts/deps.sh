@@ -6,7 +6,7 @@ set -eu
 
 PKGS="${*:-build-essential cmake pkg-config libyaml-dev libmsgpack-dev libcurl4-openssl-dev
 libpcre2-dev libmicrohttpd-dev libcunit1-dev zlib1g-dev python3 curl valgrind openssl strace
-nghttp2-proxy stress-ng systemd}"
+nghttp2-proxy stress-ng systemd nats-server libnats-dev}"
 
 missing=""
 for p in $PKGS; do
