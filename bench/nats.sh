@@ -8,7 +8,7 @@
 #     beforehand) to their end (--once) and publish them: events/s, CPU per
 #     event of the edges and of nats-server.
 #  2. Aggregators: for K in AGGREGATORS, K processes on a fresh durable read
-#     the whole stream and deliver it to the emulator at LATENCY_MS: events/s,
+#     the whole stream and deliver it to the emulator (HTTPS) at LATENCY_MS: events/s,
 #     CPU per event of the aggregators, of nats-server and of the emulator.
 #  3. The judged run (JUDGED=1): tests/integration/nats_e2e.sh at
 #     JUDGED_EVENTS events and LATENCY_MS: 2 live edges, 3 aggregators, kill -9
@@ -31,6 +31,11 @@ AGGREGATORS=${AGGREGATORS:-1 2 3}
 LATENCY_MS=${LATENCY_MS:-20}
 export SLUICE_PLUGIN_PATH="$BUILD/plugins" SLUICE_GUEST_ID_KEY=bench-guest-key-0123456789
 command -v nats-server >/dev/null || { echo "nats-server missing (scripts/deps.sh)" >&2; exit 1; }
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+# The aggregators reach the emulator over HTTPS, as they reach OneEntry.
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=sluice-bench \
+    -addext subjectAltName=IP:127.0.0.1 -keyout "$TMP/key.pem" -out "$TMP/cert.pem" 2>/dev/null
+export ONEENTRY_CA_FILE="$TMP/cert.pem"
 
 NATS_PID=""
 bench_cleanup() {
@@ -118,14 +123,14 @@ echo
 
 # 2. Aggregators.
 echo "Aggregators (nats -> oneentry) delivering the whole stream ($EVENTS events, 600 visitors)"
-echo "to the emulator at $LATENCY_MS ms latency; K processes on one fresh durable, started"
+echo "to the emulator over HTTPS at $LATENCY_MS ms latency; K processes on one fresh durable, started"
 echo "together, each stopping when a fetch finds nothing left (--once):"
 echo
 echo "| aggregators | events | events/s | wall s | aggregator CPU s | aggregator CPU µs per event | nats-server CPU s | emulator CPU s |"
 echo "|---|---|---|---|---|---|---|---|"
 for k in $AGGREGATORS; do
-    oe_bench_start_emu "$LATENCY_MS"
-    export ONEENTRY_URL="http://127.0.0.1:$(cat "$TMP/port")" ONEENTRY_TOKEN=bench-token
+    oe_bench_start_emu "$LATENCY_MS" --tls-cert "$TMP/cert.pem" --tls-key "$TMP/key.pem"
+    export ONEENTRY_URL="https://127.0.0.1:$(cat "$TMP/port")" ONEENTRY_TOKEN=bench-token
     export NATS_DURABLE="bench$k"
     e0=$(cpu_seconds "$EMU_PID")
     n0=$(cpu_seconds "$NATS_PID")

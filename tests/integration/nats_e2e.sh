@@ -2,7 +2,7 @@
 # (pipelines/edge-to-nats.yaml, each tailing its own nginx log while a
 # writer appends to it) publish to JetStream; three aggregators
 # (pipelines/nats-to-oneentry.yaml, one durable consumer) deliver to the
-# OneEntry emulator. Mid-run one aggregator is killed (-9) and started
+# OneEntry emulator over HTTPS (its own TLS, a test CA). Mid-run one aggregator is killed (-9) and started
 # again, and nats-server is killed (-9) and started again. Every event must
 # reach the emulator at least once; duplicates are counted and must not
 # exceed what JetStream had handed out and not had acknowledged at the two
@@ -15,7 +15,6 @@
 # the last delivery; bench/nats.sh runs the 200,000-event
 # version at 20 ms.
 . "$(dirname "$0")/common.bash"
-OE_TRANSPORT=http
 . "$(dirname "$0")/oneentry_helpers.bash"
 . "$(dirname "$0")/nats_helpers.bash"
 
@@ -28,7 +27,7 @@ export SLUICE_GUEST_ID_KEY=e2e-guest-key-0123456789 NATS_ACK_WAIT=${E2E_ACK_WAIT
 
 start_nats
 start_emu --token "$TOKEN" --latency-ms "${E2E_LATENCY_MS:-5}" --threads 4
-export NATS_URL ONEENTRY_URL="$URL" ONEENTRY_TOKEN="$TOKEN"
+export NATS_URL ONEENTRY_URL="$URL" ONEENTRY_TOKEN="$TOKEN" ONEENTRY_CA_FILE="$TMP/cert.pem"
 EDGE_YAML="$SL_SRC/pipelines/edge-to-nats.yaml"
 AGG_YAML="$SL_SRC/pipelines/nats-to-oneentry.yaml"
 
