@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "jsonl.h"
+#include "metrics.h"
 #include "ns_sink.h"
 #include "sl_clock.h"
 #include "sluice/plugin.h"
@@ -43,11 +44,7 @@ static const sl_option options[] = {
     {0},
 };
 
-static const struct {
-    const char *name;
-    sl_metric_kind kind;
-    size_t at;
-} metric_table[] = {
+static const sl_metric_row metric_table[] = {
     {"events_published", SL_METRIC_COUNTER, offsetof(ns_metrics, published)},
     {"events_duplicate", SL_METRIC_COUNTER, offsetof(ns_metrics, duplicates)},
     {"events_republished", SL_METRIC_COUNTER, offsetof(ns_metrics, republished)},
@@ -58,14 +55,6 @@ static const struct {
     {"subject_fields_missing", SL_METRIC_COUNTER, offsetof(ns_metrics, missing)},
     {"events_in_flight", SL_METRIC_GAUGE, offsetof(ns_metrics, in_flight)},
 };
-
-static void register_metrics(ns_sink *s)
-{
-    for (size_t i = 0; i < sizeof metric_table / sizeof metric_table[0]; i++) {
-        sl_metric **h = (sl_metric **)((char *)&s->m + metric_table[i].at);
-        *h = s->host->metric(s->ctx, metric_table[i].name, metric_table[i].kind);
-    }
-}
 
 static int read_id_prefix(ns_sink *s, char *err, size_t errlen)
 {
@@ -200,7 +189,7 @@ static int ns_init(sl_ctx *ctx, const sl_host *host, void **state, char *err, si
     sl_cond_init_monotonic(&s->work);
     sl_cond_init_monotonic(&s->idle);
     atomic_init(&s->stop, 0);
-    register_metrics(s);
+    SL_METRICS_REGISTER(ctx, host, &s->m, metric_table);
     sl_nats_pin((void *)ns_init);
     if (sl_seqring_init(&s->recs, 1024) != 0) {
         snprintf(err, errlen, "out of memory");

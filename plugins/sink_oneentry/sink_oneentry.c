@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics.h"
 #include "oe_sink.h"
 #include "sl_clock.h"
 #include "sluice/plugin.h"
@@ -161,11 +162,7 @@ void oe_sink_dead_letter(oe_sink *s, const uint8_t *raw, size_t raw_len, const c
 /* Metrics                                                            */
 /* ---------------------------------------------------------------- */
 
-static const struct {
-    const char *name;
-    sl_metric_kind kind;
-    size_t at; /* offset of the handle in oe_metrics */
-} metric_table[] = {
+static const sl_metric_row metric_table[] = {
     {"events_delivered", SL_METRIC_COUNTER, offsetof(oe_metrics, delivered)},
     {"events_spooled", SL_METRIC_COUNTER, offsetof(oe_metrics, spooled)},
     {"events_rejected", SL_METRIC_COUNTER, offsetof(oe_metrics, rejected)},
@@ -183,15 +180,6 @@ static const struct {
     {"spool_pending_events", SL_METRIC_GAUGE, offsetof(oe_metrics, spool_pending)},
     {"delivery_paused", SL_METRIC_GAUGE, offsetof(oe_metrics, paused)},
 };
-
-/* Registered once at init, so the hot paths add to a handle, lock-free. */
-static void register_metrics(oe_sink *s)
-{
-    for (size_t i = 0; i < sizeof metric_table / sizeof metric_table[0]; i++) {
-        sl_metric **h = (sl_metric **)((char *)&s->m + metric_table[i].at);
-        *h = s->host->metric(s->ctx, metric_table[i].name, metric_table[i].kind);
-    }
-}
 
 /* ---------------------------------------------------------------- */
 /* Options                                                            */
@@ -413,7 +401,7 @@ static int oe_init(sl_ctx *ctx, const sl_host *host, void **state, char *err, si
     sl_cond_init_monotonic(&s->idle);
     sl_cond_init_monotonic(&s->room);
     atomic_init(&s->mem_jobs, 0);
-    register_metrics(s);
+    SL_METRICS_REGISTER(ctx, host, &s->m, metric_table);
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         snprintf(err, errlen, "libcurl initialisation failed");
         goto fail;

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "ackmeta.h"
+#include "metrics.h"
 #include "nsrc.h"
 #include "sl_clock.h"
 #include "sluice/plugin.h"
@@ -63,11 +64,7 @@ static const sl_option options[] = {
     {0},
 };
 
-static const struct {
-    const char *name;
-    sl_metric_kind kind;
-    size_t at;
-} metric_table[] = {
+static const sl_metric_row metric_table[] = {
     {"messages_fetched", SL_METRIC_COUNTER, offsetof(nsrc_metrics, fetched)},
     {"messages_redelivered", SL_METRIC_COUNTER, offsetof(nsrc_metrics, redelivered)},
     {"messages_acked", SL_METRIC_COUNTER, offsetof(nsrc_metrics, acked)},
@@ -77,14 +74,6 @@ static const struct {
     {"messages_in_progress", SL_METRIC_COUNTER, offsetof(nsrc_metrics, in_progress)},
     {"messages_held", SL_METRIC_GAUGE, offsetof(nsrc_metrics, held)},
 };
-
-static void register_metrics(nats_src *s)
-{
-    for (size_t i = 0; i < sizeof metric_table / sizeof metric_table[0]; i++) {
-        sl_metric **h = (sl_metric **)((char *)&s->m + metric_table[i].at);
-        *h = s->host->metric(s->ctx, metric_table[i].name, metric_table[i].kind);
-    }
-}
 
 static int read_options(nats_src *s, char *err, size_t errlen)
 {
@@ -171,7 +160,7 @@ static int nsrc_init(sl_ctx *ctx, const sl_host *host, void **state, char *err, 
     pthread_mutex_init(&s->mu, NULL);
     sl_cond_init_monotonic(&s->tick);
     atomic_init(&s->stop, 0);
-    register_metrics(s);
+    SL_METRICS_REGISTER(ctx, host, &s->m, metric_table);
     sl_nats_pin((void *)nsrc_init);
     if (!(s->bb = sl_bb_new())) {
         snprintf(err, errlen, "out of memory");
