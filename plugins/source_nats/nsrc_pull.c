@@ -26,6 +26,8 @@
 #define PULL_EXPIRES_MS 100 /* a request's life: stop() is seen within it */
 #define PULL_GRACE_MS 50    /* after that, what a slow server may still send */
 #define BURST_GAP_MS 2      /* a pause this long ends a burst of messages */
+#define DRAIN_MAX_MS 3000   /* at stop, how long past its expiry a request may stay open */
+#define DRAIN_MAX_MS 3000   /* at stop, how long past its expiry a request may stay open */
 
 natsStatus nsrc_reply(nats_src *s, natsMsg *m, const char *what)
 {
@@ -148,24 +150,57 @@ int nsrc_pull(nats_src *s, natsMsg **out, uint32_t max, uint32_t *n, char *msg,
     return *n == 0 && !s->req_open ? PULL_IDLE : PULL_MSGS;
 }
 
+/* Hand back the messages taken at the stop. */
+static int nak_all(nats_src *s, natsMsg **msgs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        nsrc_reply(s, msgs[i], "-NAK");
+        natsMsg_Destroy(msgs[i]);
+    }
+    return (int)n;
+}
+
 int nsrc_pull_drain(nats_src *s)
 {
     char msg[200];
+    natsMsg **late = NULL;
+    size_t n = 0, cap = 0;
     int handed = 0;
     if (!s->inbox_sub)
         return 0;
+    /*
+     * The server may deliver to an open request until it closes it (a
+     * status, or the batch filled), which on a busy machine comes well
+     * after the request's expiry by our clock: wait for that, bounded.
+     * What comes meanwhile is handed back only then: a message handed back
+     * while the request is open is delivered to it again at once.
+     */
+    int64_t give_up = s->req_ends_ms + DRAIN_MAX_MS;
     for (;;) {
-        int64_t left = s->req_open ? s->req_ends_ms + PULL_GRACE_MS - sl_mono_ms() : 0;
+        int open = s->req_open && sl_nats_connected(s->nc);
+        int64_t left = open ? give_up - sl_mono_ms() : 0;
         natsMsg *m = NULL;
-        /* After the request, only what is queued already: a 1 ms look. */
+        /* Once it is closed, only what is queued already: a 1 ms look. */
         if (next(s, &m, left > 0 ? left : 1, msg, sizeof msg) != 1)
             break;
-        if (classify(s, m) == GOT_USER) {
-            nsrc_reply(s, m, "-NAK");
-            handed++;
+        if (classify(s, m) != GOT_USER) {
+            natsMsg_Destroy(m);
+            continue;
         }
-        natsMsg_Destroy(m);
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 64;
+            natsMsg **grown = realloc(late, ncap * sizeof *grown);
+            if (!grown) { /* out of memory: this one goes back now */
+                handed += nak_all(s, &m, 1);
+                continue;
+            }
+            late = grown;
+            cap = ncap;
+        }
+        late[n++] = m;
     }
     s->req_open = 0;
+    handed += nak_all(s, late, n);
+    free(late);
     return handed;
 }

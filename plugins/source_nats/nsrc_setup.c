@@ -87,29 +87,33 @@ static int ensure_consumer(nats_src *s, char *msg, size_t msglen)
     return sl_nats_classify(st, jerr);
 }
 
-/* The inbox our pull requests are answered on, made once. */
+/* The subject pull requests go to, and the inbox they are answered on:
+ * made once (what a failed attempt made is kept or replaced, not leaked). */
 static int subscribe(nats_src *s, char *msg, size_t msglen)
 {
-    if (s->inbox_sub)
-        return SL_NATS_OK;
-    natsInbox *inbox = NULL;
-    char subj[300];
-    natsStatus st = natsInbox_Create(&inbox);
-    if (st == NATS_OK && !(s->inbox = strdup(inbox)))
-        st = NATS_NO_MEMORY;
-    natsInbox_Destroy(inbox);
-    if (st == NATS_OK) {
-        s->inbox_len = strlen(s->inbox);
-        snprintf(subj, sizeof subj, "%s.*", s->inbox);
-        st = natsConnection_SubscribeSync(&s->inbox_sub, s->nc, subj);
-    }
-    /* The queue holds at most one request's messages (fetch_batch). */
-    if (st == NATS_OK)
-        st = natsSubscription_SetPendingLimits(s->inbox_sub, -1, -1);
-    if (st == NATS_OK && asprintf(&s->next_subj, "$JS.API.CONSUMER.MSG.NEXT.%s.%s",
+    natsStatus st = NATS_OK;
+    if (!s->next_subj && asprintf(&s->next_subj, "$JS.API.CONSUMER.MSG.NEXT.%s.%s",
                                   s->stream.name, s->durable) < 0) {
         s->next_subj = NULL;
         st = NATS_NO_MEMORY;
+    }
+    if (st == NATS_OK && !s->inbox_sub) {
+        natsInbox *inbox = NULL;
+        char subj[300];
+        st = natsInbox_Create(&inbox);
+        free(s->inbox);
+        s->inbox = NULL;
+        if (st == NATS_OK && !(s->inbox = strdup(inbox)))
+            st = NATS_NO_MEMORY;
+        natsInbox_Destroy(inbox);
+        if (st == NATS_OK) {
+            s->inbox_len = strlen(s->inbox);
+            snprintf(subj, sizeof subj, "%s.*", s->inbox);
+            st = natsConnection_SubscribeSync(&s->inbox_sub, s->nc, subj);
+        }
+        /* The queue holds at most one request's messages (fetch_batch). */
+        if (st == NATS_OK)
+            st = natsSubscription_SetPendingLimits(s->inbox_sub, -1, -1);
     }
     if (st == NATS_OK)
         return SL_NATS_OK;
