@@ -218,6 +218,27 @@ uint64_t sl_nats_reconnects(natsConnection *nc)
     return n;
 }
 
+natsStatus sl_nats_inbox_subscribe(natsConnection *nc, char **inbox, size_t *inbox_len,
+                                   natsSubscription **sub)
+{
+    natsInbox *fresh = NULL;
+    char subj[300];
+    natsStatus st = natsInbox_Create(&fresh);
+    free(*inbox);
+    *inbox = NULL;
+    if (st == NATS_OK && !(*inbox = strdup(fresh)))
+        st = NATS_NO_MEMORY;
+    natsInbox_Destroy(fresh);
+    if (st != NATS_OK)
+        return st;
+    *inbox_len = strlen(*inbox);
+    snprintf(subj, sizeof subj, "%s.*", *inbox);
+    st = natsConnection_SubscribeSync(sub, nc, subj);
+    if (st == NATS_OK)
+        st = natsSubscription_SetPendingLimits(*sub, -1, -1);
+    return st;
+}
+
 static void describe(char *msg, size_t len, const char *verb, const jsStreamInfo *si)
 {
     const jsStreamConfig *c = si->Config;

@@ -119,6 +119,15 @@ int sl_nats_connected(natsConnection *nc);
 /* Times the connection was re-established so far. */
 uint64_t sl_nats_reconnects(natsConnection *nc);
 
+/*
+ * A fresh inbox (*inbox, malloc'd, replacing and freeing what was there)
+ * and a synchronous subscription to "<inbox>.*" without pending limits:
+ * the replies to our own requests, numbered by the last token, which the
+ * caller bounds itself (one pull request, max_in_flight PubAcks).
+ */
+natsStatus sl_nats_inbox_subscribe(natsConnection *nc, char **inbox, size_t *inbox_len,
+                                   natsSubscription **sub);
+
 /* What sl_nats_stream_ensure and friends say about a failure. */
 enum {
     SL_NATS_OK = 0,

@@ -108,26 +108,15 @@ static int read_options(ns_sink *s, char *err, size_t errlen)
 static int start_nats(ns_sink *s, char *err, size_t errlen)
 {
     jsOptions jo;
-    natsInbox *inbox = NULL;
-    char subj[256];
     int conn = sl_nats_connect(&s->conn, s->host->name(s->ctx), &s->nc, err, errlen);
     if (conn < 0)
         return -1;
     jsOptions_Init(&jo);
     jo.Wait = s->conn.request_timeout_ms;
     natsStatus st = natsConnection_JetStream(&s->js, s->nc, &jo);
+    /* A PubAck is small, and at most max_in_flight are due. */
     if (st == NATS_OK)
-        st = natsInbox_Create(&inbox);
-    if (st == NATS_OK && !(s->inbox = strdup(inbox)))
-        st = NATS_NO_MEMORY;
-    natsInbox_Destroy(inbox);
-    if (st == NATS_OK) {
-        s->inbox_len = strlen(s->inbox);
-        snprintf(subj, sizeof subj, "%s.*", s->inbox);
-        st = natsConnection_SubscribeSync(&s->acks, s->nc, subj);
-    }
-    if (st == NATS_OK) /* a PubAck is small; losing one costs a resend */
-        st = natsSubscription_SetPendingLimits(s->acks, -1, -1);
+        st = sl_nats_inbox_subscribe(s->nc, &s->inbox, &s->inbox_len, &s->acks);
     if (st != NATS_OK) {
         sl_nats_errmsg(err, errlen, "starting the NATS client", st, 0);
         return -1;

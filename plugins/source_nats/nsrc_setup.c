@@ -97,24 +97,9 @@ static int subscribe(nats_src *s, char *msg, size_t msglen)
         s->next_subj = NULL;
         st = NATS_NO_MEMORY;
     }
-    if (st == NATS_OK && !s->inbox_sub) {
-        natsInbox *inbox = NULL;
-        char subj[300];
-        st = natsInbox_Create(&inbox);
-        free(s->inbox);
-        s->inbox = NULL;
-        if (st == NATS_OK && !(s->inbox = strdup(inbox)))
-            st = NATS_NO_MEMORY;
-        natsInbox_Destroy(inbox);
-        if (st == NATS_OK) {
-            s->inbox_len = strlen(s->inbox);
-            snprintf(subj, sizeof subj, "%s.*", s->inbox);
-            st = natsConnection_SubscribeSync(&s->inbox_sub, s->nc, subj);
-        }
-        /* The queue holds at most one request's messages (fetch_batch). */
-        if (st == NATS_OK)
-            st = natsSubscription_SetPendingLimits(s->inbox_sub, -1, -1);
-    }
+    /* The queue holds at most one request's messages (fetch_batch). */
+    if (st == NATS_OK && !s->inbox_sub)
+        st = sl_nats_inbox_subscribe(s->nc, &s->inbox, &s->inbox_len, &s->inbox_sub);
     if (st == NATS_OK)
         return SL_NATS_OK;
     sl_nats_errmsg(msg, msglen, "subscribing", st, 0);
