@@ -27,7 +27,6 @@
 #define PULL_GRACE_MS 50    /* after that, what a slow server may still send */
 #define BURST_GAP_MS 2      /* a pause this long ends a burst of messages */
 #define DRAIN_MAX_MS 3000   /* at stop, how long past its expiry a request may stay open */
-#define DRAIN_MAX_MS 3000   /* at stop, how long past its expiry a request may stay open */
 
 natsStatus nsrc_reply(nats_src *s, natsMsg *m, const char *what)
 {
