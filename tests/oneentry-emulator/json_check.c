@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "jscan.h"
+
 typedef struct parser {
     const char *s;
     size_t n, i;
@@ -290,68 +292,16 @@ int jc_check_object(const char *s, size_t n, jc_member_fn fn, void *ud,
     return 0;
 }
 
-static size_t put_utf8(char *out, unsigned cp)
-{
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xC0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
-static unsigned hexval(const char *h)
-{
-    unsigned v = 0;
-    for (int k = 0; k < 4; k++) {
-        char c = h[k];
-        v = (v << 4) | (unsigned)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
-    }
-    return v;
-}
-
+/* The raw token is validated already: support's scanner decodes it, the
+ * same decoder the Pages enricher reads OneEntry's answers with. */
 long jc_string_decode(const char *raw, size_t raw_len, char *out, size_t cap)
 {
-    static const char esc_in[] = "\"\\/bfnrt", esc_out[] = "\"\\/\b\f\n\r\t";
-    size_t o = 0;
-    if (raw_len < 2 || cap == 0)
+    sl_jscan j;
+    size_t len;
+    if (cap == 0)
         return -1;
-    for (size_t i = 1; i + 1 < raw_len;) {
-        char tmp[4];
-        size_t len = 1;
-        if (raw[i] != '\\') {
-            tmp[0] = raw[i++];
-        } else if (raw[i + 1] != 'u') {
-            tmp[0] = esc_out[strchr(esc_in, raw[i + 1]) - esc_in];
-            i += 2;
-        } else {
-            unsigned cp = hexval(raw + i + 2);
-            i += 6;
-            if (cp >= 0xD800 && cp <= 0xDBFF) { /* validated: a low surrogate follows */
-                cp = 0x10000 + ((cp - 0xD800) << 10) + (hexval(raw + i + 2) - 0xDC00);
-                i += 6;
-            }
-            len = put_utf8(tmp, cp);
-        }
-        if (o + len >= cap)
-            return -1;
-        memcpy(out + o, tmp, len);
-        o += len;
-    }
-    out[o] = '\0';
-    return (long)o;
+    sl_jscan_init(&j, raw, raw_len);
+    if (sl_jscan_string(&j, out, cap, &len) != 0)
+        return -1;
+    return (long)len;
 }
