@@ -38,7 +38,13 @@ curl -sfN "$A/tap/tag?limit=3" >"$TMP/tap" &
 tap_pid=$!
 "$SLUICE" tap tag --admin "127.0.0.1:$port" --limit 2 >"$TMP/cli_tap" &
 cli_pid=$!
-readers() { curl -sf "$A/metrics" | grep -q 'sluice_tap_readers{component="tag",kind="enricher",plugin="modify"} 2'; }
+# The metrics are read whole before grep: under pipefail a grep -q that exits
+# early can fail curl's next write (SIGPIPE) and with it the pipeline.
+readers() {
+    local m
+    m=$(curl -sf "$A/metrics") || return 1
+    grep -q 'sluice_tap_readers{component="tag",kind="enricher",plugin="modify"} 2' <<<"$m"
+}
 wait_for 20 readers || fail "tap readers did not connect"
 for i in $(seq 1 1000); do echo "line $i"; done >&3
 lines() { wc -l <"$TMP/out.jsonl" 2>/dev/null || echo 0; }

@@ -27,6 +27,15 @@ expect_in() { # expect_in FILE TEXT
     grep -qF -- "$2" "$1" || { echo "--- $1:" >&2; cat "$1" >&2; fail "expected '$2' in $1"; }
 }
 
+# sanitized_build: true when $SLUICE is an ASan or TSan build. ldd's output is
+# read whole first: under pipefail, `ldd | grep -q` fails at random when grep
+# exits on the first match and ldd's next write meets a closed pipe (SIGPIPE).
+sanitized_build() {
+    local libs
+    libs=$(ldd "$SLUICE") || return 1
+    grep -q 'libasan\|libtsan' <<<"$libs"
+}
+
 # wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
 wait_for() {
     local limit=$(( $1 * 10 )); shift

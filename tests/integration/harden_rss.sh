@@ -13,7 +13,7 @@ QUEUE_MIB=8
 # docs: about 24 MiB for the process + 1.25 x the queues; an ASan build is
 # several times larger.
 LIMIT_MIB=48
-if ldd "$SLUICE" | grep -q 'libasan\|libtsan'; then LIMIT_MIB=192; fi
+if sanitized_build; then LIMIT_MIB=192; fi
 
 # held_case NAME BATCH_EVENTS MESSAGE MAX_EVENTS: run until the source is
 # held, check the queue and the peak RSS, stop.

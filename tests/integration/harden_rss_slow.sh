@@ -12,7 +12,7 @@ LIMIT_MIB=64
 # Under a sanitizer the resident size measures the sanitizer (shadow memory,
 # quarantine): the scenario still runs, the bound is not checked.
 SANITIZED=""
-if ldd "$SLUICE" | grep -q 'libasan\|libtsan'; then SANITIZED=1; fi
+if sanitized_build; then SANITIZED=1; fi
 
 start_emu --latency-ms 500
 sed "s|^    token: \${ONEENTRY_TOKEN:-}|&\n    ca_file: $TMP/cert.pem|" \

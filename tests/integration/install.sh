@@ -16,8 +16,9 @@ for f in bin/sluice include/sluice/plugin.h include/sluice/host.h include/sluice
          share/doc/sluice/plugins/README.md share/doc/sluice/plugins/enricher_parse.md; do
     [ -e "$P/$f" ] || fail "$f not installed"
 done
-PCDIR=$(dirname "$(find "$P" -name sluice.pc | head -n 1)")
-[ -n "$PCDIR" ] || fail "sluice.pc not installed"
+PC=$(find "$P" -name sluice.pc -print -quit)
+[ -n "$PC" ] || fail "sluice.pc not installed"
+PCDIR=$(dirname "$PC")
 docdir=$(PKG_CONFIG_PATH=$PCDIR pkg-config --variable=docdir sluice)
 [ -f "$docdir/plugin-guide.md" ] || fail "pkg-config's docdir '$docdir' has no plugin-guide.md"
 ok "installed layout, with the plugin guide and reference where pkg-config's docdir says"

@@ -12,7 +12,7 @@ command -v make >/dev/null || fail "make missing (build-essential)"
 P=$TMP/prefix
 cmake --install "$SL_BUILD" --prefix "$P" >"$TMP/install.log" 2>&1 \
     || { cat "$TMP/install.log"; fail "cmake --install failed"; }
-export PKG_CONFIG_PATH=$(dirname "$(find "$P" -name sluice.pc | head -n 1)")
+export PKG_CONFIG_PATH=$(dirname "$(find "$P" -name sluice.pc -print -quit)")
 unset SLUICE_PLUGIN_PATH
 S=$P/bin/sluice
 
