@@ -118,8 +118,8 @@ static void drain(pages *p)
     for (size_t i = 0; i < p->answers.n; i++)
         pg_hold_result(&p->hold, &p->answers.v[i]);
     pg_answers_clear(&p->answers);
-    atomic_store(&p->known, p->hold.map.n);
-    p->host->metric_set(p->m_pages, (int64_t)p->hold.map.n);
+    atomic_store(&p->known, pg_tab_count(&p->hold.map));
+    p->host->metric_set(p->m_pages, (int64_t)pg_tab_count(&p->hold.map));
 }
 
 static int64_t io_now(void *ud)
@@ -166,9 +166,9 @@ static void on_loaded(void *ud, const pg_tab *map, size_t skipped)
 {
     pages *p = ud;
     char err[300];
-    size_t before = atomic_exchange(&p->last_loaded, map->n);
-    if (before != map->n)
-        p->host->log(p->ctx, SL_LOG_INFO, "%zu pages loaded from the Pages API%s", map->n,
+    size_t before = atomic_exchange(&p->last_loaded, pg_tab_count(map));
+    if (before != pg_tab_count(map))
+        p->host->log(p->ctx, SL_LOG_INFO, "%zu pages loaded from the Pages API%s", pg_tab_count(map),
                      skipped ? " (some page objects had no id or pageUrl: skipped)" : "");
     if (!p->save_path)
         return;
@@ -324,7 +324,7 @@ static void load_saved(pages *p)
     } else {
         pg_hold_set_map(&p->hold, &map);
         p->host->log(p->ctx, SL_LOG_INFO, "%zu pages from the saved map %s until the Pages "
-                     "API answers", p->hold.map.n, p->save_path);
+                     "API answers", pg_tab_count(&p->hold.map), p->save_path);
     }
     free(text);
 }
@@ -396,8 +396,8 @@ static int pages_init(sl_ctx *ctx, const sl_host *host, void **state, char *err,
     p->hold.io = (pg_io){p, io_now, io_submit, io_poll, io_wait, io_cancel, io_dead_letter};
     register_metrics(p);
     load_saved(p);
-    atomic_store(&p->known, p->hold.map.n);
-    host->metric_set(p->m_pages, (int64_t)p->hold.map.n);
+    atomic_store(&p->known, pg_tab_count(&p->hold.map));
+    host->metric_set(p->m_pages, (int64_t)pg_tab_count(&p->hold.map));
     if (start_client(p, err, errlen) < 0) {
         pages_free(p);
         return SL_ERR;
@@ -415,7 +415,7 @@ static int pages_init(sl_ctx *ctx, const sl_host *host, void **state, char *err,
 static void first_batch(pages *p)
 {
     p->ready = 1;
-    if (p->hold.map.n > 0)
+    if (pg_tab_count(&p->hold.map) > 0)
         return;
     int64_t deadline = sl_mono_ms() + p->timeout_ms;
     while (pg_client_loads(p->client) == 0 && sl_mono_ms() < deadline) {

@@ -189,12 +189,12 @@ static int answered(const pg_entry *e, void *arg)
  * pending lookups fill it. */
 static int miss_room(pg_hold *h, int64_t now)
 {
-    if (h->miss.n < PG_MISS_MAX)
+    if (pg_tab_count(&h->miss) < PG_MISS_MAX)
         return 0;
     pg_tab_sweep(&h->miss, expired, &now);
-    if (h->miss.n >= PG_MISS_MAX)
+    if (pg_tab_count(&h->miss) >= PG_MISS_MAX)
         pg_tab_sweep(&h->miss, answered, NULL);
-    return h->miss.n < PG_MISS_MAX ? 0 : -1;
+    return pg_tab_count(&h->miss) < PG_MISS_MAX ? 0 : -1;
 }
 
 /* A handle that is not in the map: what the lookups table says, asking

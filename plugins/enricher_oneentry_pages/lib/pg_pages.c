@@ -135,10 +135,10 @@ static int encode_lang(const pg_tab *map, unsigned lang, const char *code, sl_bu
 {
     int rc = sl_json_str(out, code, strlen(code)) | sl_buf_puts(out, ":[");
     int first = 1;
-    for (size_t i = 0; i < map->cap; i++) {
-        const pg_entry *e = &map->slots[i];
+    for (size_t i = 0; i < pg_tab_slots(map); i++) {
+        const pg_entry *e = pg_tab_at(map, i);
         char id[32];
-        if (!e->hash || e->lang != lang || e->state != PG_PAGE)
+        if (!e || e->lang != lang || e->state != PG_PAGE)
             continue;
         snprintf(id, sizeof id, "%s{\"id\":%" PRId64 ",\"pageUrl\":", first ? "" : ",",
                  e->value);

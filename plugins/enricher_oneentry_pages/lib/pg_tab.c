@@ -10,6 +10,7 @@
 int pg_tab_init(pg_tab *t, int keyed)
 {
     memset(t, 0, sizeof *t);
+    sl_oatab_init(&t->tab, sizeof(pg_entry));
     t->keyed = keyed;
     return getrandom(t->key, sizeof t->key, 0) == (ssize_t)sizeof t->key ? 0 : -1;
 }
@@ -47,94 +48,65 @@ static uint64_t hash(const pg_tab *t, unsigned lang, const char *k, size_t n)
         memcpy(&seed, t->key, sizeof seed);
         h = fast_hash(seed, k, n);
     }
-    h ^= (uint64_t)(lang + 1) * MIX;
-    return h ? h : 1; /* 0 marks an empty slot */
+    return h ^ (uint64_t)(lang + 1) * MIX;
 }
 
-static int same(const pg_entry *e, uint64_t h, unsigned lang, const char *k, size_t n)
-{
-    return e->hash == h && e->lang == lang && e->len == n && memcmp(e->key, k, n) == 0;
-}
+typedef struct pg_key {
+    unsigned lang;
+    const char *k;
+    size_t n;
+} pg_key;
 
-/* The slot of (lang, k), or the empty slot where it would go. */
-static size_t find(const pg_tab *t, uint64_t h, unsigned lang, const char *k, size_t n)
+static int same(const void *slot, const void *key)
 {
-    size_t mask = t->cap - 1, i = (size_t)h & mask;
-    while (t->slots[i].hash && !same(&t->slots[i], h, lang, k, n))
-        i = (i + 1) & mask;
-    return i;
+    const pg_entry *e = slot;
+    const pg_key *q = key;
+    return e->lang == q->lang && e->len == q->n && memcmp(e->key, q->k, q->n) == 0;
 }
 
 pg_entry *pg_tab_get(const pg_tab *t, unsigned lang, const char *k, size_t n)
 {
-    if (!t->n || n > PG_HANDLE_MAX)
+    if (!t->tab.n || n > PG_HANDLE_MAX)
         return NULL;
-    size_t i = find(t, hash(t, lang, k, n), lang, k, n);
-    return t->slots[i].hash ? &t->slots[i] : NULL;
-}
-
-static int grow(pg_tab *t)
-{
-    size_t cap = t->cap ? t->cap * 2 : 64;
-    pg_entry *old = t->slots, *s = calloc(cap, sizeof *s);
-    if (!s)
-        return -1;
-    size_t oldcap = t->cap;
-    t->slots = s;
-    t->cap = cap;
-    for (size_t i = 0; i < oldcap; i++)
-        if (old[i].hash)
-            s[find(t, old[i].hash, old[i].lang, old[i].key, old[i].len)] = old[i];
-    free(old);
-    return 0;
+    pg_key q = {lang, k, n};
+    return sl_oatab_get(&t->tab, hash(t, lang, k, n), same, &q);
 }
 
 pg_entry *pg_tab_put(pg_tab *t, unsigned lang, const char *k, size_t n)
 {
     if (n > PG_HANDLE_MAX || lang > UINT16_MAX)
         return NULL;
-    if ((t->n + 1) * 2 > t->cap && grow(t) < 0) /* at most half full */
-        return NULL;
-    uint64_t h = hash(t, lang, k, n);
-    pg_entry *e = &t->slots[find(t, h, lang, k, n)];
-    if (e->hash)
+    pg_key q = {lang, k, n};
+    int added;
+    pg_entry *e = sl_oatab_insert(&t->tab, hash(t, lang, k, n), same, &q, &added);
+    if (!e || !added)
         return e;
-    char *key = malloc(n + 1);
-    if (!key)
+    if (!(e->key = malloc(n + 1))) {
+        sl_oatab_remove(&t->tab, e);
         return NULL;
-    memcpy(key, k, n);
-    key[n] = 0;
-    *e = (pg_entry){.hash = h, .key = key, .len = (uint32_t)n, .lang = (uint16_t)lang};
-    t->n++;
+    }
+    memcpy(e->key, k, n);
+    e->key[n] = 0;
+    e->len = (uint32_t)n;
+    e->lang = (uint16_t)lang;
     return e;
 }
 
-/* Backward shift: later entries of the probe run move into the hole when
- * their home slot does not lie between the hole and them. */
 void pg_tab_del(pg_tab *t, pg_entry *e)
 {
-    size_t mask = t->cap - 1, hole = (size_t)(e - t->slots);
     free(e->key);
     free(e->why);
-    t->n--;
-    for (size_t j = (hole + 1) & mask; t->slots[j].hash; j = (j + 1) & mask) {
-        size_t home = (size_t)t->slots[j].hash & mask;
-        int stays = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
-        if (!stays) {
-            t->slots[hole] = t->slots[j];
-            hole = j;
-        }
-    }
-    memset(&t->slots[hole], 0, sizeof t->slots[hole]);
+    sl_oatab_remove(&t->tab, e);
 }
 
 size_t pg_tab_sweep(pg_tab *t, int (*drop)(const pg_entry *e, void *arg), void *arg)
 {
     size_t n = 0;
-    for (size_t i = 0; i < t->cap;) {
+    for (size_t i = 0; i < t->tab.cap;) {
+        pg_entry *e = sl_oatab_slot(&t->tab, i);
         /* a deletion may shift the next entry into slot i: look again */
-        if (t->slots[i].hash && drop(&t->slots[i], arg)) {
-            pg_tab_del(t, &t->slots[i]);
+        if (e->hash && drop(e, arg)) {
+            pg_tab_del(t, e);
             n++;
         } else {
             i++;
@@ -145,12 +117,12 @@ size_t pg_tab_sweep(pg_tab *t, int (*drop)(const pg_entry *e, void *arg), void *
 
 void pg_tab_free(pg_tab *t)
 {
-    for (size_t i = 0; i < t->cap; i++)
-        if (t->slots[i].hash) {
-            free(t->slots[i].key);
-            free(t->slots[i].why);
+    for (size_t i = 0; i < t->tab.cap; i++) {
+        pg_entry *e = sl_oatab_slot(&t->tab, i);
+        if (e->hash) {
+            free(e->key);
+            free(e->why);
         }
-    free(t->slots);
-    t->slots = NULL;
-    t->cap = t->n = 0;
+    }
+    sl_oatab_free(&t->tab);
 }

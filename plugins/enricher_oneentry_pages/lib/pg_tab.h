@@ -1,8 +1,7 @@
 /*
  * A hash table keyed by (language, page handle), for the page map (handle
  * -> page id) and the lookups table beside it (pending, not found, failed).
- * Open addressing with linear probing and backward-shift deletion, so a
- * table that entries come and go from keeps no tombstones. Keys are hashed
+ * The probing is support's sl_oatab (no tombstones). Keys are hashed
  * with SipHash under a random key: the lookups table holds handles taken
  * from request URLs, which anyone can choose, and must not be made to
  * collide. The page map holds only OneEntry's handles (a lookup of any other
@@ -14,6 +13,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "oatab.h"
 
 /* Longest page handle kept (bytes); a longer one is never a page. */
 #define PG_HANDLE_MAX 1024
@@ -37,8 +38,7 @@ typedef struct pg_entry {
 } pg_entry;
 
 typedef struct pg_tab {
-    pg_entry *slots;
-    size_t cap, n; /* cap: a power of two, or 0 */
+    sl_oatab tab;  /* of pg_entry */
     uint8_t key[16];
     int keyed;     /* SipHash; else the seeded multiply-xor hash */
 } pg_tab;
@@ -64,5 +64,22 @@ void pg_tab_del(pg_tab *t, pg_entry *e);
 size_t pg_tab_sweep(pg_tab *t, int (*drop)(const pg_entry *e, void *arg), void *arg);
 
 void pg_tab_free(pg_tab *t);
+
+/* Entries in the table. */
+static inline size_t pg_tab_count(const pg_tab *t)
+{
+    return t->tab.n;
+}
+
+/* Walks: slot i of pg_tab_slots(t) (NULL when its hash is 0, i.e. empty). */
+static inline size_t pg_tab_slots(const pg_tab *t)
+{
+    return t->tab.cap;
+}
+static inline const pg_entry *pg_tab_at(const pg_tab *t, size_t i)
+{
+    const pg_entry *e = (const pg_entry *)sl_oatab_slot(&t->tab, i);
+    return e->hash ? e : NULL;
+}
 
 #endif

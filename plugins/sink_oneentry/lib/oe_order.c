@@ -14,9 +14,9 @@ typedef struct queued {
 
 /* One held identity and the items queued behind its holder (a ring). */
 struct oe_order_slot {
-    const char *id; /* NULL: empty slot; else the holder's id string */
+    uint64_t hash;  /* 0: empty slot (sl_oatab) */
+    const char *id; /* the holder's id string */
     void *holder;
-    uint64_t hash;
     queued *q;
     uint32_t qhead, qlen, qcap; /* qcap is 0 or a power of two */
 };
@@ -24,6 +24,7 @@ struct oe_order_slot {
 void oe_order_init(oe_order *o)
 {
     memset(o, 0, sizeof *o);
+    sl_oatab_init(&o->tab, sizeof(oe_order_slot));
     if (getrandom(o->key, sizeof o->key, GRND_NONBLOCK) == (ssize_t)sizeof o->key)
         return;
     /* No entropy yet (early boot): a per-process key still beats a fixed one. */
@@ -36,11 +37,10 @@ void oe_order_init(oe_order *o)
 
 void oe_order_free(oe_order *o)
 {
-    for (size_t i = 0; i < o->cap; i++)
-        free(o->slots[i].q);
-    free(o->slots);
-    o->slots = NULL;
-    o->cap = o->used = o->waiting = 0;
+    for (size_t i = 0; i < o->tab.cap; i++)
+        free(((oe_order_slot *)sl_oatab_slot(&o->tab, i))->q);
+    sl_oatab_free(&o->tab);
+    o->waiting = 0;
 }
 
 uint64_t oe_order_hash(const oe_order *o, const char *id)
@@ -52,31 +52,9 @@ uint64_t oe_order_hash(const oe_order *o, const char *id)
     return h;
 }
 
-/* The slot holding `id`, or the empty slot where it would go. */
-static oe_order_slot *find(const oe_order *o, const char *id, uint64_t h)
+static int same_id(const void *slot, const void *id)
 {
-    size_t mask = o->cap - 1;
-    for (size_t i = h & mask;; i = (i + 1) & mask) {
-        oe_order_slot *s = &o->slots[i];
-        if (!s->id || (s->hash == h && strcmp(s->id, id) == 0))
-            return s;
-    }
-}
-
-static int grow(oe_order *o)
-{
-    size_t ncap = o->cap ? o->cap * 2 : 64;
-    oe_order_slot *old = o->slots, *nv = calloc(ncap, sizeof *nv);
-    if (!nv)
-        return -1;
-    size_t ocap = o->cap;
-    o->slots = nv;
-    o->cap = ncap;
-    for (size_t i = 0; i < ocap; i++)
-        if (old[i].id)
-            *find(o, old[i].id, old[i].hash) = old[i];
-    free(old);
-    return 0;
+    return strcmp(((const oe_order_slot *)slot)->id, id) == 0;
 }
 
 static int enqueue(oe_order *o, oe_order_slot *s, const char *id, void *item)
@@ -105,33 +83,15 @@ int oe_order_claim(oe_order *o, const char *id, void *item)
 
 int oe_order_claim_h(oe_order *o, const char *id, uint64_t h, void *item)
 {
-    if ((o->used + 1) * 2 > o->cap && grow(o) < 0)
+    int added;
+    oe_order_slot *s = sl_oatab_insert(&o->tab, h, same_id, id, &added);
+    if (!s)
         return -1;
-    oe_order_slot *s = find(o, id, h);
-    if (s->id)
+    if (!added)
         return enqueue(o, s, id, item) < 0 ? -1 : 0;
-    *s = (oe_order_slot){.id = id, .holder = item, .hash = h};
-    o->used++;
+    s->id = id;
+    s->holder = item;
     return 1;
-}
-
-/* Empty slot i, shifting later members of its probe run back so lookups
- * never stop early at the hole (no tombstones to accumulate). */
-static void remove_at(oe_order *o, size_t i)
-{
-    size_t mask = o->cap - 1;
-    free(o->slots[i].q);
-    for (size_t j = (i + 1) & mask; o->slots[j].id; j = (j + 1) & mask) {
-        size_t home = o->slots[j].hash & mask;
-        /* Move j into the hole unless its home lies cyclically in (i, j]. */
-        int stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
-        if (!stays) {
-            o->slots[i] = o->slots[j];
-            i = j;
-        }
-    }
-    o->slots[i] = (oe_order_slot){0};
-    o->used--;
 }
 
 void *oe_order_holder(const oe_order *o, const char *id)
@@ -141,7 +101,8 @@ void *oe_order_holder(const oe_order *o, const char *id)
 
 void *oe_order_holder_h(const oe_order *o, const char *id, uint64_t h)
 {
-    return o->cap ? find(o, id, h)->holder : NULL;
+    oe_order_slot *s = sl_oatab_get(&o->tab, h, same_id, id);
+    return s ? s->holder : NULL;
 }
 
 void *oe_order_release(oe_order *o, const char *id)
@@ -151,13 +112,12 @@ void *oe_order_release(oe_order *o, const char *id)
 
 void *oe_order_release_h(oe_order *o, const char *id, uint64_t h)
 {
-    if (!o->cap)
-        return NULL;
-    oe_order_slot *s = find(o, id, h);
-    if (!s->id)
+    oe_order_slot *s = sl_oatab_get(&o->tab, h, same_id, id);
+    if (!s)
         return NULL;
     if (!s->qlen) {
-        remove_at(o, (size_t)(s - o->slots));
+        free(s->q);
+        sl_oatab_remove(&o->tab, s);
         return NULL;
     }
     queued next = s->q[s->qhead];

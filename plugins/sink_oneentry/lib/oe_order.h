@@ -19,16 +19,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "oatab.h"
+
 typedef struct oe_order_slot oe_order_slot;
 
 typedef struct oe_order {
-    oe_order_slot *slots; /* open addressing, linear probing */
-    size_t cap, used;     /* cap is 0 or a power of two */
-    size_t waiting;       /* items queued behind a holder, all identities */
+    sl_oatab tab;     /* of oe_order_slot: one per held identity */
+    size_t waiting;   /* items queued behind a holder, all identities */
     uint8_t key[16];      /* SipHash key */
 } oe_order;
 
-/* A zeroed oe_order is empty; this picks the hash key (random when it can). */
+/* An empty table with its hash key (random when it can): call before use. */
 void oe_order_init(oe_order *o);
 void oe_order_free(oe_order *o);
 
@@ -56,6 +57,12 @@ uint64_t oe_order_hash(const oe_order *o, const char *id);
 int oe_order_claim_h(oe_order *o, const char *id, uint64_t h, void *item);
 void *oe_order_release_h(oe_order *o, const char *id, uint64_t h);
 void *oe_order_holder_h(const oe_order *o, const char *id, uint64_t h);
+
+/* Identities held. */
+static inline size_t oe_order_held(const oe_order *o)
+{
+    return o->tab.n;
+}
 
 /* Items queued behind holders, all identities. */
 static inline size_t oe_order_waiting(const oe_order *o)

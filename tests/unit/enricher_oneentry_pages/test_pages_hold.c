@@ -418,7 +418,7 @@ static void test_new_map(void)
     e->state = PG_PAGE;
     e->value = 99;
     pg_hold_set_map(&H, &m);
-    CU_ASSERT_EQUAL(m.n, 0);
+    CU_ASSERT_EQUAL(pg_tab_count(&m), 0);
     char *got = run(in, SL_OK);
     expect(got, "0:{\"type\":\"page_view\",\"guest_id\":\"g\",\"pageId\":99}\n");
     free(got);
@@ -458,7 +458,7 @@ static void test_miss_table_bound(void)
     free(got);
     /* the answers went, the pending stayed, and one-more was asked for */
     CU_ASSERT_EQUAL(W.nasks, 1);
-    CU_ASSERT(H.miss.n <= PG_MISS_MAX / 2 + 1);
+    CU_ASSERT(pg_tab_count(&H.miss) <= PG_MISS_MAX / 2 + 1);
     pg_hold_free(&H);
     setup(0);
     for (int i = 0; i < PG_MISS_MAX; i++) {

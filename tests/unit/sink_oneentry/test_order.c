@@ -31,7 +31,7 @@ static void test_one_identity(void)
     CU_ASSERT_PTR_NULL(oe_order_release(&o, "x-guest-id: g2"));
     CU_ASSERT_PTR_NULL(oe_order_release(&o, "never seen"));
     CU_ASSERT_PTR_NULL(oe_order_holder(&o, "x-guest-id: g1"));
-    CU_ASSERT_EQUAL(o.used, 0);
+    CU_ASSERT_EQUAL(oe_order_held(&o), 0);
     oe_order_free(&o);
 }
 
@@ -48,7 +48,7 @@ static void test_equal_strings(void)
     /* b holds now, under its own string: k1 may go away. */
     memset(k1, 'z', sizeof k1 - 1);
     CU_ASSERT_PTR_NULL(oe_order_release(&o, k2));
-    CU_ASSERT_EQUAL(o.used, 0);
+    CU_ASSERT_EQUAL(oe_order_held(&o), 0);
     oe_order_free(&o);
 }
 
@@ -109,7 +109,7 @@ static void test_random_model(void)
     }
     CU_ASSERT_EQUAL(bad, 0);
     CU_ASSERT_EQUAL(oe_order_waiting(&o), 0);
-    CU_ASSERT_EQUAL(o.used, 0);
+    CU_ASSERT_EQUAL(oe_order_held(&o), 0);
     for (int i = 0; i < NID; i++)
         bad += next_out[i] != next_claim[i];
     CU_ASSERT_EQUAL(bad, 0);
