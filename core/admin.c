@@ -11,6 +11,7 @@
 #include "sl_clock.h"
 #include "engine_priv.h"
 #include "log.h"
+#include "grow.h"
 
 /* Tap streams at once: each holds a thread and has no idle timeout, so
  * there are few, and the rest of the connection limit stays for /health. */
@@ -52,16 +53,12 @@ typedef struct rows {
 
 static void add_row(rows *rs, const char *name, int gauge, int64_t v)
 {
-    if (rs->n == rs->cap) {
-        size_t ncap = rs->cap ? rs->cap * 2 : 64;
-        row *nr = realloc(rs->r, ncap * sizeof *nr);
-        if (!nr) {
-            rs->oom = 1;
-            return;
-        }
-        rs->r = nr;
-        rs->cap = ncap;
+    row *nr = sl_grow(rs->r, rs->n + 1, &rs->cap, sizeof *nr, 64);
+    if (!nr) {
+        rs->oom = 1;
+        return;
     }
+    rs->r = nr;
     row *r = &rs->r[rs->n++];
     /* Prometheus names: [a-zA-Z_:][a-zA-Z0-9_:]*; anything else becomes '_'. */
     size_t i = 0;

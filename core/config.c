@@ -18,6 +18,7 @@
 
 #include "interp.h"
 #include "options.h"
+#include "grow.h"
 
 /* Larger pipeline files are a mistake, not a configuration. */
 #define MAX_FILE_BYTES (16u * 1024 * 1024)
@@ -69,14 +70,10 @@ static void oom(loader *ld)
 
 static void taint(loader *ld, const sl_node *n)
 {
-    if (ld->n_tainted == ld->cap_tainted) {
-        size_t cap = ld->cap_tainted ? ld->cap_tainted * 2 : 16;
-        const sl_node **t = realloc(ld->tainted, cap * sizeof *t);
-        if (!t)
-            return; /* only costs a possible second message */
-        ld->tainted = t;
-        ld->cap_tainted = cap;
-    }
+    const sl_node **t = sl_grow(ld->tainted, ld->n_tainted + 1, &ld->cap_tainted, sizeof *t, 16);
+    if (!t)
+        return; /* only costs a possible second message */
+    ld->tainted = t;
     ld->tainted[ld->n_tainted++] = n;
 }
 

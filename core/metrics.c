@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
+
 void sl_metrics_init(sl_metrics *m)
 {
     *m = (sl_metrics){0};
@@ -29,14 +31,10 @@ static sl_counter *find(sl_metrics *m, const char *name)
 
 static sl_counter *add_entry(sl_metrics *m, const char *name, int gauge)
 {
-    if (m->n == m->cap) {
-        size_t ncap = m->cap ? m->cap * 2 : 8;
-        sl_counter **nc = realloc(m->c, ncap * sizeof *nc);
-        if (!nc)
-            return NULL;
-        m->c = nc;
-        m->cap = ncap;
-    }
+    sl_counter **nc = sl_grow(m->c, m->n + 1, &m->cap, sizeof *nc, 8);
+    if (!nc)
+        return NULL;
+    m->c = nc;
     sl_counter *c = calloc(1, sizeof *c);
     char *dup = strdup(name);
     if (!c || !dup) {

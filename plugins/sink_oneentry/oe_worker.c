@@ -35,6 +35,7 @@
 #include "oe_order.h"
 #include "oe_sink.h"
 #include "sl_clock.h"
+#include "grow.h"
 
 #define COMMIT_EVERY_NS (200 * 1000000LL)
 /* Spooled events are acknowledged after an fdatasync: at most this late,
@@ -84,14 +85,10 @@ typedef struct worker {
 
 static int heap_push(heap *h, oe_job *j)
 {
-    if (h->n == h->cap) {
-        size_t nc = h->cap ? h->cap * 2 : 256;
-        oe_job **nv = realloc(h->v, nc * sizeof *nv);
-        if (!nv)
-            return -1;
-        h->v = nv;
-        h->cap = nc;
-    }
+    oe_job **nv = sl_grow(h->v, h->n + 1, &h->cap, sizeof *nv, 256);
+    if (!nv)
+        return -1;
+    h->v = nv;
     size_t i = h->n++;
     while (i > 0 && h->v[(i - 1) / 2]->due_ns > j->due_ns) {
         h->v[i] = h->v[(i - 1) / 2];

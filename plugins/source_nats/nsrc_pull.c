@@ -22,6 +22,7 @@
 
 #include "nsrc.h"
 #include "sl_clock.h"
+#include "grow.h"
 
 #define PULL_EXPIRES_MS 100 /* a request's life: stop() is seen within it */
 #define PULL_GRACE_MS 50    /* after that, what a slow server may still send */
@@ -186,16 +187,12 @@ int nsrc_pull_drain(nats_src *s)
             natsMsg_Destroy(m);
             continue;
         }
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 64;
-            natsMsg **grown = realloc(late, ncap * sizeof *grown);
-            if (!grown) { /* out of memory: this one goes back now */
-                handed += nak_all(s, &m, 1);
-                continue;
-            }
-            late = grown;
-            cap = ncap;
+        natsMsg **grown = sl_grow(late, n + 1, &cap, sizeof *grown, 64);
+        if (!grown) { /* out of memory: this one goes back now */
+            handed += nak_all(s, &m, 1);
+            continue;
         }
+        late = grown;
         late[n++] = m;
     }
     s->req_open = 0;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "tail.h"
+#include "grow.h"
 
 #define READ_CHUNK TAIL_READ_CHUNK
 #define TURN_BUDGET (8 * 1024 * 1024) /* bytes per file per turn: fairness */
@@ -100,14 +101,10 @@ static uint64_t start_offset(tail_src *s, int fd, uint64_t size, uint64_t end, l
 
 static int add_file(tail_src *s, tfile *f)
 {
-    if (s->n_files == s->cap_files) {
-        size_t ncap = s->cap_files ? s->cap_files * 2 : 16;
-        tfile **nv = realloc(s->files, ncap * sizeof *nv);
-        if (!nv)
-            return -1;
-        s->files = nv;
-        s->cap_files = ncap;
-    }
+    tfile **nv = sl_grow(s->files, s->n_files + 1, &s->cap_files, sizeof *nv, 16);
+    if (!nv)
+        return -1;
+    s->files = nv;
     s->files[s->n_files++] = f;
     return 0;
 }

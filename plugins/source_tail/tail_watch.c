@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "tail.h"
+#include "grow.h"
 
 #define WATCH_MASK                                                                          \
     (IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ATTRIB |          \
@@ -89,16 +90,12 @@ static void watch_dir_of(tail_src *s, const char *path)
                                          : "out of memory");
         return; /* ENOENT and the like: the next scan tries again */
     }
-    if (s->n_watch == s->cap_watch) {
-        size_t ncap = s->cap_watch ? s->cap_watch * 2 : 8;
-        tail_watch_dir *nv = realloc(s->watch, ncap * sizeof *nv);
-        if (!nv) {
-            fall_back(s, "out of memory");
-            return;
-        }
-        s->watch = nv;
-        s->cap_watch = ncap;
+    tail_watch_dir *nv = sl_grow(s->watch, s->n_watch + 1, &s->cap_watch, sizeof *nv, 8);
+    if (!nv) {
+        fall_back(s, "out of memory");
+        return;
     }
+    s->watch = nv;
     char *d = strdup(dir);
     if (!d) {
         fall_back(s, "out of memory");

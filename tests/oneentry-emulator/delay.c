@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "grow.h"
+
 typedef struct entry {
     uint64_t due;
     uint64_t seq; /* ties broken by arrival, so equal deadlines wake in order */
@@ -134,15 +136,12 @@ int oe_delay_add(oe_delay *d, uint64_t due_ns, void *item)
     pthread_mutex_lock(&d->mu);
     if (d->stopping) {
         rc = -1;
-    } else if (d->len == d->cap) {
-        size_t ncap = d->cap ? d->cap * 2 : 256;
-        entry *nh = realloc(d->heap, ncap * sizeof *nh);
-        if (nh) {
+    } else {
+        entry *nh = sl_grow(d->heap, d->len + 1, &d->cap, sizeof *nh, 256);
+        if (nh)
             d->heap = nh;
-            d->cap = ncap;
-        } else {
+        else
             rc = -1;
-        }
     }
     if (rc == 0) {
         d->heap[d->len] = (entry){due_ns, d->seq++, item};

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
+
 /* FNV-1a: short keys, no adversary choosing them (the file is the user's). */
 static uint64_t hash(const char *s, size_t n)
 {
@@ -214,20 +216,14 @@ int lk_load_file(lk_table *t, const char *path, lk_format fmt, int skip_header, 
     size_t len = 0, cap = 0, n;
     char chunk[65536];
     while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (len + n > cap) {
-            size_t ncap = cap ? cap * 2 : sizeof chunk;
-            while (ncap < len + n)
-                ncap *= 2;
-            char *nt = realloc(text, ncap);
-            if (!nt) {
-                free(text);
-                fclose(f);
-                snprintf(err, errlen, "%s: out of memory", path);
-                return -1;
-            }
-            text = nt;
-            cap = ncap;
+        char *nt = sl_grow(text, len + n, &cap, 1, sizeof chunk);
+        if (!nt) {
+            free(text);
+            fclose(f);
+            snprintf(err, errlen, "%s: out of memory", path);
+            return -1;
         }
+        text = nt;
         memcpy(text + len, chunk, n);
         len += n;
     }

@@ -12,6 +12,7 @@
 #include "pg_pages.h"
 #include "sl_clock.h"
 #include "sluice/json.h"
+#include "grow.h"
 
 #define LIST_MAX (64u << 20) /* largest page list answer read */
 #define PAGE_MAX (1u << 20)  /* largest single page answer read */
@@ -67,14 +68,10 @@ struct pg_client {
 
 static int answers_push(pg_answers *a, const pg_result *r)
 {
-    if (a->n == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 16;
-        pg_result *v = realloc(a->v, cap * sizeof *v);
-        if (!v)
-            return -1;
-        a->v = v;
-        a->cap = cap;
-    }
+    pg_result *v = sl_grow(a->v, a->n + 1, &a->cap, sizeof *v, 16);
+    if (!v)
+        return -1;
+    a->v = v;
     pg_result c = *r;
     c.handle = strndup(r->handle, r->len);
     c.why = r->why ? strdup(r->why) : NULL;

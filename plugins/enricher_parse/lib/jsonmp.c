@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
+
 typedef struct jp {
     const char *s, *p, *end;
     jsonmp *j;
@@ -232,13 +234,11 @@ static int literal(jp *c, const char *word, size_t n)
 /* Record (count pass) or fetch (pack pass) the size of container nc. */
 static int container_slot(jp *c, size_t *slot)
 {
-    if (!c->pack && c->nc == c->j->cap) {
-        size_t cap = c->j->cap ? c->j->cap * 2 : 64;
-        uint32_t *v = realloc(c->j->counts, cap * sizeof *v);
+    if (!c->pack) {
+        uint32_t *v = sl_grow(c->j->counts, c->nc + 1, &c->j->cap, sizeof *v, 64);
         if (!v)
             return fail(c, "out of memory");
         c->j->counts = v;
-        c->j->cap = cap;
     }
     *slot = c->nc++;
     return 0;

@@ -14,6 +14,7 @@
 #include <curl/curl.h>
 
 #include "sl_clock.h"
+#include "grow.h"
 
 #define RESP_MAX 4096
 #define EVENTS_MAX 256
@@ -185,14 +186,10 @@ static slot *slot_get(oe_http *h)
         h->free_slots = s->next_free;
         return s;
     }
-    if (h->nall == h->capall) {
-        size_t nc = h->capall ? h->capall * 2 : 16;
-        slot **na = realloc(h->all, nc * sizeof *na);
-        if (!na)
-            return NULL;
-        h->all = na;
-        h->capall = nc;
-    }
+    slot **na = sl_grow(h->all, h->nall + 1, &h->capall, sizeof *na, 16);
+    if (!na)
+        return NULL;
+    h->all = na;
     if (!(s = calloc(1, sizeof *s)))
         return NULL;
     s->h = h;

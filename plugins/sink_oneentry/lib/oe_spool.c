@@ -11,6 +11,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "grow.h"
+
 #define HDR 12
 #define MAGIC "OES1"
 #define RING 16384           /* records read and not done, at most */
@@ -90,14 +92,10 @@ static int seg_path(const oe_spool *s, uint64_t id, char *buf, size_t len)
 
 static int seg_push(oe_spool *s, uint64_t id, uint64_t size)
 {
-    if (s->nsegs == s->capsegs) {
-        size_t nc = s->capsegs ? s->capsegs * 2 : 8;
-        seg *n = realloc(s->segs, nc * sizeof *n);
-        if (!n)
-            return -1;
-        s->segs = n;
-        s->capsegs = nc;
-    }
+    seg *n = sl_grow(s->segs, s->nsegs + 1, &s->capsegs, sizeof *n, 8);
+    if (!n)
+        return -1;
+    s->segs = n;
     s->segs[s->nsegs++] = (seg){id, size};
     return 0;
 }

@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "grow.h"
+
 #define HEADER "# sluice tail checkpoints v1\n"
 
 uint64_t tail_hash(const void *p, size_t n)
@@ -283,17 +285,13 @@ int tail_ckpts_load(tail_ckpts *c, const char *dir, const char *name, int *exist
     size_t len = 0, cap = 0;
     int rc = 0;
     for (;;) {
-        if (len == cap) {
-            size_t ncap = cap ? cap * 2 : 4096;
-            char *nb = realloc(buf, ncap);
-            if (!nb) {
-                snprintf(err, errlen, "out of memory reading %s", path);
-                rc = -1;
-                break;
-            }
-            buf = nb;
-            cap = ncap;
+        char *nb = sl_grow(buf, len + 1, &cap, 1, 4096);
+        if (!nb) {
+            snprintf(err, errlen, "out of memory reading %s", path);
+            rc = -1;
+            break;
         }
+        buf = nb;
         size_t got = fread(buf + len, 1, cap - len, f);
         len += got;
         if (got == 0)

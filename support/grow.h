@@ -1,0 +1,20 @@
+/*
+ * Room in an array that doubles. Every list the engine and the plugins grow
+ * one element at a time (metrics, files, watches, heaps, segments) grows
+ * this way; the size arithmetic, and its overflow check, is written once.
+ */
+#ifndef SL_GROW_H
+#define SL_GROW_H
+
+#include <stddef.h>
+
+/*
+ * The array v (capacity *cap elements of esize bytes) with room for `need`
+ * elements: v itself when it has it, else v reallocated to the first of
+ * first, 2 first, 4 first, ... that holds need (*cap updated). NULL when out
+ * of memory or the size overflows: v and *cap are then unchanged, and v is
+ * still the caller's to use or free.
+ */
+void *sl_grow(void *v, size_t need, size_t *cap, size_t esize, size_t first);
+
+#endif
