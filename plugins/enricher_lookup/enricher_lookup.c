@@ -93,7 +93,7 @@ static int lookup_init(sl_ctx *ctx, const sl_host *host, void **state, char *err
         lookup_free(l);
         return SL_ERR;
     }
-    host->log(ctx, SL_LOG_INFO, "%zu keys loaded from %s", l->table.n, file);
+    host->log(ctx, SL_LOG_INFO, "%zu keys loaded from %s", lk_count(&l->table), file);
     l->ctx = ctx;
     l->host = host;
     l->set = (sl_edit){l->target, strlen(l->target), SL_EDIT_REMOVE, NULL, 0};

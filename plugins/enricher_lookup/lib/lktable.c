@@ -18,69 +18,63 @@ static uint64_t hash(const char *s, size_t n)
     return h;
 }
 
-static lk_entry *find_slot(lk_entry *slots, size_t cap, const char *key, size_t len)
-{
-    size_t i = (size_t)hash(key, len) & (cap - 1);
-    while (slots[i].key && (slots[i].key_len != len || memcmp(slots[i].key, key, len)))
-        i = (i + 1) & (cap - 1);
-    return &slots[i];
-}
+typedef struct lk_key {
+    const char *k;
+    size_t n;
+} lk_key;
 
-static int grow(lk_table *t)
+static int same(const void *slot, const void *key)
 {
-    size_t cap = t->cap ? t->cap * 2 : 64;
-    lk_entry *ns = calloc(cap, sizeof *ns);
-    if (!ns)
-        return -1;
-    for (size_t i = 0; i < t->cap; i++)
-        if (t->slots[i].key)
-            *find_slot(ns, cap, t->slots[i].key, t->slots[i].key_len) = t->slots[i];
-    free(t->slots);
-    t->slots = ns;
-    t->cap = cap;
-    return 0;
+    const lk_entry *e = slot;
+    const lk_key *q = key;
+    return e->key_len == q->n && memcmp(e->key, q->k, q->n) == 0;
 }
 
 /* Insert copies of key and value; a duplicate key takes the new value. */
 static int put(lk_table *t, const char *k, size_t klen, const char *v, size_t vlen)
 {
-    if ((t->n + 1) * 4 > t->cap * 3 && grow(t) < 0)
-        return -1;
     char *val = strndup(v, vlen);
     if (!val)
         return -1;
-    lk_entry *e = find_slot(t->slots, t->cap, k, klen);
-    if (e->key) {
+    lk_key q = {k, klen};
+    int added;
+    lk_entry *e = sl_oatab_insert(&t->tab, hash(k, klen), same, &q, &added);
+    if (!e) {
+        free(val);
+        return -1;
+    }
+    if (!added) {
         free(e->value);
         e->value = val;
         return 0;
     }
     if (!(e->key = strndup(k, klen))) {
+        sl_oatab_remove(&t->tab, e);
         free(val);
         return -1;
     }
     e->key_len = klen;
     e->value = val;
-    t->n++;
     return 0;
 }
 
 const char *lk_get(const lk_table *t, const char *key, size_t len)
 {
-    if (!t->cap)
+    if (!t->tab.n)
         return NULL;
-    const lk_entry *e = find_slot(t->slots, t->cap, key, len);
-    return e->key ? e->value : NULL;
+    lk_key q = {key, len};
+    const lk_entry *e = sl_oatab_get(&t->tab, hash(key, len), same, &q);
+    return e ? e->value : NULL;
 }
 
 void lk_free(lk_table *t)
 {
-    for (size_t i = 0; i < t->cap; i++) {
-        free(t->slots[i].key);
-        free(t->slots[i].value);
+    for (size_t i = 0; i < t->tab.cap; i++) {
+        lk_entry *e = sl_oatab_slot(&t->tab, i);
+        free(e->key);
+        free(e->value);
     }
-    free(t->slots);
-    *t = (lk_table){0};
+    sl_oatab_free(&t->tab);
 }
 
 /* ---- parsing ---- */
@@ -188,6 +182,7 @@ int lk_parse(lk_table *t, const char *text, size_t len, lk_format fmt, int skip_
 {
     const char *p = text, *end = text + len;
     int line = 1;
+    sl_oatab_init(&t->tab, sizeof(lk_entry));
     if (skip_header && fmt == LK_CSV) {
         p = skip_to_next_line(p, end);
         line++;

@@ -7,17 +7,20 @@
 #define LKTABLE_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include "oatab.h"
 
 typedef enum lk_format { LK_CSV = 1, LK_KV = 2 } lk_format;
 
 typedef struct lk_entry {
+    uint64_t hash;     /* 0 = empty slot (sl_oatab) */
     char *key, *value; /* NUL-terminated, owned */
     size_t key_len;
 } lk_entry;
 
 typedef struct lk_table {
-    lk_entry *slots; /* open addressing, power-of-two size, key NULL = empty */
-    size_t cap, n;
+    sl_oatab tab; /* of lk_entry */
 } lk_table;
 
 /*
@@ -39,5 +42,11 @@ int lk_load_file(lk_table *t, const char *path, lk_format fmt, int skip_header, 
 const char *lk_get(const lk_table *t, const char *key, size_t len);
 
 void lk_free(lk_table *t);
+
+/* Keys in the table. */
+static inline size_t lk_count(const lk_table *t)
+{
+    return t->tab.n;
+}
 
 #endif
