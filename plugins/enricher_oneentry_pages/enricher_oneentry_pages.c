@@ -166,9 +166,10 @@ static void on_loaded(void *ud, const pg_tab *map, size_t skipped)
 {
     pages *p = ud;
     char err[300];
-    size_t before = atomic_exchange(&p->last_loaded, pg_tab_count(map));
-    if (before != pg_tab_count(map))
-        p->host->log(p->ctx, SL_LOG_INFO, "%zu pages loaded from the Pages API%s", pg_tab_count(map),
+    size_t n = pg_tab_count(map);
+    size_t before = atomic_exchange(&p->last_loaded, n);
+    if (before != n)
+        p->host->log(p->ctx, SL_LOG_INFO, "%zu pages loaded from the Pages API%s", n,
                      skipped ? " (some page objects had no id or pageUrl: skipped)" : "");
     if (!p->save_path)
         return;

@@ -40,7 +40,8 @@ static void test_overflow_refused(void)
 int main(void)
 {
     static const sl_test_case cases[] = {
-        {"doubles from the first capacity, keeps contents, jumps to a need", test_doubles_from_first},
+        {"doubles from the first capacity, keeps contents, jumps to a need",
+         test_doubles_from_first},
         {"refuses sizes that overflow, leaving the array as it was", test_overflow_refused},
         {NULL, NULL},
     };
