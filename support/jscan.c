@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "unescape.h"
+
 #define MAX_DEPTH 1024 /* of a skipped value; deeper text is refused */
 
 static int fail(sl_jscan *j, const char *why)
@@ -65,71 +67,6 @@ int sl_jscan_more(sl_jscan *j, char close)
     return c < 0 ? fail(j, "unexpected end of text") : 1;
 }
 
-static int hex4(const char *p, unsigned *out)
-{
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        char c = p[i];
-        v <<= 4;
-        if (c >= '0' && c <= '9')
-            v |= (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            v |= (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            v |= (unsigned)(c - 'A' + 10);
-        else
-            return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-static size_t utf8(unsigned cp, char out[4])
-{
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xC0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
-/* A \u escape at p (after the backslash and 'u'), a surrogate pair
- * included; *used gets the bytes read. */
-static int unicode_escape(const char *p, const char *end, unsigned *cp, size_t *used)
-{
-    unsigned hi, lo;
-    if (end - p < 4 || hex4(p, &hi) < 0)
-        return -1;
-    *used = 4;
-    if (hi >= 0xDC00 && hi <= 0xDFFF)
-        return -1;
-    if (hi < 0xD800 || hi > 0xDBFF) {
-        *cp = hi;
-        return 0;
-    }
-    if (end - p < 10 || p[4] != '\\' || p[5] != 'u' || hex4(p + 6, &lo) < 0 || lo < 0xDC00 ||
-        lo > 0xDFFF)
-        return -1;
-    *cp = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
-    *used = 10;
-    return 0;
-}
-
 /* One escape after the backslash at *pp: its bytes into out (up to 4). */
 static int escape(const char **pp, const char *end, char out[4], size_t *n)
 {
@@ -144,11 +81,13 @@ static int escape(const char **pp, const char *end, char out[4], size_t *n)
         *pp = p + 1;
         return 0;
     }
-    unsigned cp;
-    size_t used;
-    if (*p != 'u' || unicode_escape(p + 1, end, &cp, &used) < 0)
+    uint32_t cp;
+    int used;
+    /* strict: a surrogate outside a pair is an error, as in RFC 8259's
+     * "sequences of Unicode characters" */
+    if (*p != 'u' || (used = sl_json_uescape(p + 1, end, &cp)) < 0 || sl_is_surrogate(cp))
         return -1;
-    *n = utf8(cp, out);
+    *n = sl_utf8_put(cp, out);
     *pp = p + 1 + used;
     return 0;
 }

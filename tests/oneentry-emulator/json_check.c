@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "jscan.h"
+#include "unescape.h"
 
 typedef struct parser {
     const char *s;
@@ -39,16 +40,10 @@ static int hex4(parser *p, unsigned *out)
     if (p->n - p->i < 4)
         return fail(p, "truncated \\u escape");
     for (int k = 0; k < 4; k++) {
-        char c = p->s[p->i + k];
-        v <<= 4;
-        if (c >= '0' && c <= '9')
-            v |= (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            v |= (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            v |= (unsigned)(c - 'A' + 10);
-        else
+        int d = sl_hexval((unsigned char)p->s[p->i + k]);
+        if (d < 0)
             return fail(p, "bad hex digit in \\u escape");
+        v = v << 4 | (unsigned)d;
     }
     p->i += 4;
     *out = v;

@@ -8,6 +8,7 @@
 
 #include "pg_walk.h"
 #include "sluice/plugin.h"
+#include "unescape.h"
 
 int pg_hold_init(pg_hold *h, const char *const *codes, size_t ncodes, const char *const *lang_names,
                  const unsigned *lang_codes, size_t nlangs, char *err, size_t errlen)
@@ -128,13 +129,6 @@ int pg_hold_lang(const pg_hold *h, const char *s, size_t len)
     return -1;
 }
 
-static int hexval(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0'
-         : c >= 'a' && c <= 'f' ? c - 'a' + 10
-         : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
 /* A handle as logged ("t%2Dshirts") as OneEntry knows it: percent escapes
  * decoded into h->handle. Returns the handle to use (s when there is
  * nothing to decode or an escape is broken) and its length. */
@@ -150,7 +144,7 @@ static const char *decode(pg_hold *h, const char *s, size_t n, size_t *out)
             h->handle[o++] = s[i];
             continue;
         }
-        if (i + 2 >= n || (hi = hexval(s[i + 1])) < 0 || (lo = hexval(s[i + 2])) < 0)
+        if (i + 2 >= n || (hi = sl_hexval(s[i + 1])) < 0 || (lo = sl_hexval(s[i + 2])) < 0)
             return s;
         h->handle[o++] = (char)(hi * 16 + lo);
         i += 2;

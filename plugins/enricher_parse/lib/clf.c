@@ -5,22 +5,12 @@
 #include <string.h>
 
 #include "ptime.h"
+#include "unescape.h"
 #include "urlq.h"
 
 typedef struct cursor {
     const char *p, *end;
 } cursor;
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 size_t clf_unescape(const char *s, size_t n, char *out)
 {
@@ -31,8 +21,8 @@ size_t clf_unescape(const char *s, size_t n, char *out)
             continue;
         }
         char c = s[i + 1];
-        if (c == 'x' && i + 3 < n && hexval(s[i + 2]) >= 0 && hexval(s[i + 3]) >= 0) {
-            out[o++] = (char)(hexval(s[i + 2]) << 4 | hexval(s[i + 3]));
+        if (c == 'x' && i + 3 < n && sl_hexval(s[i + 2]) >= 0 && sl_hexval(s[i + 3]) >= 0) {
+            out[o++] = (char)(sl_hexval(s[i + 2]) << 4 | sl_hexval(s[i + 3]));
             i += 3;
         } else if (c == '"' || c == '\\') {
             out[o++] = c;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "grow.h"
+#include "unescape.h"
 
 typedef struct jp {
     const char *s, *p, *end;
@@ -33,65 +34,16 @@ static void ws(jp *c)
         c->p++;
 }
 
-static int hex4(const char *p, unsigned *out)
-{
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        char ch = p[i];
-        unsigned d = ch >= '0' && ch <= '9' ? (unsigned)(ch - '0')
-                   : ch >= 'a' && ch <= 'f' ? (unsigned)(ch - 'a' + 10)
-                   : ch >= 'A' && ch <= 'F' ? (unsigned)(ch - 'A' + 10) : 16;
-        if (d > 15)
-            return -1;
-        v = v << 4 | d;
-    }
-    *out = v;
-    return 0;
-}
-
-static size_t put_utf8(char *o, unsigned cp)
-{
-    if (cp < 0x80) {
-        o[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (char)(0xc0 | cp >> 6);
-        o[1] = (char)(0x80 | (cp & 0x3f));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (char)(0xe0 | cp >> 12);
-        o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        o[2] = (char)(0x80 | (cp & 0x3f));
-        return 3;
-    }
-    o[0] = (char)(0xf0 | cp >> 18);
-    o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-    o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-    o[3] = (char)(0x80 | (cp & 0x3f));
-    return 4;
-}
-
 /* \uXXXX (and its low surrogate) at c->p (after the 'u'); a lone
  * surrogate becomes U+FFFD rather than invalid UTF-8. */
-static int unicode_escape(jp *c, unsigned *cp)
+static int unicode_escape(jp *c, uint32_t *cp)
 {
-    if (c->end - c->p < 4 || hex4(c->p, cp) != 0)
+    int used = sl_json_uescape(c->p, c->end, cp);
+    if (used < 0)
         return fail(c, "bad \\u escape");
-    c->p += 4;
-    if (*cp >= 0xdc00 && *cp <= 0xdfff) {
-        *cp = 0xfffd;
-    } else if (*cp >= 0xd800 && *cp <= 0xdbff) {
-        unsigned lo;
-        if (c->end - c->p >= 6 && c->p[0] == '\\' && c->p[1] == 'u' &&
-            hex4(c->p + 2, &lo) == 0 && lo >= 0xdc00 && lo <= 0xdfff) {
-            *cp = 0x10000 + ((*cp - 0xd800) << 10) + (lo - 0xdc00);
-            c->p += 6;
-        } else {
-            *cp = 0xfffd;
-        }
-    }
+    c->p += used;
+    if (sl_is_surrogate(*cp))
+        *cp = 0xFFFD;
     return 0;
 }
 
@@ -118,7 +70,7 @@ static int string(jp *c, const char **out, size_t *len)
         char e = *c->p++;
         static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
         const char *k = strchr(from, e);
-        unsigned cp;
+        uint32_t cp;
         if (e && k) {
             if (c->pack)
                 *o++ = to[k - from];
@@ -126,7 +78,7 @@ static int string(jp *c, const char **out, size_t *len)
             if (unicode_escape(c, &cp) != 0)
                 return -1;
             if (c->pack)
-                o += put_utf8(o, cp);
+                o += sl_utf8_put(cp, o);
         } else {
             return fail(c, "bad escape in string");
         }

@@ -3,16 +3,7 @@
 
 #include <string.h>
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+#include "unescape.h"
 
 size_t urlq_decode(const char *s, size_t n, char *out, int plus_space)
 {
@@ -20,7 +11,7 @@ size_t urlq_decode(const char *s, size_t n, char *out, int plus_space)
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         if (c == '%' && i + 2 < n) {
-            int hi = hexval(s[i + 1]), lo = hexval(s[i + 2]);
+            int hi = sl_hexval(s[i + 1]), lo = sl_hexval(s[i + 2]);
             if (hi >= 0 && lo >= 0) {
                 out[o++] = (char)(hi << 4 | lo);
                 i += 2;

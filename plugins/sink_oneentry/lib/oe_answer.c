@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "unescape.h"
+
 /* Output that stops, silently, at the first piece that does not fit (a
  * shorter one after it would skip text). */
 typedef struct out {
@@ -32,22 +34,9 @@ static int put(out *o, const char *s, size_t n)
 static int put_cp(out *o, uint32_t c)
 {
     char b[4];
-    if (c == 0 || (c >= 0xD800 && c <= 0xDFFF) || c > 0x10FFFF)
+    if (c == 0 || sl_is_surrogate(c) || c > 0x10FFFF)
         c = 0xFFFD;
-    if (c < 0x80)
-        return put(o, (char[]){(char)c}, 1);
-    if (c < 0x800) {
-        b[0] = (char)(0xC0 | c >> 6), b[1] = (char)(0x80 | (c & 0x3F));
-        return put(o, b, 2);
-    }
-    if (c < 0x10000) {
-        b[0] = (char)(0xE0 | c >> 12), b[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-        b[2] = (char)(0x80 | (c & 0x3F));
-        return put(o, b, 3);
-    }
-    b[0] = (char)(0xF0 | c >> 18), b[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-    b[2] = (char)(0x80 | ((c >> 6) & 0x3F)), b[3] = (char)(0x80 | (c & 0x3F));
-    return put(o, b, 4);
+    return put(o, b, sl_utf8_put(c, b));
 }
 
 static const char *skip_ws(const char *p, const char *end)
@@ -55,43 +44,6 @@ static const char *skip_ws(const char *p, const char *end)
     while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
         p++;
     return p;
-}
-
-/* Four hex digits at p (p + 4 <= end): the value, or -1. */
-static long hex4(const char *p, const char *end)
-{
-    long v = 0;
-    if (end - p < 4)
-        return -1;
-    for (int i = 0; i < 4; i++) {
-        char c = p[i];
-        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-              : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-        if (d < 0)
-            return -1;
-        v = v * 16 + d;
-    }
-    return v;
-}
-
-/* A \u escape at p (just after the backslash): the code point, *p moved
- * past it (and past a low surrogate that completes a pair). -1 if bad. */
-static long unicode_escape(const char **p, const char *end)
-{
-    long hi = hex4(*p + 1, end);
-    if (hi < 0)
-        return -1;
-    *p += 5;
-    if (hi < 0xD800 || hi > 0xDBFF)
-        return hi;
-    if (end - *p >= 6 && (*p)[0] == '\\' && (*p)[1] == 'u') {
-        long lo = hex4(*p + 2, end);
-        if (lo >= 0xDC00 && lo <= 0xDFFF) {
-            *p += 6;
-            return 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
-        }
-    }
-    return 0xFFFD; /* a lone high surrogate */
 }
 
 /* One escape at *p (the backslash); appends its character. -1 if bad. */
@@ -107,13 +59,12 @@ static int escape(out *o, const char **p, const char *end)
         put(o, &to[k - from], 1);
         return 0;
     }
-    if (c != 'u')
+    uint32_t cp;
+    int used = c == 'u' ? sl_json_uescape(*p + 2, end, &cp) : -1;
+    if (used < 0)
         return -1;
-    (*p)++;
-    long cp = unicode_escape(p, end);
-    if (cp < 0)
-        return -1;
-    put_cp(o, (uint32_t)cp);
+    *p += 2 + used;
+    put_cp(o, cp); /* a lone surrogate: U+FFFD */
     return 0;
 }
 
