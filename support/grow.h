@@ -10,10 +10,10 @@
 
 /*
  * The array v (capacity *cap elements of esize bytes) with room for `need`
- * elements: v itself when it has it, else v reallocated to the first of
- * first, 2 first, 4 first, ... that holds need (*cap updated). NULL when out
- * of memory or the size overflows: v and *cap are then unchanged, and v is
- * still the caller's to use or free.
+ * (> 0) elements: v itself when it has it, else v reallocated to *cap (or
+ * `first`, when *cap is 0) doubled until it holds need, *cap updated. NULL
+ * when out of memory or the size overflows: v and *cap are then unchanged,
+ * and v is still the caller's to use or free.
  */
 void *sl_grow(void *v, size_t need, size_t *cap, size_t esize, size_t first);
 

@@ -5,7 +5,8 @@
  * Each slot is a struct of the caller's that begins with `uint64_t hash`
  * (0 = empty); the caller computes the hash (keyed, where keys come from
  * outside) and says when a slot's key equals the one sought. The sink's
- * per-visitor order and the Pages enricher's handle tables are this.
+ * per-visitor order, the Pages enricher's handle tables and the lookup
+ * enricher's table are this.
  * Not thread-safe: one owner at a time.
  */
 #ifndef SL_OATAB_H
