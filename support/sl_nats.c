@@ -149,13 +149,38 @@ static int apply_auth(natsOptions *o, const sl_nats_conn_cfg *c, char *err, size
     return 0;
 }
 
+#define MAX_SERVERS 64
+
+/* One URL, or several separated by commas (a cluster's nodes): libnats
+ * takes a list only as an array (natsOptions_SetURL takes a single URL). */
+static natsStatus set_servers(natsOptions *o, const char *url)
+{
+    if (!strchr(url, ','))
+        return natsOptions_SetURL(o, url);
+    char *copy = strdup(url), *save = NULL;
+    const char *list[MAX_SERVERS];
+    int n = 0;
+    if (!copy)
+        return NATS_NO_MEMORY;
+    for (char *t = strtok_r(copy, ", \t", &save); t; t = strtok_r(NULL, ", \t", &save)) {
+        if (n == MAX_SERVERS) {
+            n = 0; /* refused below rather than cut short */
+            break;
+        }
+        list[n++] = t;
+    }
+    natsStatus st = n ? natsOptions_SetServers(o, list, n) : NATS_INVALID_ARG;
+    free(copy); /* the options keep copies */
+    return st;
+}
+
 static int make_options(natsOptions **out, const sl_nats_conn_cfg *c, const char *name,
                         char *err, size_t errlen)
 {
     natsOptions *o = NULL;
     natsStatus st = natsOptions_Create(&o);
     if (st == NATS_OK)
-        st = natsOptions_SetURL(o, c->url);
+        st = set_servers(o, c->url);
     if (st != NATS_OK) {
         sl_nats_errmsg(err, errlen, "url", st, 0);
         natsOptions_Destroy(o);
