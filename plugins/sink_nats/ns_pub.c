@@ -333,6 +333,29 @@ static void handle_answer(ns_sink *s, natsMsg *m)
         s->host->ack(s->ctx, ticket);
 }
 
+/*
+ * A publish that nobody received: the stream has no leader (JetStream
+ * electing one after a node died) or is gone. libnats turns that status
+ * into NATS_NO_RESPONDERS and drops it, so which record it answered is
+ * unknown: that one is sent again after ack_timeout. Like a 503 PubAck,
+ * it sends the publisher to look at the stream before it sends more, so
+ * an election is waited out instead of flooded. This must not sleep: a
+ * failover can queue thousands of these before the PubAcks behind them.
+ */
+static void no_responders(ns_sink *s)
+{
+    unsigned long long held = 0;
+    pthread_mutex_lock(&s->mu);
+    s->host->metric_add(s->m.errors, 1);
+    if (s->stream_ready && sl_throttle_pass(&s->log_errors, LOG_EVERY_MS, &held))
+        s->host->log(s->ctx, SL_LOG_WARN, "no JetStream stream answered a publish (no leader "
+                     "yet after a node failed, or the stream is gone); checking the stream "
+                     "before sending more");
+    s->stream_ready = 0;
+    pthread_cond_signal(&s->work);
+    pthread_mutex_unlock(&s->mu);
+}
+
 static void *acker_main(void *arg)
 {
     ns_sink *s = arg;
@@ -342,9 +365,11 @@ static void *acker_main(void *arg)
         if (st == NATS_OK) {
             handle_answer(s, m);
             natsMsg_Destroy(m);
-        } else if (st != NATS_TIMEOUT) {
-            /* Closed or a slow-consumer notice: the answers lost are
-             * resent after ack_timeout. Do not spin. */
+        } else if (st == NATS_NO_RESPONDERS) {
+            no_responders(s);
+        } else if (st != NATS_TIMEOUT && st != NATS_SLOW_CONSUMER) {
+            /* Closed: the answers lost are resent after ack_timeout. Do
+             * not spin. (A slow-consumer notice is one message's: go on.) */
             struct timespec ts = {0, 20 * 1000000L};
             nanosleep(&ts, NULL);
         }
