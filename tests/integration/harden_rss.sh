@@ -40,9 +40,11 @@ YAML
         curl -sf "http://127.0.0.1:$port/metrics" >"$TMP/metrics" || return 1
         grep -E '^sluice_events_out_total\{component="gen"' "$TMP/metrics" | awk '{print $2}'
     }
-    # Held: the source's count stops moving (it is blocked in emit).
-    local prev=-1 same=0 n=0
-    for _ in $(seq 600); do
+    # Held: the source's count stops moving (it is blocked in emit). Filling
+    # the queue one tiny batch at a time takes a while on a loaded machine:
+    # the deadline is generous, the check is the fact, not the time.
+    local prev=-1 same=0 n=0 deadline=$((SECONDS + 130))
+    while [ "$SECONDS" -lt "$deadline" ]; do
         n=$(out_events || echo -1)
         if [ "$n" = "$prev" ] && [ "$n" -gt 0 ]; then same=$((same + 1)); else same=0; fi
         [ "$same" -ge 5 ] && break
