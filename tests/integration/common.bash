@@ -1,12 +1,15 @@
 # Shared helpers for integration tests (sourced, not run).
 set -euo pipefail
 : "${SLUICE:?SLUICE must point at the sluice binary}"
+# SL_KEEP_TMP=1 keeps the test's files (logs, stores) for a look after a
+# failure; their directory is named on stderr.
 TMP=$(mktemp -d /tmp/sluice-it.XXXXXX)
+[ -z "${SL_KEEP_TMP:-}" ] || echo "# files kept in $TMP" >&2
 cleanup() {
     local pids
     pids=$(jobs -p)
     [ -n "$pids" ] && kill $pids 2>/dev/null || true
-    rm -rf "$TMP"
+    [ -n "${SL_KEEP_TMP:-}" ] || rm -rf "$TMP"
 }
 trap cleanup EXIT
 
