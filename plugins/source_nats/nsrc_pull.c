@@ -111,14 +111,6 @@ static int next(nats_src *s, natsMsg **m, int64_t ms, char *msg, size_t msglen)
         return 1;
     if (st == NATS_TIMEOUT)
         return 0;
-    if (st == NATS_NO_RESPONDERS) {
-        /* The answer to the open request (libnats dropped the status):
-         * nobody serves the consumer now, so the next pull asks anew. */
-        s->req_open = 0;
-        snprintf(msg, msglen, "no answer to a pull request: the consumer has no leader (a "
-                 "JetStream node failed and one is being elected) or is gone");
-        return -1;
-    }
     sl_nats_errmsg(msg, msglen, "reading pull answers", st, 0);
     return -1;
 }
