@@ -69,18 +69,7 @@ EDGE=$!
 "$SLUICE" run "$TMP/agg/p.yaml" 2>"$TMP/agg/log" &
 AGG=$!
 # N lines over about 5 s, so the kill lands mid-stream.
-python3 - "$TMP/edge/access.log" "$N" <<'PY' &
-import json, sys, time
-path, n = sys.argv[1], int(sys.argv[2])
-types = ["product_view", "product_add_to_cart", "product_purchase"]
-with open(path, "a") as f:
-    for i in range(1, n + 1):
-        f.write(json.dumps({"type": types[i % 3], "productId": i, "guest_id": f"guest-{i % 97}",
-                            "ts": 1767225600000 + i}) + "\n")
-        if i % 400 == 0:
-            f.flush()
-            time.sleep(0.1)
-PY
+gen_activity "$N" "$TMP/edge/access.log" 1 0.1 &
 WRITER=$!
 
 on_node 1 wait_for 60 stream_at_least 4000 || { cat "$TMP/edge/log"; fail "publishing did not start"; }

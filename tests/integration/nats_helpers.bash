@@ -92,19 +92,24 @@ consumer_done() {
 cleanup_nats() { stop_nats KILL; }
 trap 'cleanup_nats; cleanup' EXIT
 
-# gen_activity N FILE [FIRST]: appends N activity events as JSON lines,
-# productId FIRST..FIRST+N-1 (unique), over 97 guests, mixed types, and a
-# time of their own (ts, epoch ms: parse makes it the event time, so a line
-# read again is the same event, with the same Nats-Msg-Id).
+# gen_activity N FILE [FIRST [PAUSE]]: appends N activity events as JSON
+# lines, productId FIRST..FIRST+N-1 (unique), over 97 guests, mixed types,
+# and a time of their own (ts, epoch ms: parse makes it the event time, so a
+# line read again is the same event, with the same Nats-Msg-Id). With PAUSE
+# (seconds), 400 lines at a time with a pause between, as a busy log grows:
+# run it in the background.
 gen_activity() {
-    python3 - "$1" "$2" "${3:-1}" <<'PY'
-import json, sys
-n, path, first = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+    python3 - "$1" "$2" "${3:-1}" "${4:-0}" <<'PY'
+import json, sys, time
+n, path, first, pause = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
 types = ["product_view", "product_add_to_cart", "product_purchase"]
 with open(path, "a", encoding="utf-8") as f:
     for i in range(first, first + n):
         f.write(json.dumps({"type": types[i % 3], "productId": i, "guest_id": f"guest-{i % 97}",
                             "ts": 1767225600000 + i}) + "\n")
+        if pause and (i - first + 1) % 400 == 0:
+            f.flush()
+            time.sleep(pause)
 PY
 }
 

@@ -67,18 +67,7 @@ SUBJECT='live.{type}' edge_yaml "$TMP/e2/p.yaml" "$TMP/e2/access.log" "stream: L
 N=20000
 "$SLUICE" run "$TMP/e2/p.yaml" 2>"$TMP/e2/log" &
 EDGE=$!
-python3 - "$TMP/e2/access.log" "$N" <<'PY' &
-import json, sys, time
-path, n = sys.argv[1], int(sys.argv[2])
-types = ["product_view", "product_add_to_cart", "product_purchase"]
-with open(path, "a") as f:
-    for i in range(1, n + 1):
-        f.write(json.dumps({"type": types[i % 3], "productId": i, "guest_id": f"guest-{i % 97}",
-                            "ts": 1767225600000 + i}) + "\n")
-        if i % 400 == 0:
-            f.flush()
-            time.sleep(0.05)
-PY
+gen_activity "$N" "$TMP/e2/access.log" 1 0.05 &
 WRITER=$!
 wait_for 60 stream_at_least 2000 LIVE || { cat "$TMP/e2/log"; fail "publishing did not start"; }
 stop_nats KILL
