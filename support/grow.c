@@ -1,10 +1,10 @@
-/* Doubling arrays; see grow.h. */
+/* Doubling arrays: sl_grow's realloc; see grow.h. */
 #include "grow.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 
-void *sl_grow(void *v, size_t need, size_t *cap, size_t esize, size_t first)
+void *sl_grow_to(void *v, size_t need, size_t *cap, size_t esize, size_t first)
 {
     if (need <= *cap)
         return v;
