@@ -34,13 +34,7 @@ start_node() { # start_node I
 }
 
 node_ports() { # node_ports I: PORT and MON of node I, once its ports file exists
-    local f
-    f=$(ls "$TMP/n$1"/ports/*.ports 2>/dev/null) || return 1
-    # {"nats":["nats://127.0.0.1:P"],"monitoring":["http://..."],"cluster":[...]}
-    read -r PORT[$1] MON[$1] < <(python3 -c '
-import json, sys
-d = json.load(open(sys.argv[1]))
-print(*[d[k][0].rsplit(":", 1)[1] for k in ("nats", "monitoring")])' "$f") || return 1
+    read -r PORT[$1] MON[$1] < <(ports_of "$TMP/n$1/ports") || return 1
     [ -n "${PORT[$1]}" ] && [ -n "${MON[$1]}" ]
 }
 

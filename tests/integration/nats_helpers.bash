@@ -9,6 +9,18 @@ NATS_PID=""
 NATS_PORT=""
 NATS_MON=""
 
+# ports_of DIR: "CLIENT MONITORING" ports from the ports file nats-server
+# wrote in DIR (--ports_file_dir), read as JSON (a clustered server lists
+# its cluster URL there too); fails while there is none.
+ports_of() {
+    local f
+    f=$(ls "$1"/*.ports 2>/dev/null) || return 1
+    python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(*[d[k][0].rsplit(":", 1)[1] for k in ("nats", "monitoring")])' "$f"
+}
+
 # start_nats: the server on free ports, or on the ports it had before (a
 # restart: clients reconnect to the same URL). Sets NATS_PID, NATS_PORT,
 # NATS_MON and NATS_URL.
@@ -22,10 +34,7 @@ start_nats() {
             -l "$NATS_DIR/server.log" &
         NATS_PID=$!
         if wait_for 10 nats_ready; then
-            local ports
-            ports=$(cat "$NATS_DIR"/ports/*.ports)
-            NATS_PORT=$(echo "$ports" | sed -n 's/.*"nats:\/\/127.0.0.1:\([0-9]*\)".*/\1/p')
-            NATS_MON=$(echo "$ports" | sed -n 's/.*"http:\/\/127.0.0.1:\([0-9]*\)".*/\1/p')
+            read -r NATS_PORT NATS_MON < <(ports_of "$NATS_DIR/ports")
             NATS_URL="nats://127.0.0.1:$NATS_PORT"
             return 0
         fi
@@ -41,9 +50,8 @@ start_nats() {
 # The ports file is written once it listens; JetStream answers on /jsz.
 nats_ready() {
     kill -0 "$NATS_PID" 2>/dev/null || return 1
-    ls "$NATS_DIR"/ports/*.ports >/dev/null 2>&1 || return 1
-    local mon
-    mon=$(sed -n 's/.*"http:\/\/127.0.0.1:\([0-9]*\)".*/\1/p' "$NATS_DIR"/ports/*.ports)
+    local port mon
+    read -r port mon < <(ports_of "$NATS_DIR/ports") || return 1
     [ -n "$mon" ] && curl -sf --noproxy '*' "http://127.0.0.1:$mon/jsz" >/dev/null
 }
 
