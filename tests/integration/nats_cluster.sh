@@ -15,11 +15,7 @@ declare -A PID CPORT PORT MON
 
 # Cluster ports are fixed per node (the routes name them); client and
 # monitoring ports are picked by the server and read from its ports file.
-read -r CPORT[1] CPORT[2] CPORT[3] < <(python3 -c '
-import socket
-ss = [socket.socket() for _ in range(3)]
-for s in ss: s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in ss])')
+read -r CPORT[1] CPORT[2] CPORT[3] < <(free_ports 3)
 
 start_node() { # start_node I
     local i=$1 routes="" j

@@ -21,15 +21,45 @@ d = json.load(open(sys.argv[1]))
 print(*[d[k][0].rsplit(":", 1)[1] for k in ("nats", "monitoring")])' "$f"
 }
 
-# start_nats: the server on free ports, or on the ports it had before (a
-# restart: clients reconnect to the same URL). Sets NATS_PID, NATS_PORT,
-# NATS_MON and NATS_URL.
+# free_ports N: N distinct free ports on 127.0.0.1 from below the kernel's
+# ephemeral range. A server restarted on its old port (clients reconnect to
+# the URL they know) leaves that port free meanwhile; a port the kernel
+# hands out (another test's server on port 0, an emulator, a client) can
+# never be one of these, so nothing else of the suite takes it in the gap
+# (once, a concurrent test's nats-server did, and the clients of the
+# restarted one published into both).
+free_ports() {
+    python3 - "$1" <<'PY'
+import random, socket, sys
+n = int(sys.argv[1])
+low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+got = []
+while len(got) < n:
+    p = random.randrange(max(1024, low - 12000), low)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    if p not in got:
+        got.append(p)
+print(*got)
+PY
+}
+
+# start_nats: the server on free ports (free_ports), or on the ports it had
+# before (a restart: clients reconnect to the same URL). Sets NATS_PID,
+# NATS_PORT, NATS_MON and NATS_URL.
 start_nats() {
     mkdir -p "$NATS_DIR/ports"
     rm -f "$NATS_DIR"/ports/*
-    local try
+    local try fresh=""
+    [ -n "$NATS_PORT" ] || fresh=1
     for try in 1 2 3 4 5; do
-        nats-server -js -a 127.0.0.1 -p "${NATS_PORT:--1}" -m "${NATS_MON:--1}" \
+        [ -z "$fresh" ] || read -r NATS_PORT NATS_MON < <(free_ports 2)
+        nats-server -js -a 127.0.0.1 -p "$NATS_PORT" -m "$NATS_MON" \
             -sd "$NATS_DIR/store" --ports_file_dir "$NATS_DIR/ports" \
             -l "$NATS_DIR/server.log" &
         NATS_PID=$!
@@ -38,7 +68,8 @@ start_nats() {
             NATS_URL="nats://127.0.0.1:$NATS_PORT"
             return 0
         fi
-        # The old port taken meanwhile by someone else: wait and try again.
+        # Taken meanwhile by someone else: a first start tries other ports,
+        # a restart waits for its own and tries again.
         kill "$NATS_PID" 2>/dev/null || true
         wait "$NATS_PID" 2>/dev/null || true
         sleep 0.5
