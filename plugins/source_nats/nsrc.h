@@ -34,7 +34,7 @@ typedef struct nsrc_held {
 
 typedef struct nsrc_metrics {
     sl_metric *fetched, *redelivered, *acked, *ack_errors, *raw, *fetch_errors, *held,
-        *in_progress;
+        *in_progress, *rewinds;
 } nsrc_metrics;
 
 typedef struct nats_src {
@@ -66,6 +66,7 @@ typedef struct nats_src {
     atomic_llong consumer_ack_wait_ms; /* of the consumer in use (the ticker reads it) */
     sl_builder *bb;
     uint64_t next_seq;
+    uint64_t last_delivery;    /* the consumer's number of the last message seen */
     /* held messages, under mu */
     pthread_mutex_t mu;
     pthread_cond_t tick;

@@ -73,6 +73,7 @@ static const sl_metric_row metric_table[] = {
     {"fetch_errors", SL_METRIC_COUNTER, offsetof(nsrc_metrics, fetch_errors)},
     {"messages_in_progress", SL_METRIC_COUNTER, offsetof(nsrc_metrics, in_progress)},
     {"messages_held", SL_METRIC_GAUGE, offsetof(nsrc_metrics, held)},
+    {"consumer_rewinds", SL_METRIC_COUNTER, offsetof(nsrc_metrics, rewinds)},
 };
 
 static int read_options(nats_src *s, char *err, size_t errlen)
@@ -191,11 +192,30 @@ static void kv_uint(sl_builder *bb, const char *k, uint64_t v)
     sl_bb_uint(bb, v);
 }
 
+/* The consumer numbered this delivery at or below one seen before (see
+ * nsrc_delivery_rewind): say so, it explains the duplicates that follow. */
+static void check_rewind(nats_src *s, const nsrc_ackmeta *md)
+{
+    uint64_t last = s->last_delivery;
+    uint64_t back = nsrc_delivery_rewind(&s->last_delivery, md->consumer_seq);
+    if (!back)
+        return;
+    s->host->metric_add(s->m.rewinds, 1);
+    s->host->log(s->ctx, SL_LOG_WARN, "consumer %s went back from delivery %" PRIu64 " to %"
+                 PRIu64 " (at stream sequence %" PRIu64 "): JetStream lost its record of "
+                 "what it delivered and what was acknowledged (nats-server crashed while "
+                 "writing it, a new leader was behind, or the consumer was re-created), so "
+                 "up to %" PRIu64 " deliveries are repeated and their events arrive again",
+                 s->durable, last, md->consumer_seq, md->stream_seq, back);
+}
+
 /* One message as one event. 0, or -1 (the event was dropped). */
 static int pack_message(nats_src *s, natsMsg *m)
 {
     nsrc_ackmeta md;
     int has_md = nsrc_ackmeta_parse(natsMsg_GetReply(m), &md) == 0;
+    if (has_md)
+        check_rewind(s, &md);
     const uint8_t *data = (const uint8_t *)natsMsg_GetData(m);
     int len = natsMsg_GetDataLength(m);
     sl_event ev;

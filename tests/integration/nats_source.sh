@@ -2,7 +2,8 @@
 # one durable consumer share the messages and together deliver each at
 # least once; a process killed (-9) while it holds messages it never
 # acknowledged has them delivered again to another (redelivery); at a clean
-# stop, held messages are handed back at once (nak), not after ack_wait.
+# stop, held messages are handed back at once (nak), not after ack_wait; a
+# consumer whose state the server lost starts over, and the reader says so.
 . "$(dirname "$0")/common.bash"
 . "$(dirname "$0")/nats_helpers.bash"
 
@@ -69,12 +70,20 @@ held=$(consumer_field SLUICE crash num_ack_pending)
 kill -KILL "$MUTE"
 wait "$MUTE" 2>/dev/null || true
 
-mkdir -p "$TMP/c"
-ADMIN=1 reader_yaml "$TMP/c/p.yaml" "$TMP/c/out.jsonl" crash
-"$SLUICE" run "$TMP/c/p.yaml" 2>"$TMP/c/log" &
-PID_c=$!
-all_c() { [ "$(lines "$TMP/c/out.jsonl")" -ge $N ] && consumer_done SLUICE crash; }
-wait_for 60 all_c || { cat "$TMP/c/log"; fail "after the crash: $(lines "$TMP/c/out.jsonl") of $N"; }
+# reader DIR DURABLE: a reader on DURABLE (admin endpoint on) writing
+# $TMP/DIR/out.jsonl, in the background; its pid in READER.
+reader() {
+    mkdir -p "$TMP/$1"
+    ADMIN=1 reader_yaml "$TMP/$1/p.yaml" "$TMP/$1/out.jsonl" "$2"
+    "$SLUICE" run "$TMP/$1/p.yaml" 2>"$TMP/$1/log" &
+    READER=$!
+}
+# has_read DIR DURABLE COUNT: the reader wrote COUNT events, DURABLE holds nothing more.
+has_read() { [ "$(lines "$TMP/$1/out.jsonl")" -ge "$3" ] && consumer_done SLUICE "$2"; }
+
+reader c crash
+PID_c=$READER
+wait_for 60 has_read c crash $N || { cat "$TMP/c/log"; fail "after the crash: $(lines "$TMP/c/out.jsonl") of $N"; }
 redelivered=$(metric "$TMP/c/log" messages_redelivered in)
 kill -TERM "$PID_c"
 wait "$PID_c" || { cat "$TMP/c/log"; fail "reader c did not stop cleanly"; }
@@ -110,4 +119,29 @@ wait_for 60 most_h || { cat "$TMP/h2/log"; fail "handed-back messages did not co
 kill -TERM "$PID_h"
 wait "$PID_h" || fail "reader did not stop cleanly"
 ok "a clean stop hands held messages back (nak): the next reader got $(distinct_h) of $N without waiting for ack_wait"
+
+# 4. nats-server before 2.14 rewrites a consumer's state file in place
+# (truncate, then write): killed in between, it comes back with the file
+# empty, and the durable starts over, delivering the whole stream again.
+# Here the file is emptied by hand while the server is down. The reader
+# must deliver everything again (at least once still holds), say that the
+# consumer went back, and count it.
+reader r reset
+PID_r=$READER
+wait_for 60 has_read r reset $N || { cat "$TMP/r/log"; fail "reader r got $(lines "$TMP/r/out.jsonl") of $N"; }
+state="$NATS_DIR/store/jetstream/\$G/streams/SLUICE/obs/reset/o.dat"
+stop_nats KILL
+[ -f "$state" ] || fail "no consumer state file at $state"
+: >"$state"
+start_nats
+wait_for 60 has_read r reset $((2 * N)) || { cat "$TMP/r/log"; fail "after the reset: $(lines "$TMP/r/out.jsonl") of $((2 * N))"; }
+expect_in "$TMP/r/log" "consumer reset went back from delivery"
+rewinds=$(metric "$TMP/r/log" consumer_rewinds in)
+[ "$rewinds" = 1 ] || fail "consumer_rewinds is '$rewinds', expected 1"
+kill -TERM "$PID_r"
+wait "$PID_r" || { cat "$TMP/r/log"; fail "reader r did not stop cleanly"; }
+ids_in "$TMP/r/out.jsonl" | uniq -c | awk '$1 != 2' | head -n 3 >"$TMP/odd"
+[ ! -s "$TMP/odd" ] || fail "after the reset, not every message came exactly twice: $(cat "$TMP/odd")"
+grep "went back" "$TMP/r/log" | sed 's/^/# /'
+ok "a consumer whose state nats-server lost starts over: everything delivered again, the rewind logged and counted"
 finish

@@ -62,3 +62,10 @@ int nsrc_ackmeta_parse(const char *reply, nsrc_ackmeta *m)
     m->time_ns = (int64_t)tm;
     return 0;
 }
+
+uint64_t nsrc_delivery_rewind(uint64_t *last, uint64_t consumer_seq)
+{
+    uint64_t before = *last;
+    *last = consumer_seq;
+    return before && consumer_seq <= before ? before - consumer_seq + 1 : 0;
+}

@@ -41,12 +41,26 @@ static void test_bad(void)
     }
 }
 
+static void test_rewind(void)
+{
+    uint64_t last = 0;
+    CU_ASSERT_EQUAL(nsrc_delivery_rewind(&last, 5), 0); /* the first one seen */
+    CU_ASSERT_EQUAL(nsrc_delivery_rewind(&last, 6), 0);
+    CU_ASSERT_EQUAL(nsrc_delivery_rewind(&last, 90), 0); /* others took 7..89 */
+    CU_ASSERT_EQUAL(last, 90);
+    CU_ASSERT_EQUAL(nsrc_delivery_rewind(&last, 1), 90); /* started over */
+    CU_ASSERT_EQUAL(last, 1);
+    CU_ASSERT_EQUAL(nsrc_delivery_rewind(&last, 2), 0);
+    CU_ASSERT_EQUAL(nsrc_delivery_rewind(&last, 2), 1); /* a number used twice */
+}
+
 int main(void)
 {
     static const sl_test_case cases[] = {
         {"v1 ack subject", test_v1},
         {"v2 ack subject (domain, account hash, random token)", test_v2},
         {"anything else is refused", test_bad},
+        {"a consumer that numbers a delivery again went back", test_rewind},
         {NULL, NULL},
     };
     return sl_test_run("nats_ackmeta", cases);
