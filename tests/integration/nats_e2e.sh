@@ -119,10 +119,12 @@ expect_in "$TMP/e1/log" "reconnected to NATS"
 
 # Deliveries the consumer repeated because it went back (each aggregator
 # says how far it saw it go; the furthest), and whether JetStream's own
-# numbers show it lost its state (the stream sequence delivered went back).
+# numbers show it lost its state: the stream sequence it delivered went
+# back by more than the open pull requests (a fetch per aggregator) could
+# have taken on their way, lost with the connection and seen by nobody.
 repeated=$(sed -n 's/.*so up to \([0-9]*\) deliveries are repeated.*/\1/p' "$TMP"/a?/log |
     sort -n | tail -n 1)
-if [ "$seq_after" -lt "$seq_before" ] && [ -z "$repeated" ]; then
+if [ "$seq_after" -lt $((seq_before - 3 * 256)) ] && [ -z "$repeated" ]; then
     fail "the consumer went back from stream sequence $seq_before to $seq_after at the NATS kill, and no aggregator said so"
 fi
 # What the consumer and the aggregators said at the faults, on a failure.
