@@ -202,10 +202,11 @@ static void check_rewind(nats_src *s, const nsrc_ackmeta *md)
         return;
     s->host->metric_add(s->m.rewinds, 1);
     s->host->log(s->ctx, SL_LOG_WARN, "consumer %s went back from delivery %" PRIu64 " to %"
-                 PRIu64 " (at stream sequence %" PRIu64 "): JetStream lost its record of "
-                 "what it delivered and what was acknowledged (nats-server crashed while "
-                 "writing it, a new leader was behind, or the consumer was re-created), so "
-                 "up to %" PRIu64 " deliveries are repeated and their events arrive again",
+                 PRIu64 " (at stream sequence %" PRIu64 "): JetStream lost part or all of "
+                 "its record of what it delivered and what was acknowledged (nats-server "
+                 "died before it wrote it down or while it did, a new leader was behind, or "
+                 "the consumer was re-created), so up to %" PRIu64 " deliveries are repeated "
+                 "and their events arrive again",
                  s->durable, last, md->consumer_seq, md->stream_seq, back);
 }
 

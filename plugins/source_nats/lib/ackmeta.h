@@ -28,11 +28,12 @@ int nsrc_ackmeta_parse(const char *reply, nsrc_ackmeta *out);
  * A consumer numbers its deliveries (consumer_seq) and never reuses a
  * number while it keeps its state, and one process's pulls are answered
  * in order. A delivery numbered at or below the last one this process saw
- * means the consumer went back: its state was lost (nats-server before
- * 2.14 rewrites it in place, so a crash mid-write leaves it empty), an
- * elected leader was behind, or the consumer was re-created. It then
- * delivers again what it had delivered since. Returns how many numbers it
- * went back (0: it did not) and remembers consumer_seq in *last.
+ * means the consumer went back: its state was lost (nats-server writes it
+ * at most 10 times a second, so a crash forgets the last deliveries; before
+ * 2.14 it rewrites the file in place, so a crash mid-write leaves it
+ * empty), an elected leader was behind, or the consumer was re-created.
+ * It then delivers again what it had delivered since. Returns how many
+ * numbers it went back (0: it did not) and remembers consumer_seq in *last.
  */
 uint64_t nsrc_delivery_rewind(uint64_t *last, uint64_t consumer_seq);
 
