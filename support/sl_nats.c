@@ -99,14 +99,39 @@ void sl_nats_errmsg(char *buf, size_t len, const char *what, natsStatus st, jsEr
     }
 }
 
+/*
+ * JetStream answers that describe a moment, not the request: JetStream not
+ * (yet) running, a stream or consumer someone else may create, and a cluster
+ * between leaders — after a node fails, its streams and consumers answer
+ * "temporarily unavailable", "not leader" or "offline" until an election
+ * ends, which takes seconds.
+ */
+static int transient_js_error(jsErrCode jerr)
+{
+    switch (jerr) {
+    case JSNotEnabledErr:
+    case JSNotEnabledForAccountErr:
+    case JSInsufficientResourcesErr:
+    case JSStreamNotFoundErr:
+    case JSConsumerNotFoundErr:
+    case JSClusterIncompleteErr:
+    case JSClusterNotAssignedErr:
+    case JSClusterNotAvailErr:
+    case JSClusterNotLeaderErr:
+    case JSStreamOfflineErr:
+    case JSConsumerOfflineErr:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 int sl_nats_classify(natsStatus st, jsErrCode jerr)
 {
     if (st == NATS_OK)
         return SL_NATS_OK;
-    /* JetStream answered and said no: asking again gives the same answer. */
-    if (jerr != 0 && jerr != JSNotEnabledErr && jerr != JSNotEnabledForAccountErr &&
-        jerr != JSInsufficientResourcesErr && jerr != JSStreamNotFoundErr &&
-        jerr != JSConsumerNotFoundErr)
+    /* Any other JetStream refusal gives the same answer when asked again. */
+    if (jerr != 0 && !transient_js_error(jerr))
         return SL_NATS_FATAL;
     switch (st) {
     case NATS_INVALID_ARG:

@@ -75,6 +75,8 @@ live=1
 [ "$victim" != 1 ] || live=2
 wait "$WRITER" || fail "writer"
 got_all() {
+    # An aggregator that stopped will not get there: say why now, not in 180 s.
+    kill -0 "$AGG" 2>/dev/null || { cat "$TMP/agg/log"; fail "the aggregator stopped during the leader change"; }
     [ "$(lines "$TMP/agg/out.jsonl")" -ge "$N" ] || return 1
     [ "$(ids_in "$TMP/agg/out.jsonl" | uniq | wc -l)" -eq "$N" ]
 }

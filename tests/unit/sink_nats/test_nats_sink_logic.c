@@ -1,9 +1,11 @@
-/* sink_nats logic: subject templates, message ids, PubAck answers. */
+/* sink_nats logic: subject templates, message ids, PubAck answers, and how
+ * both NATS plugins classify a failed JetStream call (support/sl_nats.c). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "msgid.h"
 #include "puback.h"
+#include "sl_nats.h"
 #include "sl_test.h"
 #include "subject.h"
 
@@ -200,6 +202,26 @@ static void test_puback(void)
     CU_ASSERT(!a.ok);
 }
 
+static void test_classify(void)
+{
+    CU_ASSERT_EQUAL(sl_nats_classify(NATS_OK, 0), SL_NATS_OK);
+    /* Not answered: timeouts, no responders, reconnecting. */
+    CU_ASSERT_EQUAL(sl_nats_classify(NATS_TIMEOUT, 0), SL_NATS_RETRY);
+    CU_ASSERT_EQUAL(sl_nats_classify(NATS_NO_RESPONDERS, 0), SL_NATS_RETRY);
+    CU_ASSERT_EQUAL(sl_nats_classify(NATS_CONNECTION_CLOSED, 0), SL_NATS_RETRY);
+    /* A cluster between leaders after a node failed (seen in nats_cluster:
+     * looking up the consumer answered 10008 and the aggregator stopped). */
+    CU_ASSERT_EQUAL(sl_nats_classify(NATS_ERR, JSClusterNotAvailErr), SL_NATS_RETRY);
+    CU_ASSERT_EQUAL(sl_nats_classify(NATS_ERR, JSClusterNotLeaderErr), SL_NATS_RETRY);
+    CU_ASSERT_EQUAL(sl_nats_classify(NATS_ERR, JSStreamOfflineErr), SL_NATS_RETRY);
+    CU_ASSERT_EQUAL(sl_nats_classify(NATS_ERR, JSConsumerOfflineErr), SL_NATS_RETRY);
+    CU_ASSERT_EQUAL(sl_nats_classify(NATS_NOT_FOUND, JSStreamNotFoundErr), SL_NATS_RETRY);
+    /* Refusals: the same request gets the same answer. */
+    CU_ASSERT_EQUAL(sl_nats_classify(NATS_ERR, JSStreamSubjectOverlapErr), SL_NATS_FATAL);
+    CU_ASSERT_EQUAL(sl_nats_classify(NATS_ERR, JSClusterNoPeersErr), SL_NATS_FATAL);
+    CU_ASSERT_EQUAL(sl_nats_classify(NATS_INVALID_ARG, 0), SL_NATS_FATAL);
+}
+
 int main(void)
 {
     static const sl_test_case cases[] = {
@@ -209,6 +231,7 @@ int main(void)
         {"stream subjects derived from a template", test_subject_wildcard},
         {"message ids: same line same id, other content other id", test_msgid},
         {"PubAck answers: stored, duplicate, errors, garbage", test_puback},
+        {"JetStream errors: a cluster between leaders is retried", test_classify},
         {NULL, NULL},
     };
     return sl_test_run("nats_sink_logic", cases);
