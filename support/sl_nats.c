@@ -104,7 +104,9 @@ void sl_nats_errmsg(char *buf, size_t len, const char *what, natsStatus st, jsEr
  * (yet) running, a stream or consumer someone else may create, and a cluster
  * between leaders — after a node fails, its streams and consumers answer
  * "temporarily unavailable", "not leader" or "offline" until an election
- * ends, which takes seconds.
+ * ends, which takes seconds. Not "no suitable peers" (10005): a node down
+ * gives it, but so does replicas: 5 on a three-node cluster, and retrying
+ * that for ever would hide the mistake.
  */
 static int transient_js_error(jsErrCode jerr)
 {
