@@ -11,13 +11,22 @@ start_nats
 FX="$SL_BUILD/tests/fixtures"
 N=6000
 
+# reader DIR DURABLE [OPTIONS]: a reader on DURABLE (admin endpoint on,
+# OPTIONS added to the source) writing $TMP/DIR/out.jsonl, in the
+# background; its pid in READER.
+reader() {
+    mkdir -p "$TMP/$1"
+    ADMIN=1 reader_yaml "$TMP/$1/p.yaml" "$TMP/$1/out.jsonl" "$2" "${3:-}"
+    "$SLUICE" run "$TMP/$1/p.yaml" 2>"$TMP/$1/log" &
+    READER=$!
+}
+# has_read DIR DURABLE COUNT: the reader wrote COUNT events, DURABLE holds nothing more.
+has_read() { [ "$(lines "$TMP/$1/out.jsonl")" -ge "$3" ] && consumer_done SLUICE "$2"; }
+
 # 1. Two readers on durable "agg", started before anything is published.
 for r in a b; do
-    mkdir -p "$TMP/$r"
-    ADMIN=1 reader_yaml "$TMP/$r/p.yaml" "$TMP/$r/out.jsonl" agg \
-        "stream_subjects: [\"activity.>\"], ack_wait: 2s, fetch_batch: 50"
-    "$SLUICE" run "$TMP/$r/p.yaml" 2>"$TMP/$r/log" &
-    eval "PID_$r=$!"
+    reader "$r" agg "stream_subjects: [\"activity.>\"], ack_wait: 2s, fetch_batch: 50"
+    eval "PID_$r=$READER"
 done
 ready() { grep -q "consumer agg" "$TMP/a/log" && grep -q "consumer agg" "$TMP/b/log"; }
 wait_for 30 ready || { cat "$TMP/a/log" "$TMP/b/log"; fail "readers did not start"; }
@@ -70,17 +79,6 @@ held=$(consumer_field SLUICE crash num_ack_pending)
 kill -KILL "$MUTE"
 wait "$MUTE" 2>/dev/null || true
 
-# reader DIR DURABLE: a reader on DURABLE (admin endpoint on) writing
-# $TMP/DIR/out.jsonl, in the background; its pid in READER.
-reader() {
-    mkdir -p "$TMP/$1"
-    ADMIN=1 reader_yaml "$TMP/$1/p.yaml" "$TMP/$1/out.jsonl" "$2"
-    "$SLUICE" run "$TMP/$1/p.yaml" 2>"$TMP/$1/log" &
-    READER=$!
-}
-# has_read DIR DURABLE COUNT: the reader wrote COUNT events, DURABLE holds nothing more.
-has_read() { [ "$(lines "$TMP/$1/out.jsonl")" -ge "$3" ] && consumer_done SLUICE "$2"; }
-
 reader c crash
 PID_c=$READER
 wait_for 60 has_read c crash $N || { cat "$TMP/c/log"; fail "after the crash: $(lines "$TMP/c/out.jsonl") of $N"; }
@@ -108,10 +106,8 @@ wait_for 30 holding2 || { cat "$TMP/h/log"; fail "the muted reader took nothing"
 kill -TERM "$MUTE"
 wait "$MUTE" || true
 expect_in "$TMP/h/log" "handed back to JetStream"
-mkdir -p "$TMP/h2"
-reader_yaml "$TMP/h2/p.yaml" "$TMP/h2/out.jsonl" handback
-"$SLUICE" run "$TMP/h2/p.yaml" 2>"$TMP/h2/log" &
-PID_h=$!
+reader h2 handback
+PID_h=$READER
 STRAGGLERS=50
 distinct_h() { [ -f "$TMP/h2/out.jsonl" ] && ids_in "$TMP/h2/out.jsonl" | uniq | wc -l || echo 0; }
 most_h() { [ "$(distinct_h)" -ge $((N - STRAGGLERS)) ]; }
